@@ -1,0 +1,1714 @@
+//! Nernst-Planck electrodiffusion in 1D, closed by Poisson, electroneutrality or a fixed field.
+//!
+//! # Equations
+//!
+//! For species `k` with charge number `z_k` and diffusion coefficient `D_k` the flux density
+//! (mol m^-2 s^-1, positive along +x) is the Nernst-Planck flux plus advection,
+//!
+//! ```text
+//! J_k = -D_k dc_k/dx - D_k z_k (F/RT) c_k dphi/dx + v c_k,     dc_k/dt + div J_k = 0,
+//! ```
+//!
+//! i.e. `J_k = -(D_k c_k / RT) grad mu~_k + v c_k` with the electrochemical potential
+//! `mu~_k = mu_k0 + RT ln c_k + z_k F phi`. The potential is closed by one of
+//!
+//! ```text
+//! poisson:        -div(eps_r eps_0 grad phi) = F sum_k z_k c_k
+//! electroneutral: sum_k z_k c_k = 0   (phi is then fixed by current continuity)
+//! fixed_field:    phi linear between the boundary potentials
+//! ```
+//!
+//! # Discretization
+//!
+//! Vertex-centred finite volumes (box method) on a [`Grid`]: every node owns the volume
+//! between the midpoints of its intervals, so the discrete fluxes balance exactly and
+//! conservation holds to round-off in any geometry. Interval fluxes use a
+//! [`FluxScheme`] (Scharfetter-Gummel by default), exact for a constant field. The unknowns
+//! are scaled (`x/L`, `c/c_0`, `phi/V_T`, `t D_0/L^2`) and ordered node by node, so the
+//! Jacobian is banded and is factorized by [`BandMatrix`] in linear time.
+//!
+//! # Boundary conditions
+//!
+//! Per side and species: a fixed concentration or a fixed flux (zero = blocking). Per side
+//! for the potential: a fixed potential, a surface charge (Poisson: `-eps dphi/dn = sigma`
+//! with `n` the outward normal of the wall, i.e. the field points into the electrolyte for
+//! `sigma > 0`), or an applied current density (electroneutral closure, where the
+//! concentrations of all charged species are fixed on that side).
+
+use crate::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
+use crate::discretize::{sg_face_weight, FluxScheme, Scheme};
+use crate::mesh::Grid;
+use crate::solve::{
+    continuation, newton, BandMatrix, BdfOptions, BdfStepper, ContinuationError,
+    ContinuationOptions, DaeSystem, Homotopy, NewtonOptions, NewtonWorkspace, NonlinearSystem,
+    Progress,
+};
+
+/// An ionic or neutral species.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Species {
+    /// Name used in outputs (e.g. `"Na+"`).
+    pub name: String,
+    /// Charge number `z` (e.g. +1, -2, 0).
+    pub charge: f64,
+    /// Diffusion coefficient `D`, m^2/s.
+    pub diffusivity: f64,
+}
+
+/// How the electric potential is determined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closure {
+    /// Poisson's equation with the space charge of all species.
+    Poisson,
+    /// Local electroneutrality; the potential follows from current continuity.
+    Electroneutral,
+    /// A constant field between the two boundary potentials.
+    FixedField,
+}
+
+impl Closure {
+    /// Name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Closure::Poisson => "poisson",
+            Closure::Electroneutral => "electroneutral",
+            Closure::FixedField => "fixed_field",
+        }
+    }
+}
+
+/// Boundary condition of one species on one side.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SpeciesBc {
+    /// Fixed concentration, mol/m^3.
+    Concentration(f64),
+    /// Fixed flux density along +x, mol m^-2 s^-1 (zero = blocking wall).
+    Flux(f64),
+}
+
+/// Boundary condition of the potential on one side.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PotentialBc {
+    /// No condition (Poisson: zero field, i.e. no surface charge).
+    Free,
+    /// Fixed potential, V.
+    Potential(f64),
+    /// Surface charge density on the wall, C/m^2 (Poisson closure).
+    SurfaceCharge(f64),
+    /// Applied current density along +x, A/m^2 (electroneutral closure).
+    Current(f64),
+}
+
+/// All conditions on one side of the domain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Boundary {
+    /// One condition per species, in species order.
+    pub species: Vec<SpeciesBc>,
+    /// The potential condition.
+    pub potential: PotentialBc,
+}
+
+/// A complete electrodiffusion problem in SI units.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    /// The grid.
+    pub grid: Grid,
+    /// Species.
+    pub species: Vec<Species>,
+    /// Temperature, K.
+    pub temperature: f64,
+    /// Relative permittivity of the medium.
+    pub permittivity: f64,
+    /// Potential closure.
+    pub closure: Closure,
+    /// Left (index 0) and right (index 1) boundary conditions.
+    pub boundaries: [Boundary; 2],
+    /// Constant advection velocity along +x, m/s.
+    pub velocity: f64,
+    /// Interval flux scheme.
+    pub scheme: Scheme,
+}
+
+/// A problem that cannot be solved as posed. Messages say what to change.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// A parameter is outside its physical range.
+    #[error("{what} = {value} is not physical: {hint}")]
+    NonPhysical {
+        /// The parameter.
+        what: String,
+        /// Its value (SI).
+        value: f64,
+        /// What is allowed.
+        hint: &'static str,
+    },
+    /// The boundary conditions do not determine the potential.
+    #[error("{0}")]
+    Underdetermined(String),
+    /// Conditions that contradict the closure.
+    #[error("{0}")]
+    Inconsistent(String),
+}
+
+/// Side names for messages.
+pub const SIDES: [&str; 2] = ["left", "right"];
+
+/// Characteristic scales used to make the equations dimensionless.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scales {
+    /// Length `L`, m.
+    pub length: f64,
+    /// Concentration `c_0`, mol/m^3.
+    pub concentration: f64,
+    /// Diffusion coefficient `D_0`, m^2/s.
+    pub diffusivity: f64,
+    /// Thermal voltage `V_T = RT/F`, V.
+    pub potential: f64,
+    /// Time `L^2 / D_0`, s.
+    pub time: f64,
+    /// Flux `D_0 c_0 / L`, mol m^-2 s^-1.
+    pub flux: f64,
+    /// Reference area (largest boundary area) that normalizes areas and volumes.
+    pub area: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Row {
+    Conserve,
+    Dirichlet,
+    Poisson,
+    Neutral,
+    CurrentBalance,
+    Gauge,
+}
+
+/// Scaled boundary data at the current continuation parameter.
+#[derive(Clone, Debug, PartialEq)]
+struct BcData {
+    /// Dirichlet concentration (scaled) or flux (scaled) per side and species.
+    species: [Vec<f64>; 2],
+    /// Potential (scaled), surface charge (scaled) or current (scaled) per side.
+    potential: [f64; 2],
+}
+
+/// The discrete electrodiffusion system: residual, Jacobian, mass matrix, post-processing.
+#[derive(Clone, Debug)]
+pub struct Electrodiffusion {
+    problem: Problem,
+    scales: Scales,
+    n: usize,
+    m: usize,
+    nv: usize,
+    kl: usize,
+    xs: Vec<f64>,
+    h: Vec<f64>,
+    af: Vec<f64>,
+    vol: Vec<f64>,
+    ab: [f64; 2],
+    z: Vec<f64>,
+    d: Vec<f64>,
+    vel: f64,
+    lam2: f64,
+    rows: [Vec<Row>; 2],
+    interior_phi: Row,
+    target: BcData,
+    base: BcData,
+    bc: BcData,
+    lambda: f64,
+    // Face workspace: flux and derivatives per face and species.
+    fj: Vec<f64>,
+    fdi: Vec<f64>,
+    fdj: Vec<f64>,
+    fdp: Vec<f64>,
+}
+
+fn nonphysical(what: impl Into<String>, value: f64, hint: &'static str) -> ModelError {
+    ModelError::NonPhysical {
+        what: what.into(),
+        value,
+        hint,
+    }
+}
+
+impl Electrodiffusion {
+    /// Check a problem and build its discrete system.
+    pub fn new(problem: Problem) -> Result<Self, ModelError> {
+        let m = problem.species.len();
+        if m == 0 {
+            return Err(ModelError::Underdetermined(
+                "no species: add at least one [[species]]".into(),
+            ));
+        }
+        if !(problem.temperature > 0.0 && problem.temperature.is_finite()) {
+            return Err(nonphysical(
+                "temperature",
+                problem.temperature,
+                "it must be above absolute zero",
+            ));
+        }
+        if !(problem.permittivity > 0.0 && problem.permittivity.is_finite()) {
+            return Err(nonphysical(
+                "permittivity",
+                problem.permittivity,
+                "the relative permittivity must be positive (78.5 for water at 25 degC)",
+            ));
+        }
+        if !problem.velocity.is_finite() {
+            return Err(nonphysical("velocity", problem.velocity, "must be finite"));
+        }
+        for s in &problem.species {
+            if !(s.diffusivity > 0.0 && s.diffusivity.is_finite()) {
+                return Err(nonphysical(
+                    format!("diffusivity of {}", s.name),
+                    s.diffusivity,
+                    "it must be positive, e.g. 1.33e-9 m^2/s for Na+ in water",
+                ));
+            }
+            if !s.charge.is_finite() {
+                return Err(nonphysical(
+                    format!("charge of {}", s.name),
+                    s.charge,
+                    "must be finite",
+                ));
+            }
+        }
+        for (side, b) in problem.boundaries.iter().enumerate() {
+            if b.species.len() != m {
+                return Err(ModelError::Inconsistent(format!(
+                    "{} boundary: {} species conditions for {} species",
+                    SIDES[side],
+                    b.species.len(),
+                    m
+                )));
+            }
+            for (k, bc) in b.species.iter().enumerate() {
+                match *bc {
+                    SpeciesBc::Concentration(c) if !(c >= 0.0 && c.is_finite()) => {
+                        return Err(nonphysical(
+                            format!(
+                                "{} boundary concentration of {}",
+                                SIDES[side], problem.species[k].name
+                            ),
+                            c,
+                            "concentrations must be zero or positive",
+                        ))
+                    }
+                    SpeciesBc::Flux(j) if !j.is_finite() => {
+                        return Err(nonphysical(
+                            format!(
+                                "{} boundary flux of {}",
+                                SIDES[side], problem.species[k].name
+                            ),
+                            j,
+                            "must be finite",
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let rows = Self::classify(&problem)?;
+        let interior_phi = match problem.closure {
+            Closure::Poisson => Row::Poisson,
+            Closure::Electroneutral => Row::Neutral,
+            Closure::FixedField => Row::Dirichlet,
+        };
+
+        // Scales.
+        let grid = &problem.grid;
+        let n = grid.len();
+        let length = grid.length();
+        let mut c0: f64 = 0.0;
+        for b in &problem.boundaries {
+            for bc in &b.species {
+                if let SpeciesBc::Concentration(c) = bc {
+                    c0 = c0.max(*c);
+                }
+            }
+        }
+        if c0 <= 0.0 {
+            c0 = 1.0;
+        }
+        let d0 = problem
+            .species
+            .iter()
+            .map(|s| s.diffusivity)
+            .fold(0.0, f64::max);
+        let vt = thermal_voltage(problem.temperature);
+        let area = grid.boundary_area(0).max(grid.boundary_area(1));
+        let scales = Scales {
+            length,
+            concentration: c0,
+            diffusivity: d0,
+            potential: vt,
+            time: length * length / d0,
+            flux: d0 * c0 / length,
+            area,
+        };
+        let eps = problem.permittivity * VACUUM_PERMITTIVITY;
+        let lam2 = eps * vt / (FARADAY * c0 * length * length);
+        let xs: Vec<f64> = grid.x().iter().map(|x| x / length).collect();
+        let h: Vec<f64> = (0..n - 1).map(|i| xs[i + 1] - xs[i]).collect();
+        let af = (0..n - 1).map(|i| grid.face_area(i) / area).collect();
+        let vol = (0..n).map(|i| grid.volume(i) / (area * length)).collect();
+        let ab = [grid.boundary_area(0) / area, grid.boundary_area(1) / area];
+        let z = problem.species.iter().map(|s| s.charge).collect();
+        let d = problem.species.iter().map(|s| s.diffusivity / d0).collect();
+        let nv = m + 1;
+        let kl = if rows[1][m] == Row::CurrentBalance {
+            2 * nv - 1
+        } else {
+            nv
+        };
+        let target = Self::scaled_bc(&problem, &scales);
+        let base = Self::base_bc(&problem, &target, &rows);
+        let model = Electrodiffusion {
+            scales,
+            n,
+            m,
+            nv,
+            kl,
+            xs,
+            h,
+            af,
+            vol,
+            ab,
+            z,
+            d,
+            vel: problem.velocity * length / d0,
+            lam2,
+            rows,
+            interior_phi,
+            bc: target.clone(),
+            target,
+            base,
+            lambda: 1.0,
+            fj: vec![0.0; (n - 1) * m],
+            fdi: vec![0.0; (n - 1) * m],
+            fdj: vec![0.0; (n - 1) * m],
+            fdp: vec![0.0; (n - 1) * m],
+            problem,
+        };
+        model.check_net_current()?;
+        Ok(model)
+    }
+
+    /// Decide which equation each unknown of the two boundary nodes gets.
+    fn classify(p: &Problem) -> Result<[Vec<Row>; 2], ModelError> {
+        let m = p.species.len();
+        let mut rows = [vec![Row::Conserve; m + 1], vec![Row::Conserve; m + 1]];
+        let charged_fixed = |side: usize| {
+            p.species
+                .iter()
+                .zip(&p.boundaries[side].species)
+                .all(|(s, bc)| s.charge == 0.0 || matches!(bc, SpeciesBc::Concentration(_)))
+        };
+        let any_charged = p.species.iter().any(|s| s.charge != 0.0);
+        for side in 0..2 {
+            for k in 0..m {
+                if let SpeciesBc::Concentration(_) = p.boundaries[side].species[k] {
+                    rows[side][k] = Row::Dirichlet;
+                }
+            }
+        }
+        match p.closure {
+            Closure::Poisson => {
+                let mut has_ref = false;
+                for side in 0..2 {
+                    rows[side][m] = match p.boundaries[side].potential {
+                        PotentialBc::Potential(_) => {
+                            has_ref = true;
+                            Row::Dirichlet
+                        }
+                        PotentialBc::Free | PotentialBc::SurfaceCharge(_) => Row::Poisson,
+                        PotentialBc::Current(_) => {
+                            return Err(ModelError::Inconsistent(format!(
+                                "{} boundary: an applied current needs the electroneutral closure; with closure = \"poisson\" set the potential (or a surface charge) instead",
+                                SIDES[side]
+                            )))
+                        }
+                    };
+                }
+                if !has_ref {
+                    return Err(ModelError::Underdetermined(
+                        "the poisson closure needs a fixed potential on at least one side (e.g. potential = \"0 V\" on the right) to set the reference of the potential".into(),
+                    ));
+                }
+            }
+            Closure::FixedField => {
+                for side in 0..2 {
+                    match p.boundaries[side].potential {
+                        PotentialBc::Potential(_) => rows[side][m] = Row::Dirichlet,
+                        _ => {
+                            return Err(ModelError::Underdetermined(format!(
+                                "the fixed_field closure needs a fixed potential on both sides (missing or not a potential on the {} side); the field is (phi_left - phi_right)/L",
+                                SIDES[side]
+                            )))
+                        }
+                    }
+                }
+            }
+            Closure::Electroneutral => {
+                if !any_charged {
+                    return Err(ModelError::Underdetermined(
+                        "the electroneutral closure needs charged species; for neutral solutes use closure = \"fixed_field\" with equal potentials".into(),
+                    ));
+                }
+                let mut has_ref = false;
+                for side in 0..2 {
+                    let fixed = charged_fixed(side);
+                    if fixed {
+                        // Boundary compositions must be electroneutral.
+                        let (mut q, mut scale) = (0.0, 0.0);
+                        for (s, bc) in p.species.iter().zip(&p.boundaries[side].species) {
+                            if let SpeciesBc::Concentration(c) = bc {
+                                q += s.charge * c;
+                                scale += (s.charge * c).abs();
+                            }
+                        }
+                        if q.abs() > 1e-9 * scale.max(1e-300) {
+                            return Err(ModelError::Inconsistent(format!(
+                                "the {} boundary concentrations are not electroneutral: sum z c = {q:.6e} mol/m^3 (it must be 0 under closure = \"electroneutral\"); adjust the concentrations or use closure = \"poisson\"",
+                                SIDES[side]
+                            )));
+                        }
+                    }
+                    rows[side][m] = match p.boundaries[side].potential {
+                        PotentialBc::Potential(_) if fixed => {
+                            has_ref = true;
+                            Row::Dirichlet
+                        }
+                        PotentialBc::Potential(_) => return Err(ModelError::Inconsistent(format!(
+                            "{} boundary: under the electroneutral closure a fixed potential needs fixed concentrations of all charged species on the same side (the potential of a solution is referenced where its composition is fixed); remove the potential there",
+                            SIDES[side]
+                        ))),
+                        PotentialBc::SurfaceCharge(_) => return Err(ModelError::Inconsistent(format!(
+                            "{} boundary: a surface charge needs closure = \"poisson\" (an electroneutral solution has no double layer)",
+                            SIDES[side]
+                        ))),
+                        PotentialBc::Current(_) if !fixed => return Err(ModelError::Inconsistent(format!(
+                            "{} boundary: an applied current needs fixed concentrations of all charged species on that side; where species fluxes are given they already carry the current F sum z J",
+                            SIDES[side]
+                        ))),
+                        PotentialBc::Current(_) | PotentialBc::Free if fixed => Row::CurrentBalance,
+                        _ => Row::Neutral,
+                    };
+                }
+                if !has_ref {
+                    if charged_fixed(0) || charged_fixed(1) {
+                        let side = if charged_fixed(0) { 0 } else { 1 };
+                        return Err(ModelError::Underdetermined(format!(
+                            "the electroneutral closure needs a reference potential: add potential = \"0 V\" on the {} side, where the concentrations are fixed",
+                            SIDES[side]
+                        )));
+                    }
+                    // Flux conditions on both sides: fix phi = 0 at the left node in place
+                    // of one (redundant) species balance, the last charged non-Dirichlet one.
+                    let k = (0..m)
+                        .rev()
+                        .find(|&k| p.species[k].charge != 0.0 && rows[0][k] == Row::Conserve)
+                        .expect("a charged species without fixed concentration exists");
+                    rows[0][k] = Row::Gauge;
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    fn scaled_bc(p: &Problem, s: &Scales) -> BcData {
+        let mut species = [vec![], vec![]];
+        let mut potential = [0.0; 2];
+        for side in 0..2 {
+            species[side] = p.boundaries[side]
+                .species
+                .iter()
+                .map(|bc| match *bc {
+                    SpeciesBc::Concentration(c) => c / s.concentration,
+                    SpeciesBc::Flux(j) => j / s.flux,
+                })
+                .collect();
+            potential[side] = match p.boundaries[side].potential {
+                PotentialBc::Free => 0.0,
+                PotentialBc::Potential(v) => v / s.potential,
+                PotentialBc::SurfaceCharge(sig) => sig / (FARADAY * s.concentration * s.length),
+                PotentialBc::Current(i) => i / (FARADAY * s.flux),
+            };
+        }
+        BcData { species, potential }
+    }
+
+    /// The easy member of the continuation family: equal concentrations (the mean of the
+    /// fixed values of each species), no fluxes, no charge, no current, equal potentials.
+    fn base_bc(p: &Problem, target: &BcData, rows: &[Vec<Row>; 2]) -> BcData {
+        let m = p.species.len();
+        let mut base = target.clone();
+        for k in 0..m {
+            let fixed: Vec<f64> = (0..2)
+                .filter(|&s| rows[s][k] == Row::Dirichlet)
+                .map(|s| target.species[s][k])
+                .collect();
+            let mean = if fixed.is_empty() {
+                0.0
+            } else {
+                fixed.iter().sum::<f64>() / fixed.len() as f64
+            };
+            for side in 0..2 {
+                base.species[side][k] = match p.boundaries[side].species[k] {
+                    SpeciesBc::Concentration(_) => mean,
+                    SpeciesBc::Flux(_) => 0.0,
+                };
+            }
+        }
+        let pots: Vec<f64> = (0..2)
+            .filter(|&s| matches!(p.boundaries[s].potential, PotentialBc::Potential(_)))
+            .map(|s| target.potential[s])
+            .collect();
+        let mean_pot = if pots.is_empty() {
+            0.0
+        } else {
+            pots.iter().sum::<f64>() / pots.len() as f64
+        };
+        for side in 0..2 {
+            base.potential[side] = match p.boundaries[side].potential {
+                PotentialBc::Potential(_) => mean_pot,
+                _ => 0.0,
+            };
+        }
+        base
+    }
+
+    fn check_net_current(&self) -> Result<(), ModelError> {
+        if !self.rows[0].contains(&Row::Gauge) {
+            return Ok(());
+        }
+        let mut net = [0.0; 2];
+        let mut scale: f64 = 0.0;
+        for (side, n) in net.iter_mut().enumerate() {
+            for k in 0..self.m {
+                if self.rows[side][k] != Row::Dirichlet {
+                    let v = self.z[k] * self.target.species[side][k] * self.ab[side];
+                    *n += v;
+                    scale = scale.max(v.abs());
+                }
+            }
+        }
+        if (net[0] - net[1]).abs() > 1e-9 * scale.max(1e-300) {
+            let f = FARADAY * self.scales.flux * self.scales.area;
+            return Err(ModelError::Inconsistent(format!(
+                "the boundary fluxes carry a net current into an electroneutral domain ({:.6e} in on the left, {:.6e} out on the right, in A per reference area); make F sum z J equal on both sides",
+                net[0] * f,
+                net[1] * f
+            )));
+        }
+        Ok(())
+    }
+
+    /// The problem this system was built from.
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    /// The scales of the dimensionless formulation.
+    pub fn scales(&self) -> &Scales {
+        &self.scales
+    }
+
+    /// Number of grid nodes.
+    pub fn nodes(&self) -> usize {
+        self.n
+    }
+
+    /// Number of unknowns (`nodes * (species + 1)`).
+    pub fn unknowns(&self) -> usize {
+        self.n * self.nv
+    }
+
+    /// Debye screening length for the given concentrations (mol/m^3) at the problem's
+    /// temperature and permittivity: `sqrt(eps RT / (F^2 sum z^2 c))`.
+    pub fn debye_length(&self, c: &[f64]) -> f64 {
+        let eps = self.problem.permittivity * VACUUM_PERMITTIVITY;
+        let s: f64 = self.z.iter().zip(c).map(|(z, c)| z * z * c).sum();
+        (eps * GAS_CONSTANT * self.problem.temperature / (FARADAY * FARADAY * s)).sqrt()
+    }
+
+    /// Describe unknown `idx` (`"c(Na+) at x = 1.2e-9 m (node 13)"`) for error messages.
+    pub fn describe_unknown(&self, idx: usize) -> String {
+        let (i, a) = (idx / self.nv, idx % self.nv);
+        let what = if a < self.m {
+            format!("c({})", self.problem.species[a].name)
+        } else {
+            "the potential".to_string()
+        };
+        format!(
+            "{what} at x = {:.4e} m (node {i} of {})",
+            self.problem.grid.x()[i],
+            self.n
+        )
+    }
+
+    /// Initial guess for a steady solve at the current boundary data: concentrations and
+    /// potential interpolated linearly between the fixed boundary values.
+    pub fn initial_guess(&self) -> Vec<f64> {
+        let mut x = vec![0.0; self.n * self.nv];
+        for k in 0..self.m {
+            let fixed: Vec<Option<f64>> = (0..2)
+                .map(|s| (self.rows[s][k] == Row::Dirichlet).then(|| self.bc.species[s][k]))
+                .collect();
+            let (l, r) = match (fixed[0], fixed[1]) {
+                (Some(a), Some(b)) => (a, b),
+                (Some(a), None) => (a, a),
+                (None, Some(b)) => (b, b),
+                (None, None) => (1.0, 1.0),
+            };
+            for i in 0..self.n {
+                x[i * self.nv + k] = l + (r - l) * self.xs[i];
+            }
+        }
+        let pots: Vec<Option<f64>> = (0..2)
+            .map(|s| {
+                matches!(
+                    self.problem.boundaries[s].potential,
+                    PotentialBc::Potential(_)
+                )
+                .then(|| self.bc.potential[s])
+            })
+            .collect();
+        let (l, r) = match (pots[0], pots[1]) {
+            (Some(a), Some(b)) => (a, b),
+            (Some(a), None) => (a, a),
+            (None, Some(b)) => (b, b),
+            (None, None) => (0.0, 0.0),
+        };
+        for i in 0..self.n {
+            x[i * self.nv + self.m] = l + (r - l) * self.xs[i];
+        }
+        x
+    }
+
+    /// Scaled state from physical initial concentrations (`c[k][i]`, mol/m^3); the potential
+    /// starts from the linear guess.
+    pub fn state_from_concentrations(&self, c: &[Vec<f64>]) -> Vec<f64> {
+        let mut x = self.initial_guess();
+        for (k, ck) in c.iter().enumerate() {
+            for i in 0..self.n {
+                x[i * self.nv + k] = ck[i] / self.scales.concentration;
+            }
+        }
+        x
+    }
+
+    fn row_kind(&self, i: usize, a: usize) -> Row {
+        if i == 0 {
+            self.rows[0][a]
+        } else if i == self.n - 1 {
+            self.rows[1][a]
+        } else if a < self.m {
+            Row::Conserve
+        } else {
+            self.interior_phi
+        }
+    }
+
+    fn dirichlet_value(&self, i: usize, a: usize) -> f64 {
+        let side = if i == 0 {
+            0
+        } else if i == self.n - 1 {
+            1
+        } else {
+            2
+        };
+        if a < self.m {
+            self.bc.species[side][a]
+        } else if side < 2 {
+            self.bc.potential[side]
+        } else {
+            // Fixed field: linear potential.
+            let (l, r) = (self.bc.potential[0], self.bc.potential[1]);
+            l + (r - l) * (self.xs[i] - self.xs[0]) / (self.xs[self.n - 1] - self.xs[0])
+        }
+    }
+
+    /// Fluxes on all faces and their derivatives.
+    fn face_fluxes(&mut self, x: &[f64]) {
+        let (nv, m) = (self.nv, self.m);
+        let scheme = self.problem.scheme;
+        for f in 0..self.n - 1 {
+            let h = self.h[f];
+            let dphi = x[(f + 1) * nv + m] - x[f * nv + m];
+            for k in 0..m {
+                let dk = self.d[k];
+                let p = -self.z[k] * dphi + self.vel * h / dk;
+                let w = scheme.weights(p);
+                let coef = dk / h;
+                let (ci, cj) = (x[f * nv + k], x[(f + 1) * nv + k]);
+                let idx = f * m + k;
+                self.fj[idx] = coef * (w.a * ci - w.b * cj);
+                self.fdi[idx] = coef * w.a;
+                self.fdj[idx] = -coef * w.b;
+                // dJ/dphi_{i+1} = dJ/dP * dP/dphi_{i+1} = dJ/dP * (-z).
+                self.fdp[idx] = -self.z[k] * coef * (w.da * ci - w.db * cj);
+            }
+        }
+    }
+
+    /// Residual `F(x)` (steady part) and optionally its Jacobian.
+    fn assemble(&mut self, x: &[f64], r: &mut [f64], mut jac: Option<&mut BandMatrix>) {
+        self.face_fluxes(x);
+        let (n, nv, m) = (self.n, self.nv, self.m);
+        for i in 0..n {
+            for a in 0..nv {
+                let row = i * nv + a;
+                match self.row_kind(i, a) {
+                    Row::Dirichlet => {
+                        r[row] = x[row] - self.dirichlet_value(i, a);
+                        if let Some(j) = jac.as_deref_mut() {
+                            j.add(row, row, 1.0);
+                        }
+                    }
+                    Row::Gauge => {
+                        let col = i * nv + m;
+                        r[row] = x[col];
+                        if let Some(j) = jac.as_deref_mut() {
+                            j.add(row, col, 1.0);
+                        }
+                    }
+                    Row::Conserve => {
+                        r[row] = 0.0;
+                        self.add_balance(i, a, 1.0, row, r, jac.as_deref_mut());
+                        if i == 0 {
+                            r[row] -= self.ab[0] * self.bc.species[0][a];
+                        }
+                        if i == n - 1 {
+                            r[row] += self.ab[1] * self.bc.species[1][a];
+                        }
+                    }
+                    Row::CurrentBalance => {
+                        r[row] = 0.0;
+                        for k in 0..m {
+                            if self.z[k] != 0.0 {
+                                self.add_balance(i, k, self.z[k], row, r, jac.as_deref_mut());
+                            }
+                        }
+                        if i == 0 {
+                            r[row] -= self.ab[0] * self.bc.potential[0];
+                        } else {
+                            r[row] += self.ab[1] * self.bc.potential[1];
+                        }
+                    }
+                    Row::Neutral => {
+                        r[row] = 0.0;
+                        for k in 0..m {
+                            r[row] += self.z[k] * x[i * nv + k];
+                            if let Some(j) = jac.as_deref_mut() {
+                                if self.z[k] != 0.0 {
+                                    j.add(row, i * nv + k, self.z[k]);
+                                }
+                            }
+                        }
+                    }
+                    Row::Poisson => {
+                        let pc = i * nv + m;
+                        let mut v = 0.0;
+                        if i + 1 < n {
+                            let g = self.lam2 * self.af[i] / self.h[i];
+                            v -= g * (x[pc + nv] - x[pc]);
+                            if let Some(j) = jac.as_deref_mut() {
+                                j.add(row, pc + nv, -g);
+                                j.add(row, pc, g);
+                            }
+                        }
+                        if i > 0 {
+                            let g = self.lam2 * self.af[i - 1] / self.h[i - 1];
+                            v += g * (x[pc] - x[pc - nv]);
+                            if let Some(j) = jac.as_deref_mut() {
+                                j.add(row, pc, g);
+                                j.add(row, pc - nv, -g);
+                            }
+                        }
+                        for k in 0..m {
+                            v -= self.vol[i] * self.z[k] * x[i * nv + k];
+                            if let Some(j) = jac.as_deref_mut() {
+                                if self.z[k] != 0.0 {
+                                    j.add(row, i * nv + k, -self.vol[i] * self.z[k]);
+                                }
+                            }
+                        }
+                        if i == 0 {
+                            v -= self.bc.potential[0] * self.ab[0];
+                        }
+                        if i == n - 1 {
+                            v -= self.bc.potential[1] * self.ab[1];
+                        }
+                        r[row] = v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Add `weight * (A_{i+1/2} J_{i+1/2} - A_{i-1/2} J_{i-1/2})` of species `k` to `row`.
+    #[inline]
+    fn add_balance(
+        &self,
+        i: usize,
+        k: usize,
+        weight: f64,
+        row: usize,
+        r: &mut [f64],
+        jac: Option<&mut BandMatrix>,
+    ) {
+        let (n, nv, m) = (self.n, self.nv, self.m);
+        let mut acc = 0.0;
+        if i + 1 < n {
+            let idx = i * m + k;
+            acc += self.af[i] * self.fj[idx];
+        }
+        if i > 0 {
+            let idx = (i - 1) * m + k;
+            acc -= self.af[i - 1] * self.fj[idx];
+        }
+        r[row] += weight * acc;
+        if let Some(j) = jac {
+            if i + 1 < n {
+                let idx = i * m + k;
+                let a = weight * self.af[i];
+                j.add(row, i * nv + k, a * self.fdi[idx]);
+                j.add(row, (i + 1) * nv + k, a * self.fdj[idx]);
+                j.add(row, (i + 1) * nv + m, a * self.fdp[idx]);
+                j.add(row, i * nv + m, -a * self.fdp[idx]);
+            }
+            if i > 0 {
+                let idx = (i - 1) * m + k;
+                let a = -weight * self.af[i - 1];
+                j.add(row, (i - 1) * nv + k, a * self.fdi[idx]);
+                j.add(row, i * nv + k, a * self.fdj[idx]);
+                j.add(row, i * nv + m, a * self.fdp[idx]);
+                j.add(row, (i - 1) * nv + m, -a * self.fdp[idx]);
+            }
+        }
+    }
+
+    fn set_bc_lambda(&mut self, lambda: f64) {
+        self.lambda = lambda;
+        for side in 0..2 {
+            for k in 0..self.m {
+                let (b, t) = (self.base.species[side][k], self.target.species[side][k]);
+                self.bc.species[side][k] = b + lambda * (t - b);
+            }
+            let (b, t) = (self.base.potential[side], self.target.potential[side]);
+            self.bc.potential[side] = b + lambda * (t - b);
+        }
+    }
+
+    /// Solve for the steady state.
+    ///
+    /// Tries Newton from a linear initial guess first; if that fails, continues in one
+    /// parameter that scales the applied potential difference, surface charges, currents,
+    /// fluxes and concentration differences together from zero to their values.
+    pub fn solve_steady(
+        &mut self,
+        opts: &SteadyOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<SteadySolution, SolveError> {
+        for k in 0..self.m {
+            if self.rows[0][k] != Row::Dirichlet && self.rows[1][k] != Row::Dirichlet {
+                return Err(SolveError::Model(ModelError::Underdetermined(format!(
+                    "species {} has no fixed concentration on either side, so its amount is undetermined in a steady state: fix its concentration on one side, or run mode = \"transient\"",
+                    self.problem.species[k].name
+                ))));
+            }
+        }
+        let mut ws = NewtonWorkspace::for_system(self);
+        self.set_bc_lambda(1.0);
+        let mut x = self.initial_guess();
+        let mut stats = SteadyStats::default();
+        let direct = if opts.force_continuation {
+            None
+        } else {
+            let o = NewtonOptions {
+                max_iterations: opts.newton.max_iterations.min(40),
+                ..opts.newton
+            };
+            match newton(self, &mut x, &mut ws, &o) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    stats.newton_iterations += e.iterations;
+                    None
+                }
+            }
+        };
+        let s = match direct {
+            Some(s) => s,
+            None => {
+                stats.continuation = true;
+                self.set_bc_lambda(0.0);
+                x = self.initial_guess();
+                let copts = ContinuationOptions {
+                    newton: opts.newton,
+                    ..opts.continuation
+                };
+                let res = continuation(self, &mut x, &mut ws, &copts, progress);
+                match res {
+                    Ok((s, steps)) => {
+                        stats.continuation_steps = steps;
+                        s
+                    }
+                    Err(e) => {
+                        let at = self.describe_unknown(e.newton.worst_unknown);
+                        return Err(SolveError::Steady {
+                            reached: e.reached,
+                            at,
+                            source: e,
+                        });
+                    }
+                }
+            }
+        };
+        stats.newton_iterations += s.iterations;
+        stats.update_norm = s.update_norm;
+        stats.residual = s.residual_norm;
+        stats.memory_bytes = ws.memory_bytes() + 8 * (x.len() + 4 * self.fj.len());
+        Ok(SteadySolution {
+            profiles: self.profiles(&x, None),
+            state: x,
+            stats,
+        })
+    }
+
+    /// Integrate in time from `x0` (scaled state, see [`Self::state_from_concentrations`]),
+    /// recording a time series at every step and profiles at `output_times` (s).
+    pub fn solve_transient(
+        &mut self,
+        x0: &[f64],
+        opts: &TransientOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<TransientSolution, SolveError> {
+        self.set_bc_lambda(1.0);
+        let ts = self.scales.time;
+        let bdf = BdfOptions {
+            rtol: opts.rtol,
+            initial_step: opts.initial_step / ts,
+            max_step: opts.max_step / ts,
+            newton: opts.newton,
+            ..BdfOptions::default()
+        };
+        let mut stepper = BdfStepper::new(self, 0.0, x0, bdf);
+        let mut series = TimeSeries::new(self.m);
+        let mut snapshots = Vec::new();
+        let mut xdot = vec![0.0; x0.len()];
+        let p0 = self.profiles(x0, None);
+        let eps = self.problem.permittivity * VACUUM_PERMITTIVITY;
+        series.push(0.0, &p0, [0.0; 2]);
+        let mut last_field = p0.boundary_field;
+        let mut last_t = 0.0;
+        let mut outputs: Vec<f64> = opts.output_times.clone();
+        outputs.retain(|t| *t > 0.0 && *t <= opts.end_time);
+        outputs.sort_by(|a, b| a.total_cmp(b));
+        outputs.dedup();
+        if opts.output_times.contains(&0.0) {
+            snapshots.push((0.0, p0));
+        }
+        let t_end = opts.end_time / ts;
+        let mut next_out = 0;
+        while stepper.time() < t_end * (1.0 - 1e-14) {
+            let stop = outputs
+                .get(next_out)
+                .map(|t| t / ts)
+                .unwrap_or(t_end)
+                .min(t_end);
+            let out = stepper
+                .step(self, stop)
+                .map_err(|e| SolveError::Transient {
+                    t: e.t * ts,
+                    h: e.h * ts,
+                    at: e.newton.map(|n| self.describe_unknown(n.worst_unknown)),
+                })?;
+            stepper.derivative(&mut xdot);
+            let t = out.t * ts;
+            let prof = self.profiles(stepper.state(), Some(&xdot));
+            let dt = t - last_t;
+            // Displacement current eps dE/dt at the walls (backward difference).
+            let disp = [
+                eps * (prof.boundary_field[0] - last_field[0]) / dt,
+                eps * (prof.boundary_field[1] - last_field[1]) / dt,
+            ];
+            last_field = prof.boundary_field;
+            last_t = t;
+            series.push(t, &prof, disp);
+            progress.update(t / opts.end_time, "time stepping");
+            if next_out < outputs.len() && (out.t - stop).abs() <= 1e-12 * stop.max(1e-300) {
+                snapshots.push((outputs[next_out], prof));
+                next_out += 1;
+            }
+        }
+        let final_state = stepper.state().to_vec();
+        let profiles = self.profiles(&final_state, Some(&xdot));
+        Ok(TransientSolution {
+            profiles,
+            state: final_state,
+            snapshots,
+            series,
+            stats: stepper.stats,
+        })
+    }
+
+    /// Physical profiles of a scaled state. `xdot` (scaled time derivative) corrects the
+    /// boundary fluxes at Dirichlet boundaries for the accumulation in the half cell.
+    pub fn profiles(&mut self, x: &[f64], xdot: Option<&[f64]>) -> Profiles {
+        self.face_fluxes(x);
+        let s = self.scales;
+        let (n, nv, m) = (self.n, self.nv, self.m);
+        let xs: Vec<f64> = self.problem.grid.x().to_vec();
+        let phi: Vec<f64> = (0..n).map(|i| x[i * nv + m] * s.potential).collect();
+        let conc: Vec<Vec<f64>> = (0..m)
+            .map(|k| (0..n).map(|i| x[i * nv + k] * s.concentration).collect())
+            .collect();
+        // Face field and the exact SG split into diffusion, migration and advection.
+        let faces = n - 1;
+        let mut face_split = vec![[0.0f64; 4]; faces * m];
+        for f in 0..faces {
+            let hf = xs[f + 1] - xs[f];
+            let dphi = phi[f + 1] - phi[f];
+            for k in 0..m {
+                let dk = self.problem.species[k].diffusivity;
+                let z = self.problem.species[k].charge;
+                let p = -z * dphi / s.potential + self.problem.velocity * hf / dk;
+                let (ci, cj) = (conc[k][f], conc[k][f + 1]);
+                let g = match self.problem.scheme {
+                    Scheme::ScharfetterGummel => sg_face_weight(p),
+                    Scheme::Upwind => {
+                        if p >= 0.0 {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    }
+                    Scheme::Central => 0.5,
+                };
+                let cf = g * ci + (1.0 - g) * cj;
+                let diff = -dk * (cj - ci) / hf;
+                let mig = -dk * z * cf * dphi / (hf * s.potential);
+                let adv = self.problem.velocity * cf;
+                let total = self.fj[f * m + k] * s.flux;
+                face_split[f * m + k] = [total, diff, mig, adv];
+            }
+        }
+        let mut flux = vec![FluxProfile::zeros(n); m];
+        for (k, fp) in flux.iter_mut().enumerate() {
+            for i in 0..n {
+                let v = if i == 0 {
+                    face_split[k]
+                } else if i == n - 1 {
+                    face_split[(faces - 1) * m + k]
+                } else {
+                    let (a, b) = (face_split[(i - 1) * m + k], face_split[i * m + k]);
+                    [
+                        0.5 * (a[0] + b[0]),
+                        0.5 * (a[1] + b[1]),
+                        0.5 * (a[2] + b[2]),
+                        0.5 * (a[3] + b[3]),
+                    ]
+                };
+                fp.total[i] = v[0];
+                fp.diffusive[i] = v[1];
+                fp.migrative[i] = v[2];
+                fp.advective[i] = v[3];
+            }
+        }
+        // Boundary fluxes from the half-cell balances.
+        let mut boundary_flux = vec![[0.0; 2]; m];
+        let mut boundary_split = vec![[[0.0; 4]; 2]; m];
+        for k in 0..m {
+            for side in 0..2 {
+                let (node, face) = if side == 0 {
+                    (0, 0)
+                } else {
+                    (n - 1, faces - 1)
+                };
+                let jb = if self.rows[side][k] == Row::Dirichlet {
+                    let acc = xdot
+                        .map(|d| self.vol[node] * d[node * nv + k])
+                        .unwrap_or(0.0);
+                    let fa = self.af[face] * self.fj[face * m + k];
+                    if side == 0 {
+                        (acc + fa) / self.ab[0]
+                    } else {
+                        (fa - acc) / self.ab[1]
+                    }
+                } else {
+                    self.bc.species[side][k]
+                };
+                boundary_flux[k][side] = jb * s.flux;
+                let ratio = self.af[face] / self.ab[side];
+                for q in 0..4 {
+                    boundary_split[k][side][q] = face_split[face * m + k][q] * ratio;
+                }
+            }
+        }
+        let mut current = [0.0; 2];
+        for (side, c) in current.iter_mut().enumerate() {
+            *c = FARADAY
+                * (0..m)
+                    .map(|k| self.problem.species[k].charge * boundary_flux[k][side])
+                    .sum::<f64>();
+        }
+        // Field at nodes and charge density.
+        let field: Vec<f64> = (0..n)
+            .map(|i| {
+                if i == 0 {
+                    -(phi[1] - phi[0]) / (xs[1] - xs[0])
+                } else if i == n - 1 {
+                    -(phi[n - 1] - phi[n - 2]) / (xs[n - 1] - xs[n - 2])
+                } else {
+                    -(phi[i + 1] - phi[i - 1]) / (xs[i + 1] - xs[i - 1])
+                }
+            })
+            .collect();
+        let charge: Vec<f64> = (0..n)
+            .map(|i| {
+                FARADAY
+                    * (0..m)
+                        .map(|k| self.problem.species[k].charge * conc[k][i])
+                        .sum::<f64>()
+            })
+            .collect();
+        // Field at the walls from Gauss's law on the boundary half cells.
+        let eps = self.problem.permittivity * VACUUM_PERMITTIVITY;
+        let grid = &self.problem.grid;
+        let ef = |f: usize| -(phi[f + 1] - phi[f]) / (xs[f + 1] - xs[f]);
+        let boundary_field = [
+            (eps * ef(0) * grid.face_area(0) - charge[0] * grid.volume(0))
+                / (eps * grid.boundary_area(0)),
+            (eps * ef(faces - 1) * grid.face_area(faces - 1) + charge[n - 1] * grid.volume(n - 1))
+                / (eps * grid.boundary_area(1)),
+        ];
+        let rt = GAS_CONSTANT * self.problem.temperature;
+        let echem = (0..m)
+            .map(|k| {
+                let z = self.problem.species[k].charge;
+                (0..n)
+                    .map(|i| rt * (conc[k][i] / 1000.0).ln() + z * FARADAY * phi[i])
+                    .collect()
+            })
+            .collect();
+        let amount = (0..m)
+            .map(|k| (0..n).map(|i| grid.volume(i) * conc[k][i]).sum())
+            .collect();
+        Profiles {
+            x: xs,
+            concentration: conc,
+            potential: phi,
+            field,
+            charge_density: charge,
+            electrochemical_potential: echem,
+            flux,
+            boundary_flux,
+            boundary_split,
+            current_density: current,
+            boundary_field,
+            amount,
+        }
+    }
+}
+
+/// Steady solver settings.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct SteadyOptions {
+    /// Newton settings.
+    pub newton: NewtonOptions,
+    /// Continuation settings (used when the direct solve fails).
+    pub continuation: ContinuationOptions,
+    /// Skip the direct attempt and always continue from the easy problem.
+    pub force_continuation: bool,
+}
+
+/// Transient solver settings (times in s).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransientOptions {
+    /// End time, s.
+    pub end_time: f64,
+    /// Times at which profiles are recorded, s.
+    pub output_times: Vec<f64>,
+    /// Relative local error tolerance of the BDF stepper.
+    pub rtol: f64,
+    /// First step, s.
+    pub initial_step: f64,
+    /// Largest step, s.
+    pub max_step: f64,
+    /// Newton settings for each step.
+    pub newton: NewtonOptions,
+}
+
+impl TransientOptions {
+    /// Defaults for a run to `end_time`: rtol 1e-5, first step `1e-9 end_time`.
+    pub fn new(end_time: f64) -> Self {
+        TransientOptions {
+            end_time,
+            output_times: vec![end_time],
+            rtol: 1e-5,
+            initial_step: 1e-9 * end_time,
+            max_step: end_time,
+            newton: NewtonOptions {
+                max_iterations: 15,
+                ..NewtonOptions::default()
+            },
+        }
+    }
+}
+
+/// Cost of a steady solve.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SteadyStats {
+    /// Newton iterations in total (direct attempt and continuation).
+    pub newton_iterations: usize,
+    /// Whether continuation was needed.
+    pub continuation: bool,
+    /// Continuation steps.
+    pub continuation_steps: usize,
+    /// Final weighted update norm.
+    pub update_norm: f64,
+    /// Max-norm of the final scaled residual.
+    pub residual: f64,
+    /// Bytes held by the solver buffers.
+    pub memory_bytes: usize,
+}
+
+/// A steady solution.
+#[derive(Clone, Debug)]
+pub struct SteadySolution {
+    /// Scaled state vector.
+    pub state: Vec<f64>,
+    /// Physical profiles.
+    pub profiles: Profiles,
+    /// Solver cost.
+    pub stats: SteadyStats,
+}
+
+/// Time series recorded at every accepted step (SI units; fluxes positive along +x).
+#[derive(Clone, Debug, Default)]
+pub struct TimeSeries {
+    /// Times, s.
+    pub time: Vec<f64>,
+    /// Current density at the left and right boundaries, conduction plus displacement, A/m^2.
+    pub current_density: [Vec<f64>; 2],
+    /// Boundary flux per species at the left and right boundaries, mol m^-2 s^-1.
+    pub flux: Vec<[Vec<f64>; 2]>,
+    /// Total amount per species (mol/m^2 planar, mol/m cylindrical, mol spherical).
+    pub amount: Vec<Vec<f64>>,
+}
+
+impl TimeSeries {
+    fn new(m: usize) -> Self {
+        TimeSeries {
+            flux: vec![[vec![], vec![]]; m],
+            amount: vec![vec![]; m],
+            ..Default::default()
+        }
+    }
+
+    fn push(&mut self, t: f64, p: &Profiles, displacement: [f64; 2]) {
+        self.time.push(t);
+        for side in 0..2 {
+            self.current_density[side].push(p.current_density[side] + displacement[side]);
+        }
+        for k in 0..self.flux.len() {
+            for side in 0..2 {
+                self.flux[k][side].push(p.boundary_flux[k][side]);
+            }
+            self.amount[k].push(p.amount[k]);
+        }
+    }
+}
+
+/// A transient solution.
+#[derive(Clone, Debug)]
+pub struct TransientSolution {
+    /// Scaled final state.
+    pub state: Vec<f64>,
+    /// Profiles at the end time.
+    pub profiles: Profiles,
+    /// Profiles at the requested output times.
+    pub snapshots: Vec<(f64, Profiles)>,
+    /// Time series at every step.
+    pub series: TimeSeries,
+    /// Stepper statistics.
+    pub stats: crate::solve::BdfStats,
+}
+
+/// Flux density of one species at the nodes, split by mechanism (mol m^-2 s^-1, +x).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FluxProfile {
+    /// Total flux (the conservative Scharfetter-Gummel flux).
+    pub total: Vec<f64>,
+    /// Diffusion, `-D dc/dx`.
+    pub diffusive: Vec<f64>,
+    /// Migration, `-D z (F/RT) c dphi/dx`.
+    pub migrative: Vec<f64>,
+    /// Advection, `v c`.
+    pub advective: Vec<f64>,
+}
+
+impl FluxProfile {
+    fn zeros(n: usize) -> Self {
+        FluxProfile {
+            total: vec![0.0; n],
+            diffusive: vec![0.0; n],
+            migrative: vec![0.0; n],
+            advective: vec![0.0; n],
+        }
+    }
+}
+
+/// Physical fields of a solution, SI units.
+///
+/// Node fluxes are averages of the two adjacent interval fluxes (the adjacent interval at
+/// boundary nodes). On each interval the split uses the face concentration implied by the
+/// Scharfetter-Gummel flux, so diffusion + migration + advection equals the total exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profiles {
+    /// Node positions, m (from the inner boundary).
+    pub x: Vec<f64>,
+    /// Concentrations `[species][node]`, mol/m^3.
+    pub concentration: Vec<Vec<f64>>,
+    /// Electric potential, V.
+    pub potential: Vec<f64>,
+    /// Electric field `-dphi/dx`, V/m.
+    pub field: Vec<f64>,
+    /// Space charge density `F sum z c`, C/m^3.
+    pub charge_density: Vec<f64>,
+    /// Electrochemical potential `RT ln(c / 1 M) + z F phi` (standard part omitted), J/mol.
+    pub electrochemical_potential: Vec<Vec<f64>>,
+    /// Flux profiles per species.
+    pub flux: Vec<FluxProfile>,
+    /// Boundary flux per species `[left, right]`, mol m^-2 s^-1, from the half-cell balance.
+    pub boundary_flux: Vec<[f64; 2]>,
+    /// Split `[total, diffusive, migrative, advective]` of the boundary interval flux,
+    /// rescaled to the boundary area, per species and side.
+    pub boundary_split: Vec<[[f64; 4]; 2]>,
+    /// Conduction current density `F sum z J` at `[left, right]`, A/m^2.
+    pub current_density: [f64; 2],
+    /// Electric field at the two walls from Gauss's law on the half cells, V/m.
+    pub boundary_field: [f64; 2],
+    /// Total amount per species (mol/m^2 planar, mol/m cylindrical, mol spherical).
+    pub amount: Vec<f64>,
+}
+
+/// Why a solve failed, with what to try.
+#[derive(Debug, thiserror::Error)]
+pub enum SolveError {
+    /// The problem is ill-posed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The steady solver (Newton, then continuation) did not converge.
+    #[error("the steady solver did not converge: continuation reached {:.1}% of the applied conditions; Newton stalled at {at} ({source}). Try: more nodes near the boundaries (grid = \"refined\" with a min_spacing well below the Debye length), [solver] max_iterations = 100, or approach the conditions in smaller steps with [solver] continuation_step = 0.01", 100.0 * reached)]
+    Steady {
+        /// Fraction of the continuation path solved.
+        reached: f64,
+        /// Where Newton's largest update was.
+        at: String,
+        /// The continuation failure.
+        source: ContinuationError,
+    },
+    /// The transient solver could not take a step.
+    #[error("the time stepper failed at t = {t:.6e} s (step {h:.3e} s){}. Try: a smaller [transient] initial_step, a looser rtol, or more nodes where the profiles are steep", at.as_ref().map(|a| format!("; Newton stalled at {a}")).unwrap_or_default())]
+    Transient {
+        /// Time reached, s.
+        t: f64,
+        /// Last step tried, s.
+        h: f64,
+        /// Where Newton's largest update was.
+        at: Option<String>,
+    },
+}
+
+impl NonlinearSystem for Electrodiffusion {
+    fn dim(&self) -> usize {
+        self.n * self.nv
+    }
+    fn bands(&self) -> (usize, usize) {
+        (self.kl, 2 * self.nv - 1)
+    }
+    fn residual(&mut self, x: &[f64], r: &mut [f64]) {
+        self.assemble(x, r, None);
+    }
+    fn jacobian(&mut self, x: &[f64], jac: &mut BandMatrix, r: &mut [f64]) {
+        self.assemble(x, r, Some(jac));
+    }
+    fn atol(&self, i: usize) -> f64 {
+        if i % self.nv < self.m {
+            1e-14
+        } else {
+            1e-10
+        }
+    }
+    fn limit_step(&self, x: &[f64], dx: &mut [f64]) {
+        // Concentrations may fall by at most 95% per iteration (they stay positive).
+        for i in 0..self.n {
+            for k in 0..self.m {
+                let idx = i * self.nv + k;
+                if self.row_kind(i, k) != Row::Dirichlet && x[idx] > 0.0 {
+                    let floor = -0.95 * x[idx];
+                    if dx[idx] < floor {
+                        dx[idx] = floor;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Homotopy for Electrodiffusion {
+    fn set_lambda(&mut self, lambda: f64) {
+        self.set_bc_lambda(lambda);
+    }
+}
+
+impl DaeSystem for Electrodiffusion {
+    fn dim(&self) -> usize {
+        self.n * self.nv
+    }
+    fn bands(&self) -> (usize, usize) {
+        NonlinearSystem::bands(self)
+    }
+    fn mass(&self, mass: &mut [f64]) {
+        for i in 0..self.n {
+            for a in 0..self.nv {
+                mass[i * self.nv + a] = if a < self.m && self.row_kind(i, a) == Row::Conserve {
+                    self.vol[i]
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+    fn rhs(&mut self, _t: f64, x: &[f64], f: &mut [f64]) {
+        self.assemble(x, f, None);
+    }
+    fn rhs_jacobian(&mut self, _t: f64, x: &[f64], jac: &mut BandMatrix, f: &mut [f64]) {
+        self.assemble(x, f, Some(jac));
+    }
+    fn atol(&self, i: usize) -> f64 {
+        if i % self.nv < self.m {
+            1e-9
+        } else {
+            1e-10
+        }
+    }
+    fn limit_step(&self, x: &[f64], dx: &mut [f64]) {
+        NonlinearSystem::limit_step(self, x, dx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::{Geometry, Spacing};
+
+    fn sp(name: &str, z: f64, d: f64) -> Species {
+        Species {
+            name: name.into(),
+            charge: z,
+            diffusivity: d,
+        }
+    }
+
+    fn build(closure: Closure, geometry: Geometry, bnd: [Boundary; 2], v: f64) -> Electrodiffusion {
+        Electrodiffusion::new(Problem {
+            grid: Grid::new(geometry, 2e-8, 1e-7, 9, Spacing::Uniform).unwrap(),
+            species: vec![
+                sp("A+", 1.0, 1e-9),
+                sp("B2-", -2.0, 0.7e-9),
+                sp("C+", 1.0, 2e-9),
+            ],
+            temperature: 300.0,
+            permittivity: 78.0,
+            closure,
+            boundaries: bnd,
+            velocity: v,
+            scheme: Scheme::ScharfetterGummel,
+        })
+        .unwrap()
+    }
+
+    fn check_jacobian(mut m: Electrodiffusion, transient: bool) {
+        let n = NonlinearSystem::dim(&m);
+        let (kl, ku) = NonlinearSystem::bands(&m);
+        // A smooth but nontrivial state.
+        let x: Vec<f64> = (0..n)
+            .map(|i| {
+                let (node, a) = (i / 4, i % 4);
+                if a < 3 {
+                    0.5 + 0.3 * ((node * 7 + a * 3) as f64).sin().abs()
+                } else {
+                    1.5 * ((node as f64) * 0.7).cos()
+                }
+            })
+            .collect();
+        let mut jac = BandMatrix::zeros(n, kl, ku);
+        let mut r = vec![0.0; n];
+        if transient {
+            DaeSystem::rhs_jacobian(&mut m, 0.0, &x, &mut jac, &mut r);
+        } else {
+            m.jacobian(&x, &mut jac, &mut r);
+        }
+        let (mut rp, mut rm) = (vec![0.0; n], vec![0.0; n]);
+        for j in 0..n {
+            let h = 1e-6 * (1.0 + x[j].abs());
+            let mut xp = x.clone();
+            xp[j] += h;
+            m.residual(&xp, &mut rp);
+            xp[j] -= 2.0 * h;
+            m.residual(&xp, &mut rm);
+            for i in 0..n {
+                let fd = (rp[i] - rm[i]) / (2.0 * h);
+                let an = jac.get(i, j);
+                assert!(
+                    (fd - an).abs() <= 1e-6 * (1.0 + fd.abs()),
+                    "d r[{i}] / d x[{j}]: analytic {an}, finite difference {fd}"
+                );
+                if (j as isize - i as isize) > ku as isize
+                    || (i as isize - j as isize) > kl as isize
+                {
+                    assert!(fd.abs() < 1e-9, "entry ({i},{j}) outside the band");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jacobian_matches_finite_differences_for_every_row_kind() {
+        let c = SpeciesBc::Concentration;
+        let f = SpeciesBc::Flux;
+        // Poisson, surface charge, mixed species conditions, advection, spherical.
+        let b = [
+            Boundary {
+                species: vec![f(0.0), c(2.0), f(1e-3)],
+                potential: PotentialBc::SurfaceCharge(-0.01),
+            },
+            Boundary {
+                species: vec![c(1.0), c(1.0), c(1.0)],
+                potential: PotentialBc::Potential(0.02),
+            },
+        ];
+        check_jacobian(build(Closure::Poisson, Geometry::Spherical, b, 1e-3), false);
+        // Electroneutral with a current balance on the right.
+        let b = [
+            Boundary {
+                species: vec![c(1.0), c(1.0), c(1.0)],
+                potential: PotentialBc::Potential(0.0),
+            },
+            Boundary {
+                species: vec![c(2.0), c(1.5), c(1.0)],
+                potential: PotentialBc::Current(3.0),
+            },
+        ];
+        check_jacobian(
+            build(Closure::Electroneutral, Geometry::Planar, b, 0.0),
+            false,
+        );
+        // Electroneutral with flux conditions on both sides (gauge row).
+        let b = [
+            Boundary {
+                species: vec![f(1e-4), f(0.0), c(1.0)],
+                potential: PotentialBc::Free,
+            },
+            Boundary {
+                species: vec![f(1e-4), f(0.0), c(1.0)],
+                potential: PotentialBc::Free,
+            },
+        ];
+        check_jacobian(
+            build(Closure::Electroneutral, Geometry::Planar, b, -2e-3),
+            true,
+        );
+    }
+
+    #[test]
+    fn ill_posed_problems_are_rejected_with_advice() {
+        let c = SpeciesBc::Concentration;
+        let b = |p| Boundary {
+            species: vec![c(1.0), c(1.0), c(1.0)],
+            potential: p,
+        };
+        let p = |closure, bnd: [Boundary; 2]| Problem {
+            grid: Grid::new(Geometry::Planar, 0.0, 1e-7, 9, Spacing::Uniform).unwrap(),
+            species: vec![
+                sp("A+", 1.0, 1e-9),
+                sp("B2-", -2.0, 0.7e-9),
+                sp("C+", 1.0, 2e-9),
+            ],
+            temperature: 300.0,
+            permittivity: 78.0,
+            closure,
+            boundaries: bnd,
+            velocity: 0.0,
+            scheme: Scheme::ScharfetterGummel,
+        };
+        let e = Electrodiffusion::new(p(
+            Closure::Poisson,
+            [b(PotentialBc::Free), b(PotentialBc::Free)],
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("fixed potential"), "{e}");
+        let e = Electrodiffusion::new(p(
+            Closure::FixedField,
+            [b(PotentialBc::Potential(0.0)), b(PotentialBc::Free)],
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("right"), "{e}");
+        // 1 + 1 - 2 = 0 is neutral; make the right side charged.
+        let mut bad = p(
+            Closure::Electroneutral,
+            [b(PotentialBc::Potential(0.0)), b(PotentialBc::Free)],
+        );
+        bad.boundaries[1].species[0] = c(2.0);
+        let e = Electrodiffusion::new(bad).unwrap_err();
+        assert!(e.to_string().contains("not electroneutral"), "{e}");
+        let mut bad = p(
+            Closure::Poisson,
+            [b(PotentialBc::Potential(0.0)), b(PotentialBc::Free)],
+        );
+        bad.species[1].diffusivity = -1e-9;
+        let e = Electrodiffusion::new(bad).unwrap_err();
+        assert!(e.to_string().contains("diffusivity of B2-"), "{e}");
+    }
+}
+
+/// The standard steady Poisson-Nernst-Planck test cell used for benchmarks and robustness
+/// checks (and by the DEVSIM/FiPy peer scripts): a 1:1 electrolyte with `D = 1e-9 m^2/s`,
+/// 10 mM on the left and 5 mM on the right, `phi(0) = 0`, `phi(L) = applied_vt V_T`, and the
+/// cell length chosen so that `sqrt(eps V_T / (F c_0)) / L = debye_ratio` (the dimensionless
+/// `lambda` of the peer scripts, with `c_0` = 10 mM). `nodes` uniform nodes at 298.15 K in
+/// water (eps_r = 78.5).
+pub fn pnp_benchmark(nodes: usize, debye_ratio: f64, applied_vt: f64) -> Problem {
+    let (t, eps_r, c0) = (298.15, 78.5, 10.0);
+    let vt = thermal_voltage(t);
+    let length = (eps_r * VACUUM_PERMITTIVITY * vt / (FARADAY * c0)).sqrt() / debye_ratio;
+    let grid = Grid::new(
+        crate::mesh::Geometry::Planar,
+        0.0,
+        length,
+        nodes,
+        crate::mesh::Spacing::Uniform,
+    )
+    .expect("valid benchmark grid");
+    let sp = |name: &str, z: f64| Species {
+        name: name.into(),
+        charge: z,
+        diffusivity: 1e-9,
+    };
+    let side = |c: f64, v: f64| Boundary {
+        species: vec![SpeciesBc::Concentration(c), SpeciesBc::Concentration(c)],
+        potential: PotentialBc::Potential(v),
+    };
+    Problem {
+        grid,
+        species: vec![sp("p", 1.0), sp("n", -1.0)],
+        temperature: t,
+        permittivity: eps_r,
+        closure: Closure::Poisson,
+        boundaries: [side(c0, 0.0), side(0.5 * c0, applied_vt * vt)],
+        velocity: 0.0,
+        scheme: Scheme::ScharfetterGummel,
+    }
+}

@@ -1,0 +1,61 @@
+//! Steady flux through a membrane with a constant field (seed 002, the GHK flux equation).
+//!
+//! Source: the closed form of seed 002 ("steady state through a membrane of thickness L
+//! with field E and fixed boundary concentrations"), identical to the Goldman-Hodgkin-Katz
+//! flux equation (Goldman 1943; Hodgkin & Katz 1949):
+//! `J = (D/L) u (c_0 - c_L e^{-u}) / (1 - e^{-u})`, `u = z F (phi_0 - phi_L)/(RT)`.
+
+use fluxion::constants::thermal_voltage;
+use fluxion::mesh::{Geometry, Grid, Spacing};
+use fluxion::models::electrodiffusion::{Closure, PotentialBc, SteadyOptions};
+use fluxion_validation::*;
+
+fn ghk_flux(d: f64, l: f64, z: f64, dphi_left_minus_right: f64, c0: f64, cl: f64) -> f64 {
+    let u = z * dphi_left_minus_right / thermal_voltage(298.15);
+    if u.abs() < 1e-12 {
+        return d * (c0 - cl) / l;
+    }
+    (d / l) * u * (c0 - cl * (-u).exp()) / (-(-u).exp_m1())
+}
+
+#[test]
+fn constant_field_flux_is_exact_to_round_off_on_any_grid() {
+    let l = 5e-9;
+    let d = 1.33e-9;
+    for &z in &[1.0, -1.0, 2.0] {
+        for &v in &[-0.2, -0.025, 0.0, 0.01, 0.15] {
+            for (n, spacing) in [
+                (3, Spacing::Uniform),
+                (17, Spacing::Uniform),
+                (
+                    60,
+                    Spacing::Refined {
+                        left: true,
+                        right: true,
+                        min_spacing: 1e-11,
+                    },
+                ),
+            ] {
+                let grid = Grid::new(Geometry::Planar, 0.0, l, n, spacing).unwrap();
+                let mut m = model(
+                    grid,
+                    vec![species("X", z, d)],
+                    Closure::FixedField,
+                    side(vec![conc(100.0)], PotentialBc::Potential(v)),
+                    side(vec![conc(10.0)], PotentialBc::Potential(0.0)),
+                );
+                let sol = m.solve_steady(&SteadyOptions::default(), &mut ()).unwrap();
+                let exact = ghk_flux(d, l, z, v, 100.0, 10.0);
+                let p = &sol.profiles;
+                for side in 0..2 {
+                    let e = rel(p.boundary_flux[0][side], exact);
+                    assert!(e < 1e-12, "z={z} v={v} n={n}: rel err {e}");
+                }
+                // The interval fluxes are all equal (steady, planar).
+                for &j in &p.flux[0].total {
+                    assert!(rel(j, exact) < 1e-12);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Gouy-Chapman double layer at a charged wall (Poisson closure, symmetric 1:1 electrolyte).
+//!
+//! Sources: Gouy (1910), Chapman (1913); Grahame (1947), Chem. Rev. 41, 441. Potential
+//! `phi(x) = (2RT/F) ln[(1 + g e^{-x/lD}) / (1 - g e^{-x/lD})]`, `g = tanh(F phi0 / 4RT)`;
+//! surface charge `sigma = sqrt(8 eps RT c) sinh(F phi0 / 2RT)`. Debye length
+//! `lD = sqrt(eps RT / (2 F^2 c))`: 0.961 nm at 0.1 M and 9.61 nm at 1 mM in water at
+//! 25 degC (Israelachvili, Intermolecular and Surface Forces, 3rd ed., eq. 14.36:
+//! 0.304 nm / sqrt(c / M) for 1:1 salts).
+
+use fluxion::constants::{thermal_voltage, VACUUM_PERMITTIVITY};
+use fluxion::mesh::{Geometry, Grid, Spacing};
+use fluxion::models::electrodiffusion::{Closure, PotentialBc, SteadyOptions};
+use fluxion_validation::*;
+
+const EPS_R: f64 = 78.5;
+
+fn gouy_chapman(x: f64, phi0: f64, ld: f64) -> f64 {
+    let vt = thermal_voltage(298.15);
+    let g = (phi0 / (4.0 * vt)).tanh();
+    let e = g * (-x / ld).exp();
+    2.0 * vt * ((1.0 + e) / (1.0 - e)).ln()
+}
+
+fn grahame(phi0: f64, c: f64) -> f64 {
+    let vt = thermal_voltage(298.15);
+    let eps = EPS_R * VACUUM_PERMITTIVITY;
+    let rt = fluxion::constants::GAS_CONSTANT * 298.15;
+    (8.0 * eps * rt * c).sqrt() * (phi0 / (2.0 * vt)).sinh()
+}
+
+fn solve(
+    c: f64,
+    wall: PotentialBc,
+    n: usize,
+) -> (fluxion::models::electrodiffusion::Profiles, f64) {
+    let ld_est = 0.304e-9 / (c / 1000.0).sqrt();
+    let l = 30.0 * ld_est;
+    let grid = Grid::new(
+        Geometry::Planar,
+        0.0,
+        l,
+        n,
+        Spacing::Refined {
+            left: true,
+            right: false,
+            min_spacing: ld_est / 200.0,
+        },
+    )
+    .unwrap();
+    let mut m = model(
+        grid,
+        vec![species("Na+", 1.0, 1.33e-9), species("Cl-", -1.0, 2.03e-9)],
+        Closure::Poisson,
+        side(vec![blocking(), blocking()], wall),
+        side(vec![conc(c), conc(c)], PotentialBc::Potential(0.0)),
+    );
+    let ld = m.debye_length(&[c, c]);
+    let sol = m.solve_steady(&SteadyOptions::default(), &mut ()).unwrap();
+    (sol.profiles, ld)
+}
+
+#[test]
+fn debye_lengths_match_the_textbook() {
+    for (c, expected) in [(100.0, 0.961e-9), (1.0, 9.61e-9)] {
+        let (_, ld) = solve(c, PotentialBc::Potential(0.01), 50);
+        assert!(rel(ld, expected) < 2e-3, "c = {c}: {ld}");
+    }
+}
+
+#[test]
+fn potential_profile_and_grahame_charge_at_a_fixed_wall_potential() {
+    let eps = EPS_R * VACUUM_PERMITTIVITY;
+    for &phi0 in &[0.025, 0.1, -0.15] {
+        let (p, ld) = solve(100.0, PotentialBc::Potential(phi0), 600);
+        let mut worst: f64 = 0.0;
+        for (x, phi) in p.x.iter().zip(&p.potential) {
+            let exact = gouy_chapman(*x, phi0, ld);
+            worst = worst.max((phi - exact).abs() / phi0.abs());
+        }
+        assert!(worst < 1e-3, "phi0 = {phi0}: worst potential error {worst}");
+        // Surface charge from Gauss's law at the wall vs Grahame.
+        let sigma = eps * p.boundary_field[0];
+        let e = rel(sigma, grahame(phi0, 100.0));
+        assert!(e < 1e-3, "phi0 = {phi0}: Grahame error {e}");
+        // No net flux through a blocking wall: the diffusion and migration balance.
+        for k in 0..2 {
+            assert!(p.boundary_flux[k][0].abs() < 1e-25);
+        }
+    }
+}
+
+#[test]
+fn surface_charge_condition_reproduces_the_grahame_potential() {
+    let phi0 = 0.08;
+    let sigma = grahame(phi0, 10.0);
+    let (p, _) = solve(10.0, PotentialBc::SurfaceCharge(sigma), 600);
+    let e = rel(p.potential[0], phi0);
+    assert!(e < 1e-3, "wall potential {} vs {phi0}", p.potential[0]);
+}
