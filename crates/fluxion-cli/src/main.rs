@@ -1,1 +1,219 @@
-fn main() {}
+//! The `fluxion` command: a thin layer over the `fluxion` library.
+//!
+//! Exit codes: 0 success, 1 solver failure, 2 bad input (scenario file, arguments).
+
+mod bench;
+mod examples;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use fluxion::output::OutputFile;
+use fluxion::scenario::{self, Scenario};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Parser)]
+#[command(
+    name = "fluxion",
+    version,
+    about = "Transport driven by potential gradients: Nernst-Planck electrodiffusion and closed-form laws",
+    long_about = "fluxion solves transport driven by potential gradients (J = -L grad mu).\n\nStart with `fluxion examples` to list the bundled scenarios, `fluxion examples gouy_chapman --write gc.toml` to copy one, and `fluxion run gc.toml --out out/` to solve it.\n\nExit codes: 0 success, 1 solver failure, 2 bad input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Solve a scenario and write profiles.csv, summary.json and plots to the output directory.
+    Run {
+        /// Scenario file (TOML). See docs/scenario.md.
+        scenario: PathBuf,
+        /// Output directory (created if missing; files are replaced atomically).
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// No progress bar and no summary on the terminal.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Validate a scenario file without solving it.
+    Check {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// List the bundled example scenarios, print one, or write it to a file.
+    Examples {
+        /// Name of an example to print (without .toml).
+        name: Option<String>,
+        /// Write the example to this file instead of printing it.
+        #[arg(long, requires = "name")]
+        write: Option<PathBuf>,
+    },
+    /// Benchmark the steady PNP solver on the standard cell (not a test; prints a table).
+    Bench(bench::BenchArgs),
+}
+
+/// Errors with their exit code.
+enum Failure {
+    Input(String),
+    Solver(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            scenario,
+            out,
+            quiet,
+        } => run(&scenario, &out, quiet),
+        Command::Check { scenario } => check(&scenario),
+        Command::Examples { name, write } => examples::command(name.as_deref(), write.as_deref()),
+        Command::Bench(args) => bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            eprint!("{msg}");
+            if !msg.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(2)
+        }
+        Err(Failure::Solver(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<Scenario, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::Input(format!(
+            "error: cannot read scenario file {}: {e}\n  fix: check the path; `fluxion examples` lists bundled scenarios",
+            path.display()
+        ))
+    })?;
+    scenario::parse(&text).map_err(|e| Failure::Input(e.render(&text, &path.display().to_string())))
+}
+
+fn check(path: &Path) -> Result<(), Failure> {
+    let s = load(path)?;
+    let model = s
+        .model()
+        .map_err(|e| Failure::Input(format!("error: {e}\n")))?;
+    let p = &s.problem;
+    println!(
+        "{}: ok ({} species, {} closure, {} nodes, {} geometry, {} unknowns, {})",
+        path.display(),
+        p.species.len(),
+        p.closure.name(),
+        p.grid.len(),
+        p.grid.geometry().name(),
+        model.unknowns(),
+        match &s.mode {
+            scenario::Mode::Steady(_) => "steady".to_string(),
+            scenario::Mode::Transient(o, _) => format!("transient to {} s", o.end_time),
+        }
+    );
+    Ok(())
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or with --quiet.
+struct Bar(ProgressBar);
+
+impl fluxion::solve::Progress for Bar {
+    fn update(&mut self, fraction: f64, message: &str) {
+        self.0
+            .set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
+        self.0.set_message(message.to_string());
+    }
+}
+
+fn progress_bar(quiet: bool) -> Bar {
+    let pb = ProgressBar::new(1000);
+    if quiet || !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {percent:>3}% {msg}")
+            .expect("valid template"),
+    );
+    Bar(pb)
+}
+
+fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
+    let s = load(path)?;
+    let mut bar = progress_bar(quiet);
+    let report = scenario::run(&s, &mut bar);
+    bar.0.finish_and_clear();
+    let report = report.map_err(|e| match e {
+        fluxion::scenario::RunError::Solve(
+            fluxion::models::electrodiffusion::SolveError::Model(m),
+        ) => Failure::Input(format!("error: {m}\n")),
+        other => Failure::Solver(other.to_string()),
+    })?;
+    write_atomically(out, &report.files).map_err(|e| Failure::Solver(e))?;
+    if !quiet {
+        println!("{}", short_summary(&report.summary));
+        println!(
+            "wrote {} to {}",
+            report
+                .files
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+fn short_summary(v: &serde_json::Value) -> String {
+    let mut lines = vec![];
+    if let Some(obj) = v["species"].as_object() {
+        for (name, s) in obj {
+            lines.push(format!(
+                "  {name:>8}: flux left {:.6e}, right {:.6e} mol m^-2 s^-1",
+                s["flux_left"].as_f64().unwrap_or(f64::NAN),
+                s["flux_right"].as_f64().unwrap_or(f64::NAN)
+            ));
+        }
+    }
+    lines.push(format!(
+        "  current density {:.6e} A m^-2, potential drop {:.6e} V, wall time {:.3} s",
+        v["current_density"].as_f64().unwrap_or(f64::NAN),
+        v["potential_drop"].as_f64().unwrap_or(f64::NAN),
+        v["wall_time_s"].as_f64().unwrap_or(f64::NAN)
+    ));
+    lines.join("\n")
+}
+
+/// Write every file to a temporary name in `dir` first, then rename them into place, so a
+/// failure never leaves a half-written file; on error the temporaries are removed.
+fn write_atomically(dir: &Path, files: &[OutputFile]) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create output directory {}: {e}", dir.display()))?;
+    let pid = std::process::id();
+    let mut temps = vec![];
+    for f in files {
+        let tmp = dir.join(format!(".{}.tmp-{pid}", f.name));
+        if let Err(e) = std::fs::write(&tmp, &f.bytes) {
+            for t in &temps {
+                let _ = std::fs::remove_file(t);
+            }
+            let _ = std::fs::remove_file(&tmp);
+            return Err(format!("cannot write {}: {e}", tmp.display()));
+        }
+        temps.push(tmp);
+    }
+    for (f, tmp) in files.iter().zip(&temps) {
+        std::fs::rename(tmp, dir.join(&f.name))
+            .map_err(|e| format!("cannot move {} into place: {e}", tmp.display()))?;
+    }
+    Ok(())
+}

@@ -1,1 +1,296 @@
-//! Outputs.
+//! Outputs rendered in memory: CSV tables, JSON summaries and figures.
+//!
+//! Nothing here touches the file system; the caller (the CLI) writes the bytes, atomically.
+//! CSV files use a header row, commas and `1.234e-9` style numbers, which Python
+//! (`pandas.read_csv`), Julia (`CSV.read`) and spreadsheets read directly.
+
+pub mod plot;
+
+use std::fmt::Write;
+
+use serde_json::{json, Map, Value};
+
+use crate::models::electrodiffusion::{Profiles, SteadyStats, TimeSeries};
+use plot::{Figure, Panel, Series};
+
+/// A named output file and its content.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputFile {
+    /// File name relative to the output directory.
+    pub name: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+impl OutputFile {
+    /// A text file.
+    pub fn text(name: &str, text: String) -> Self {
+        OutputFile {
+            name: name.into(),
+            bytes: text.into_bytes(),
+        }
+    }
+}
+
+fn num(out: &mut String, v: f64) {
+    if v.is_finite() {
+        let _ = write!(out, "{v:e}");
+    } else if v.is_nan() {
+        out.push_str("nan");
+    } else if v > 0.0 {
+        out.push_str("inf");
+    } else {
+        out.push_str("-inf");
+    }
+}
+
+/// Column names and values of a profile table.
+fn profile_columns(p: &Profiles, names: &[String]) -> Vec<(String, Vec<f64>)> {
+    let mut cols = vec![("x_m".to_string(), p.x.clone())];
+    for (k, name) in names.iter().enumerate() {
+        cols.push((format!("c_{name}_mol_m3"), p.concentration[k].clone()));
+    }
+    cols.push(("potential_V".into(), p.potential.clone()));
+    cols.push(("field_V_m".into(), p.field.clone()));
+    cols.push(("charge_density_C_m3".into(), p.charge_density.clone()));
+    for (k, name) in names.iter().enumerate() {
+        let f = &p.flux[k];
+        cols.push((format!("flux_{name}_mol_m2_s"), f.total.clone()));
+        cols.push((
+            format!("diffusive_flux_{name}_mol_m2_s"),
+            f.diffusive.clone(),
+        ));
+        cols.push((
+            format!("migrative_flux_{name}_mol_m2_s"),
+            f.migrative.clone(),
+        ));
+        cols.push((
+            format!("advective_flux_{name}_mol_m2_s"),
+            f.advective.clone(),
+        ));
+        cols.push((
+            format!("echem_potential_{name}_J_mol"),
+            p.electrochemical_potential[k].clone(),
+        ));
+    }
+    cols
+}
+
+fn table(cols: &[(String, Vec<f64>)], prefix: Option<(&str, f64)>, header: bool, out: &mut String) {
+    if header {
+        let mut names: Vec<&str> = vec![];
+        if let Some((name, _)) = prefix {
+            names.push(name);
+        }
+        names.extend(cols.iter().map(|c| c.0.as_str()));
+        out.push_str(&names.join(","));
+        out.push('\n');
+    }
+    let rows = cols.first().map(|c| c.1.len()).unwrap_or(0);
+    for i in 0..rows {
+        if let Some((_, v)) = prefix {
+            num(out, v);
+            out.push(',');
+        }
+        for (j, (_, c)) in cols.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            num(out, c[i]);
+        }
+        out.push('\n');
+    }
+}
+
+/// `profiles.csv`: one row per node with concentrations, potential, field, charge density,
+/// and per species the total, diffusive, migrative and advective flux and the
+/// electrochemical potential. Units are in the column names.
+pub fn profiles_csv(p: &Profiles, names: &[String]) -> String {
+    let mut out = String::new();
+    table(&profile_columns(p, names), None, true, &mut out);
+    out
+}
+
+/// `snapshots.csv`: the profile tables at the output times, stacked, with a leading `time_s`
+/// column (long format: `df.groupby("time_s")`).
+pub fn snapshots_csv(snaps: &[(f64, Profiles)], names: &[String]) -> String {
+    let mut out = String::new();
+    for (i, (t, p)) in snaps.iter().enumerate() {
+        table(
+            &profile_columns(p, names),
+            Some(("time_s", *t)),
+            i == 0,
+            &mut out,
+        );
+    }
+    out
+}
+
+/// `timeseries.csv`: time, current density at both boundaries, boundary fluxes and total
+/// amounts of every species at every accepted time step.
+pub fn timeseries_csv(s: &TimeSeries, names: &[String], amount_unit: &str) -> String {
+    let mut cols = vec![
+        ("time_s".to_string(), s.time.clone()),
+        (
+            "current_density_left_A_m2".into(),
+            s.current_density[0].clone(),
+        ),
+        (
+            "current_density_right_A_m2".into(),
+            s.current_density[1].clone(),
+        ),
+    ];
+    for (k, name) in names.iter().enumerate() {
+        cols.push((format!("flux_left_{name}_mol_m2_s"), s.flux[k][0].clone()));
+        cols.push((format!("flux_right_{name}_mol_m2_s"), s.flux[k][1].clone()));
+        cols.push((format!("amount_{name}_{amount_unit}"), s.amount[k].clone()));
+    }
+    let mut out = String::new();
+    table(&cols, None, true, &mut out);
+    out
+}
+
+/// The per-species part of `summary.json` (fluxes at the boundaries, the split of the
+/// right-boundary flux into diffusion, migration and advection).
+pub fn species_summary(p: &Profiles, names: &[String]) -> Value {
+    let mut map = Map::new();
+    for (k, name) in names.iter().enumerate() {
+        let b = p.boundary_flux[k];
+        let split = p.boundary_split[k][1];
+        map.insert(
+            name.clone(),
+            json!({
+                "flux": b[1],
+                "flux_left": b[0],
+                "flux_right": b[1],
+                "diffusive_flux": split[1],
+                "migrative_flux": split[2],
+                "advective_flux": split[3],
+                "amount": p.amount[k],
+                "concentration_left": p.concentration[k][0],
+                "concentration_right": p.concentration[k][p.x.len() - 1],
+            }),
+        );
+    }
+    Value::Object(map)
+}
+
+/// `summary.json` of a steady run (the documented contract plus solver details).
+pub fn steady_summary(
+    title: &str,
+    p: &Profiles,
+    names: &[String],
+    stats: &SteadyStats,
+    wall_time_s: f64,
+) -> Value {
+    let n = p.x.len();
+    json!({
+        "title": title,
+        "mode": "steady",
+        "species": species_summary(p, names),
+        "current_density": p.current_density[1],
+        "current_density_left": p.current_density[0],
+        "potential_drop": p.potential[n - 1] - p.potential[0],
+        "wall_field": p.boundary_field,
+        "newton_iterations": stats.newton_iterations,
+        "continuation": stats.continuation,
+        "continuation_steps": stats.continuation_steps,
+        "residual": stats.residual,
+        "update_norm": stats.update_norm,
+        "nodes": n,
+        "wall_time_s": wall_time_s,
+        "units": units_note(),
+    })
+}
+
+/// Units of the summary fields, repeated in the file for readers.
+pub fn units_note() -> Value {
+    json!({
+        "flux": "mol m^-2 s^-1, positive towards +x",
+        "current_density": "A m^-2, positive towards +x",
+        "potential_drop": "V, right minus left",
+        "wall_field": "V/m at [left, right]",
+        "amount": "mol m^-2 (planar), mol m^-1 (cylindrical), mol (spherical)",
+        "concentration": "mol m^-3 (= mM)",
+    })
+}
+
+fn nm_axis(x: &[f64]) -> (Vec<f64>, &'static str) {
+    let l = x.last().copied().unwrap_or(1.0);
+    let (scale, unit) = if l < 1e-6 {
+        (1e9, "x (nm)")
+    } else if l < 1e-3 {
+        (1e6, "x (µm)")
+    } else if l < 1.0 {
+        (1e3, "x (mm)")
+    } else {
+        (1.0, "x (m)")
+    };
+    (x.iter().map(|v| v * scale).collect(), unit)
+}
+
+/// The profile figure: concentrations, potential, and per species the flux split into
+/// diffusion and migration (and advection when present).
+pub fn profiles_figure(title: &str, p: &Profiles, names: &[String]) -> Figure {
+    let (x, xl) = nm_axis(&p.x);
+    let mut fig = Figure::new(title, 2);
+    let mut conc = Panel::new("Concentrations", xl, "c (mM)");
+    for (k, name) in names.iter().enumerate() {
+        conc.series
+            .push(Series::line(name, x.clone(), p.concentration[k].clone()));
+    }
+    fig.push(conc);
+    let mut pot = Panel::new("Electric potential", xl, "φ (mV)");
+    pot.series.push(Series::line(
+        "φ",
+        x.clone(),
+        p.potential.iter().map(|v| v * 1e3).collect(),
+    ));
+    fig.push(pot);
+    for (k, name) in names.iter().enumerate() {
+        let f = &p.flux[k];
+        let mut panel = Panel::new(&format!("Flux of {name}"), xl, "J (mol m⁻² s⁻¹)");
+        panel
+            .series
+            .push(Series::line("total", x.clone(), f.total.clone()));
+        panel
+            .series
+            .push(Series::dashed("diffusion", x.clone(), f.diffusive.clone()));
+        panel
+            .series
+            .push(Series::dashed("migration", x.clone(), f.migrative.clone()));
+        if f.advective.iter().any(|v| *v != 0.0) {
+            panel
+                .series
+                .push(Series::dashed("advection", x.clone(), f.advective.clone()));
+        }
+        fig.push(panel);
+    }
+    fig
+}
+
+/// The transient figure: current density against time (log time axis).
+pub fn current_figure(title: &str, s: &TimeSeries) -> Figure {
+    let mut fig = Figure::new(title, 1);
+    let mut panel = Panel::new("Current density", "t (s)", "i (A m⁻²)");
+    let (t, il, ir): (Vec<f64>, Vec<f64>, Vec<f64>) = s
+        .time
+        .iter()
+        .zip(&s.current_density[0])
+        .zip(&s.current_density[1])
+        .filter(|((t, _), _)| **t > 0.0)
+        .map(|((t, a), b)| (*t, *a, *b))
+        .fold((vec![], vec![], vec![]), |mut acc, (t, a, b)| {
+            acc.0.push(t);
+            acc.1.push(a);
+            acc.2.push(b);
+            acc
+        });
+    panel
+        .series
+        .push(Series::line("left boundary", t.clone(), il));
+    panel.series.push(Series::dashed("right boundary", t, ir));
+    panel.log_x = true;
+    fig.push(panel);
+    fig
+}

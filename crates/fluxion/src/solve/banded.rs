@@ -6,7 +6,8 @@
 //! crate offers a banded LU (faer's sparse LU works but pays symbolic and supernodal overhead
 //! that dominates at a bandwidth of a few entries), so this is the LAPACK `dgbtf2`/`dgbtrs`
 //! algorithm: column-major band storage with `kl` extra rows for the fill-in of row
-//! interchanges, preceded by row equilibration so that pivoting compares like with like.
+//! interchanges, preceded by row and column equilibration so that pivoting compares like
+//! with like whatever the scaling of equations and unknowns.
 
 /// A square banded matrix in LAPACK band storage, factorized in place.
 #[derive(Clone, Debug)]
@@ -18,6 +19,7 @@ pub struct BandMatrix {
     ab: Vec<f64>,
     ipiv: Vec<usize>,
     row_scale: Vec<f64>,
+    col_scale: Vec<f64>,
     factored: bool,
 }
 
@@ -41,6 +43,7 @@ impl BandMatrix {
             ab: vec![0.0; ldab * n],
             ipiv: vec![0; n],
             row_scale: vec![1.0; n],
+            col_scale: vec![1.0; n],
             factored: false,
         }
     }
@@ -57,7 +60,7 @@ impl BandMatrix {
 
     /// Bytes held by the matrix storage.
     pub fn memory_bytes(&self) -> usize {
-        self.ab.len() * 8 + self.ipiv.len() * 8 + self.row_scale.len() * 8
+        self.ab.len() * 8 + self.ipiv.len() * 8 + self.row_scale.len() * 16
     }
 
     /// Reset all entries to zero (keeps the allocation).
@@ -141,11 +144,23 @@ impl BandMatrix {
             }
             *s = 1.0 / *s;
         }
+        // Then columns, so that the scaling of the unknowns does not matter either.
         for j in 0..n {
             let lo = j.saturating_sub(ku);
             let hi = (j + kl).min(n - 1);
+            let mut cmax: f64 = 0.0;
             for i in lo..=hi {
-                self.ab[j * ldab + kv + i - j] *= self.row_scale[i];
+                let a = &mut self.ab[j * ldab + kv + i - j];
+                *a *= self.row_scale[i];
+                cmax = cmax.max(a.abs());
+            }
+            if cmax == 0.0 || !cmax.is_finite() {
+                return Err(SingularMatrix { column: j });
+            }
+            let c = 1.0 / cmax;
+            self.col_scale[j] = c;
+            for i in lo..=hi {
+                self.ab[j * ldab + kv + i - j] *= c;
             }
         }
         // dgbtf2.
@@ -231,6 +246,9 @@ impl BandMatrix {
                     b[i] -= bj * col[kv + i - j];
                 }
             }
+        }
+        for (bi, c) in b.iter_mut().zip(&self.col_scale) {
+            *bi *= c;
         }
     }
 }

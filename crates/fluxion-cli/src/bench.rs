@@ -1,0 +1,90 @@
+//! `fluxion bench`: time the steady PNP solver on the standard cell for growing grids.
+//!
+//! The cell is [`fluxion::models::electrodiffusion::pnp_benchmark`], the same problem as the
+//! DEVSIM and FiPy peer scripts (1:1 electrolyte, Debye length 1% of the cell, 2 thermal
+//! voltages). Peak memory is the process high-water mark (VmHWM) after each size.
+
+use std::time::Instant;
+
+use clap::Args;
+use fluxion::models::electrodiffusion::{pnp_benchmark, Electrodiffusion, SteadyOptions};
+
+use crate::Failure;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Node counts, comma separated (1e5 notation accepted).
+    #[arg(long, default_value = "1e3,1e4,1e5,1e6", value_delimiter = ',')]
+    nodes: Vec<String>,
+    /// Debye length over cell length.
+    #[arg(long, default_value_t = 0.01)]
+    debye: f64,
+    /// Applied potential in thermal voltages.
+    #[arg(long, default_value_t = 2.0)]
+    volts: f64,
+    /// Repetitions per size (the best time is reported).
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn run(args: &BenchArgs) -> Result<(), Failure> {
+    let mut sizes = vec![];
+    for s in &args.nodes {
+        let n: f64 = s.trim().parse().map_err(|_| {
+            Failure::Input(format!(
+                "error: --nodes: \"{s}\" is not a number (e.g. --nodes 1e3,1e5)"
+            ))
+        })?;
+        if !(3.0..=5e7).contains(&n) {
+            return Err(Failure::Input(format!(
+                "error: --nodes: {s} must be between 3 and 5e7"
+            )));
+        }
+        sizes.push(n as usize);
+    }
+    if !(args.debye > 0.0 && args.volts.is_finite() && args.repeat >= 1) {
+        return Err(Failure::Input(
+            "error: --debye must be positive, --volts finite and --repeat at least 1".into(),
+        ));
+    }
+    println!(
+        "steady PNP, 2 species, Poisson, Debye length {} of the cell, {} V_T applied",
+        args.debye, args.volts
+    );
+    println!(
+        "{:>10} {:>12} {:>8} {:>14} {:>14} {:>14}",
+        "nodes", "time_s", "newton", "solver_MB", "peak_rss_MB", "flux_p"
+    );
+    for n in sizes {
+        let mut best = f64::INFINITY;
+        let mut last = None;
+        for _ in 0..args.repeat {
+            let t0 = Instant::now();
+            let mut m = Electrodiffusion::new(pnp_benchmark(n, args.debye, args.volts))
+                .map_err(|e| Failure::Input(e.to_string()))?;
+            let sol = m
+                .solve_steady(&SteadyOptions::default(), &mut ())
+                .map_err(|e| Failure::Solver(e.to_string()))?;
+            best = best.min(t0.elapsed().as_secs_f64());
+            last = Some(sol);
+        }
+        let sol = last.expect("at least one repetition");
+        println!(
+            "{:>10} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e}",
+            n,
+            best,
+            sol.stats.newton_iterations,
+            sol.stats.memory_bytes as f64 / 1e6,
+            peak_rss_mb().unwrap_or(f64::NAN),
+            sol.profiles.boundary_flux[0][1]
+        );
+    }
+    Ok(())
+}

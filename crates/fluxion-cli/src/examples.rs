@@ -1,0 +1,95 @@
+//! Bundled example scenarios (the files in `examples/`, compiled into the binary).
+
+use std::path::Path;
+
+use crate::Failure;
+
+/// `(name, description, text)` of every bundled example.
+pub const EXAMPLES: &[(&str, &str, &str)] = &[
+    (
+        "ghk_membrane",
+        "constant-field flux of K+ through a membrane (GHK, seed 002)",
+        include_str!("../../../examples/ghk_membrane.toml"),
+    ),
+    (
+        "gouy_chapman",
+        "double layer at a charged wall, Poisson closure (Gouy-Chapman, Grahame)",
+        include_str!("../../../examples/gouy_chapman.toml"),
+    ),
+    (
+        "liquid_junction",
+        "HCl 100 mM | 10 mM junction, electroneutral closure (Planck)",
+        include_str!("../../../examples/liquid_junction.toml"),
+    ),
+    (
+        "biionic_junction",
+        "NaCl | KCl at equal concentration (Henderson = Planck)",
+        include_str!("../../../examples/biionic_junction.toml"),
+    ),
+    (
+        "iodide_anode",
+        "iodide consumed at a positive anode: diffusion and migration both point at the anode (seed 001)",
+        include_str!("../../../examples/iodide_anode.toml"),
+    ),
+    (
+        "iodide_supported",
+        "the same anode with excess supporting electrolyte: diffusion dominates",
+        include_str!("../../../examples/iodide_supported.toml"),
+    ),
+    (
+        "limiting_current",
+        "limiting current of a reduced cation without supporting electrolyte (2x Fick)",
+        include_str!("../../../examples/limiting_current.toml"),
+    ),
+    (
+        "cottrell",
+        "potential step at a planar electrode with excess support (Cottrell), transient",
+        include_str!("../../../examples/cottrell.toml"),
+    ),
+    (
+        "cottrell_spherical",
+        "potential step at a spherical microelectrode, transient to the steady limit",
+        include_str!("../../../examples/cottrell_spherical.toml"),
+    ),
+    (
+        "pnp_thin_layer",
+        "steady PNP cell, Debye length 1e-3 of the cell, 40 thermal voltages (robustness)",
+        include_str!("../../../examples/pnp_thin_layer.toml"),
+    ),
+    (
+        "closed_cell",
+        "closed cell relaxing from a concentration step (Poisson, transient, conserves mass)",
+        include_str!("../../../examples/closed_cell.toml"),
+    ),
+];
+
+pub fn command(name: Option<&str>, write: Option<&Path>) -> Result<(), Failure> {
+    let Some(name) = name else {
+        println!("Bundled example scenarios (fluxion examples NAME [--write FILE]):\n");
+        for (n, d, _) in EXAMPLES {
+            println!("  {n:<20} {d}");
+        }
+        return Ok(());
+    };
+    let name = name.trim_end_matches(".toml");
+    let Some((_, _, text)) = EXAMPLES.iter().find(|e| e.0 == name) else {
+        return Err(Failure::Input(format!(
+            "error: no example named \"{name}\"; the examples are: {}",
+            EXAMPLES.iter().map(|e| e.0).collect::<Vec<_>>().join(", ")
+        )));
+    };
+    match write {
+        None => print!("{text}"),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| {
+                Failure::Input(format!("error: cannot write {}: {e}", path.display()))
+            })?;
+            println!(
+                "wrote {} (run it with: fluxion run {})",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! End-to-end tests of the `fluxion` binary: every bundled example runs, bad input exits
+//! with code 2 and a positioned message, solver failures exit with 1 and write nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fluxion"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fluxion-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_bundled_example_runs_and_writes_its_outputs() {
+    let list = bin().arg("examples").output().unwrap();
+    let listing = String::from_utf8(list.stdout).unwrap();
+    for path in examples() {
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+        assert!(
+            listing.contains(&stem),
+            "{stem} missing from `fluxion examples`"
+        );
+        let out = temp_dir(&stem);
+        let o = bin()
+            .args(["run", path.to_str().unwrap(), "--quiet", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{stem}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for f in [
+            "profiles.csv",
+            "summary.json",
+            "profiles.png",
+            "profiles.svg",
+        ] {
+            assert!(out.join(f).is_file(), "{stem}: {f} missing");
+        }
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        for key in [
+            "species",
+            "current_density",
+            "potential_drop",
+            "wall_time_s",
+        ] {
+            assert!(summary.get(key).is_some(), "{stem}: summary lacks {key}");
+        }
+        if summary["mode"] == "transient" {
+            for f in [
+                "timeseries.csv",
+                "snapshots.csv",
+                "current.png",
+                "current.svg",
+            ] {
+                assert!(out.join(f).is_file(), "{stem}: {f} missing");
+            }
+        } else {
+            assert!(summary["newton_iterations"].as_u64().unwrap() >= 1);
+            assert!(summary["residual"].is_number());
+        }
+        // CSV header and rows have the same number of columns.
+        let csv = std::fs::read_to_string(out.join("profiles.csv")).unwrap();
+        let mut lines = csv.lines();
+        let cols = lines.next().unwrap().split(',').count();
+        assert!(lines.all(|l| l.split(',').count() == cols));
+        // No temporaries left behind.
+        for e in std::fs::read_dir(&out).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(!name.contains(".tmp"), "{stem}: leftover {name}");
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+#[test]
+fn summary_fluxes_follow_the_contract() {
+    // GHK example: flux positive towards +x, current = F z J, drop = right - left.
+    let out = temp_dir("contract");
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ghk_membrane.toml");
+    let o = bin()
+        .args(["run", ex.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let k = &s["species"]["K+"];
+    let j = k["flux"].as_f64().unwrap();
+    assert_eq!(j, k["flux_right"].as_f64().unwrap());
+    assert!(j > 0.0, "K+ leaves the cell at -60 mV with 140 mM inside");
+    let split = k["diffusive_flux"].as_f64().unwrap() + k["migrative_flux"].as_f64().unwrap();
+    assert!((split - j).abs() < 1e-9 * j.abs());
+    let i = s["current_density"].as_f64().unwrap();
+    assert!((i - 96485.33212 * j).abs() < 1e-6 * i.abs());
+    assert!((s["potential_drop"].as_f64().unwrap() - 0.06).abs() < 1e-12);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn bad_scenarios_exit_with_2_and_point_at_the_problem() {
+    let dir = temp_dir("bad");
+    let good = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/gouy_chapman.toml"),
+    )
+    .unwrap();
+    let cases = [
+        (
+            good.replace("nodes = 600", "nodes = 600\nnodez = 3"),
+            "nodez",
+        ),
+        (
+            good.replace("\"1.334e-9 m^2/s\"", "\"-1.334e-9 m^2/s\""),
+            "species[0].diffusivity",
+        ),
+        (good.replace("\"50 mV\"", "\"50 mM\""), "left.potential"),
+        (good.replace("\"30 nm\"", "\"30 nmm\""), "domain.length"),
+        (
+            good.replace("closure = \"poisson\"", "closure = \"poison\""),
+            "\"poisson\"",
+        ),
+        (
+            good.replace("[left]", "[left]\ncurrent = \"1 A/m^2\""),
+            "at most one",
+        ),
+        (
+            good.replace("potential = \"0 V\"", "")
+                .replace("potential = \"50 mV\"", ""),
+            "fixed potential",
+        ),
+        (good.replace("= 78.5", "= [1, 2]"), "permittivity"),
+        ("closure = \n".to_string(), "cell.toml:1"),
+    ];
+    for (i, (text, needle)) in cases.iter().enumerate() {
+        let path = dir.join("cell.toml");
+        std::fs::write(&path, text).unwrap();
+        let out = dir.join(format!("out{i}"));
+        let o = bin()
+            .args(["run", path.to_str().unwrap(), "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "case {i}: {err}");
+        assert!(
+            err.contains(needle),
+            "case {i}: expected {needle:?} in:\n{err}"
+        );
+        assert!(
+            err.contains("cell.toml"),
+            "case {i}: no position in:\n{err}"
+        );
+        assert!(!out.exists(), "case {i}: output written for bad input");
+        let c = bin()
+            .args(["check", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(c.status.code(), Some(2));
+    }
+    let o = bin().args(["run", "does/not/exist.toml"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn solver_failure_exits_with_1_says_where_and_writes_nothing() {
+    let dir = temp_dir("fail");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pnp_thin_layer.toml"),
+    )
+    .unwrap()
+        + "\n[solver]\nmax_iterations = 1\n";
+    let path = dir.join("hard.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = dir.join("out");
+    let o = bin()
+        .args(["run", path.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("Newton stalled at"), "{err}");
+    assert!(err.contains("Try:"), "{err}");
+    assert!(!out.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn examples_can_be_written_out_and_checked() {
+    let dir = temp_dir("examples");
+    let path = dir.join("gc.toml");
+    let o = bin()
+        .args(["examples", "gouy_chapman", "--write"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let c = bin()
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(c.status.success());
+    assert!(String::from_utf8_lossy(&c.stdout).contains("ok"));
+    let o = bin().args(["examples", "nope"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

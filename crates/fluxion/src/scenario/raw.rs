@@ -1,0 +1,80 @@
+//! Raw deserialized scenario: shapes only, every value with its position.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Scenario {
+    pub title: Option<String>,
+    #[allow(dead_code)]
+    pub description: Option<String>,
+    pub model: Option<Spanned<String>>,
+    pub mode: Option<Spanned<String>>,
+    pub temperature: Option<Spanned<Value>>,
+    pub permittivity: Option<Spanned<Value>>,
+    pub closure: Spanned<String>,
+    pub scheme: Option<Spanned<String>>,
+    pub velocity: Option<Spanned<Value>>,
+    pub domain: Spanned<Domain>,
+    pub species: Vec<Species>,
+    pub left: Spanned<Side>,
+    pub right: Spanned<Side>,
+    pub transient: Option<Spanned<Transient>>,
+    pub solver: Option<Solver>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Domain {
+    pub length: Spanned<Value>,
+    pub nodes: Spanned<i64>,
+    pub geometry: Option<Spanned<String>>,
+    pub inner_radius: Option<Spanned<Value>>,
+    pub grid: Option<Spanned<String>>,
+    pub refine: Option<Spanned<String>>,
+    pub min_spacing: Option<Spanned<Value>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Species {
+    pub name: Spanned<String>,
+    pub charge: Spanned<Value>,
+    pub diffusivity: Option<Spanned<Value>>,
+    pub mobility: Option<Spanned<Value>>,
+    /// A concentration (uniform) or a table `{ left, right, profile, at }`.
+    pub initial: Option<Spanned<Value>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Side {
+    pub potential: Option<Spanned<Value>>,
+    pub surface_charge: Option<Spanned<Value>>,
+    pub current: Option<Spanned<Value>>,
+    pub concentration: Option<BTreeMap<Spanned<String>, Spanned<Value>>>,
+    pub flux: Option<BTreeMap<Spanned<String>, Spanned<Value>>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Transient {
+    pub end_time: Spanned<Value>,
+    pub output_times: Option<Vec<Spanned<Value>>>,
+    pub output_count: Option<Spanned<usize>>,
+    pub rtol: Option<Spanned<f64>>,
+    pub initial_step: Option<Spanned<Value>>,
+    pub max_step: Option<Spanned<Value>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Solver {
+    pub max_iterations: Option<Spanned<i64>>,
+    pub rtol: Option<Spanned<f64>>,
+    pub continuation: Option<Spanned<String>>,
+    pub continuation_step: Option<Spanned<f64>>,
+}
