@@ -156,7 +156,7 @@ fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
         ) => Failure::Input(format!("error: {m}\n")),
         other => Failure::Solver(other.to_string()),
     })?;
-    write_atomically(out, &report.files).map_err(|e| Failure::Solver(e))?;
+    write_atomically(out, &report.files).map_err(Failure::Solver)?;
     if !quiet {
         println!("{}", short_summary(&report.summary));
         println!(

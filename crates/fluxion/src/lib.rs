@@ -13,6 +13,8 @@
 //! - [`scenario`]: scenario files (TOML) validated into models.
 //! - [`output`]: CSV, JSON and plots rendered in memory; writing files is the caller's job.
 #![warn(missing_docs)]
+// Index loops mirror the equations (node i, species k) and are clearer than zips here.
+#![allow(clippy::needless_range_loop)]
 
 pub mod constants;
 pub mod discretize;

@@ -1510,6 +1510,45 @@ impl DaeSystem for Electrodiffusion {
     }
 }
 
+/// The standard steady Poisson-Nernst-Planck test cell used for benchmarks and robustness
+/// checks (and by the DEVSIM/FiPy peer scripts): a 1:1 electrolyte with `D = 1e-9 m^2/s`,
+/// 10 mM on the left and 5 mM on the right, `phi(0) = 0`, `phi(L) = applied_vt V_T`, and the
+/// cell length chosen so that `sqrt(eps V_T / (F c_0)) / L = debye_ratio` (the dimensionless
+/// `lambda` of the peer scripts, with `c_0` = 10 mM). `nodes` uniform nodes at 298.15 K in
+/// water (eps_r = 78.5).
+pub fn pnp_benchmark(nodes: usize, debye_ratio: f64, applied_vt: f64) -> Problem {
+    let (t, eps_r, c0) = (298.15, 78.5, 10.0);
+    let vt = thermal_voltage(t);
+    let length = (eps_r * VACUUM_PERMITTIVITY * vt / (FARADAY * c0)).sqrt() / debye_ratio;
+    let grid = Grid::new(
+        crate::mesh::Geometry::Planar,
+        0.0,
+        length,
+        nodes,
+        crate::mesh::Spacing::Uniform,
+    )
+    .expect("valid benchmark grid");
+    let sp = |name: &str, z: f64| Species {
+        name: name.into(),
+        charge: z,
+        diffusivity: 1e-9,
+    };
+    let side = |c: f64, v: f64| Boundary {
+        species: vec![SpeciesBc::Concentration(c), SpeciesBc::Concentration(c)],
+        potential: PotentialBc::Potential(v),
+    };
+    Problem {
+        grid,
+        species: vec![sp("p", 1.0), sp("n", -1.0)],
+        temperature: t,
+        permittivity: eps_r,
+        closure: Closure::Poisson,
+        boundaries: [side(c0, 0.0), side(0.5 * c0, applied_vt * vt)],
+        velocity: 0.0,
+        scheme: Scheme::ScharfetterGummel,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1682,44 +1721,5 @@ mod tests {
         bad.species[1].diffusivity = -1e-9;
         let e = Electrodiffusion::new(bad).unwrap_err();
         assert!(e.to_string().contains("diffusivity of B2-"), "{e}");
-    }
-}
-
-/// The standard steady Poisson-Nernst-Planck test cell used for benchmarks and robustness
-/// checks (and by the DEVSIM/FiPy peer scripts): a 1:1 electrolyte with `D = 1e-9 m^2/s`,
-/// 10 mM on the left and 5 mM on the right, `phi(0) = 0`, `phi(L) = applied_vt V_T`, and the
-/// cell length chosen so that `sqrt(eps V_T / (F c_0)) / L = debye_ratio` (the dimensionless
-/// `lambda` of the peer scripts, with `c_0` = 10 mM). `nodes` uniform nodes at 298.15 K in
-/// water (eps_r = 78.5).
-pub fn pnp_benchmark(nodes: usize, debye_ratio: f64, applied_vt: f64) -> Problem {
-    let (t, eps_r, c0) = (298.15, 78.5, 10.0);
-    let vt = thermal_voltage(t);
-    let length = (eps_r * VACUUM_PERMITTIVITY * vt / (FARADAY * c0)).sqrt() / debye_ratio;
-    let grid = Grid::new(
-        crate::mesh::Geometry::Planar,
-        0.0,
-        length,
-        nodes,
-        crate::mesh::Spacing::Uniform,
-    )
-    .expect("valid benchmark grid");
-    let sp = |name: &str, z: f64| Species {
-        name: name.into(),
-        charge: z,
-        diffusivity: 1e-9,
-    };
-    let side = |c: f64, v: f64| Boundary {
-        species: vec![SpeciesBc::Concentration(c), SpeciesBc::Concentration(c)],
-        potential: PotentialBc::Potential(v),
-    };
-    Problem {
-        grid,
-        species: vec![sp("p", 1.0), sp("n", -1.0)],
-        temperature: t,
-        permittivity: eps_r,
-        closure: Closure::Poisson,
-        boundaries: [side(c0, 0.0), side(0.5 * c0, applied_vt * vt)],
-        velocity: 0.0,
-        scheme: Scheme::ScharfetterGummel,
     }
 }

@@ -613,7 +613,7 @@ fn build_species(raw: &[raw::Species], temperature: f64, cx: &mut Ctx) -> Vec<Sp
                     "the electrical mobility",
                 );
                 match (mu, z) {
-                    (Some(_), Some(z)) if z == 0.0 => {
+                    (Some(_), Some(0.0)) => {
                         cx.push(
                             key("mobility"),
                             "a neutral species has no electrical mobility; give its diffusivity instead",
