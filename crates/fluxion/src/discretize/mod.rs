@@ -96,11 +96,29 @@ pub struct ScharfetterGummel;
 impl FluxScheme for ScharfetterGummel {
     #[inline]
     fn weights(&self, p: f64) -> Weights {
+        if p.abs() < 1e-3 {
+            return Weights {
+                a: bernoulli(-p),
+                b: bernoulli(p),
+                da: -bernoulli_derivative(-p),
+                db: bernoulli_derivative(p),
+            };
+        }
+        // One exponential per interval: evaluate B at +|P| (the small, accurate value) and
+        // get the other weight from B(-x) = B(x) + x, a sum of positives. The derivatives
+        // follow from B'(x) = B(x) (1 - B(-x)) / x.
+        let (a, b) = if p > 0.0 {
+            let b = bernoulli(p);
+            (b + p, b)
+        } else {
+            let a = bernoulli(-p);
+            (a, a - p)
+        };
         Weights {
-            a: bernoulli(-p),
-            b: bernoulli(p),
-            da: -bernoulli_derivative(-p),
-            db: bernoulli_derivative(p),
+            a,
+            b,
+            da: a * (1.0 - b) / p,
+            db: b * (1.0 - a) / p,
         }
     }
 }
