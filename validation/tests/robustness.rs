@@ -61,3 +61,22 @@ fn blocking_wall_at_40_thermal_voltages_with_a_thin_debye_layer_converges() {
     );
     assert!(pr.boundary_flux[0][1].abs() < 1e-20);
 }
+
+/// Continuation alone (forced) reaches the same solution as the direct solve.
+#[test]
+fn forced_continuation_agrees_with_the_direct_solve() {
+    let opts = SteadyOptions {
+        force_continuation: true,
+        ..Default::default()
+    };
+    let mut m = Electrodiffusion::new(pnp_benchmark(801, 1e-3, 40.0)).unwrap();
+    let cont = m.solve_steady(&opts, &mut ()).unwrap();
+    assert!(cont.stats.continuation && cont.stats.continuation_steps >= 2);
+    let mut m = Electrodiffusion::new(pnp_benchmark(801, 1e-3, 40.0)).unwrap();
+    let direct = m.solve_steady(&SteadyOptions::default(), &mut ()).unwrap();
+    let (a, b) = (
+        cont.profiles.boundary_flux[0][1],
+        direct.profiles.boundary_flux[0][1],
+    );
+    assert!((a - b).abs() < 1e-9 * b.abs(), "{a} vs {b}");
+}
