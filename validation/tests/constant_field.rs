@@ -10,12 +10,22 @@ use fluxion::mesh::{Geometry, Grid, Spacing};
 use fluxion::models::electrodiffusion::{Closure, PotentialBc, SteadyOptions};
 use fluxion_validation::*;
 
+/// The closed form from the laws module (`fluxion calc constant-field`), so the engine and
+/// the calculator are checked against each other.
 fn ghk_flux(d: f64, l: f64, z: f64, dphi_left_minus_right: f64, c0: f64, cl: f64) -> f64 {
-    let u = z * dphi_left_minus_right / thermal_voltage(298.15);
-    if u.abs() < 1e-12 {
-        return d * (c0 - cl) / l;
+    fluxion::laws::electrochem::constant_field_flux(d, l, z, c0, cl, dphi_left_minus_right, 298.15)
+        .unwrap()
+}
+
+/// The same closed form written out independently (textbook exponential form), to check
+/// the library law itself.
+#[test]
+fn library_law_matches_the_textbook_form() {
+    for &(z, v) in &[(1.0, 0.1), (-1.0, 0.03), (2.0, -0.07)] {
+        let u: f64 = z * v / thermal_voltage(298.15);
+        let text = (1e-9 / 1e-6) * u * (100.0 - 10.0 * (-u).exp()) / (1.0 - (-u).exp());
+        assert!(rel(ghk_flux(1e-9, 1e-6, z, v, 100.0, 10.0), text) < 1e-12);
     }
-    (d / l) * u * (c0 - cl * (-u).exp()) / (-(-u).exp_m1())
 }
 
 #[test]

@@ -8,12 +8,14 @@
 //! 0.304 nm / sqrt(c / M) for 1:1 salts).
 
 use fluxion::constants::{thermal_voltage, VACUUM_PERMITTIVITY};
+use fluxion::laws::electrochem as laws;
 use fluxion::mesh::{Geometry, Grid, Spacing};
 use fluxion::models::electrodiffusion::{Closure, PotentialBc, SteadyOptions};
 use fluxion_validation::*;
 
 const EPS_R: f64 = 78.5;
 
+/// The textbook log form, written out here independently of the library.
 fn gouy_chapman(x: f64, phi0: f64, ld: f64) -> f64 {
     let vt = thermal_voltage(298.15);
     let g = (phi0 / (4.0 * vt)).tanh();
@@ -21,11 +23,30 @@ fn gouy_chapman(x: f64, phi0: f64, ld: f64) -> f64 {
     2.0 * vt * ((1.0 + e) / (1.0 - e)).ln()
 }
 
+/// Grahame from the laws module (`fluxion calc grahame`).
 fn grahame(phi0: f64, c: f64) -> f64 {
-    let vt = thermal_voltage(298.15);
-    let eps = EPS_R * VACUUM_PERMITTIVITY;
-    let rt = fluxion::constants::GAS_CONSTANT * 298.15;
-    (8.0 * eps * rt * c).sqrt() * (phi0 / (2.0 * vt)).sinh()
+    laws::grahame_charge(phi0, c, 1.0, EPS_R, 298.15).unwrap()
+}
+
+/// The engine's profile also matches the library's Gouy-Chapman law (artanh form) and
+/// Debye length, and the library's Grahame inverse recovers the wall potential.
+#[test]
+fn engine_matches_the_library_laws() {
+    let phi0 = -0.12;
+    let (p, ld) = solve(10.0, PotentialBc::Potential(phi0), 600);
+    let ld_law = laws::debye_length(&[1.0, -1.0], &[10.0, 10.0], EPS_R, 298.15).unwrap();
+    assert!(rel(ld, ld_law) < 1e-12);
+    for (x, phi) in p.x.iter().zip(&p.potential) {
+        let law = laws::gouy_chapman_potential(*x, phi0, 10.0, 1.0, EPS_R, 298.15).unwrap();
+        assert!((law - gouy_chapman(*x, phi0, ld)).abs() < 1e-13);
+        assert!(
+            (phi - law).abs() < 1e-3 * phi0.abs(),
+            "x = {x}: {phi} vs {law}"
+        );
+    }
+    let sigma = EPS_R * VACUUM_PERMITTIVITY * p.boundary_field[0];
+    let back = laws::grahame_potential(sigma, 10.0, 1.0, EPS_R, 298.15).unwrap();
+    assert!(rel(back, phi0) < 1e-3, "{back}");
 }
 
 fn solve(

@@ -2,6 +2,7 @@
 //! currents with and without supporting electrolyte. Each case is a bundled example.
 
 use fluxion::constants::thermal_voltage;
+use fluxion::laws::electrochem as laws;
 use fluxion::models::electrodiffusion::{Profiles, SpeciesBc};
 use fluxion::scenario::{self, Mode, Scenario};
 use fluxion_validation::rel;
@@ -31,6 +32,9 @@ fn single_salt_junction_matches_planck() {
     let p = solve(&s);
     let (dp, dm) = (9.311e-9, 2.032e-9);
     let exact = -((dp - dm) / (dp + dm)) * thermal_voltage(298.15) * (10.0f64 / 100.0).ln();
+    // The library law (`fluxion calc planck`) gives the same number.
+    let law = laws::planck_single_salt(1.0, -1.0, dp, dm, 100.0, 10.0, 298.15).unwrap();
+    assert!(rel(law, exact) < 1e-13);
     // 201 nodes: O(h^2) discretization error of about 2e-5.
     assert!(rel(drop(&p), exact) < 1e-4, "{} vs {exact}", drop(&p));
     assert!((exact - 0.03798).abs() < 1e-4);
@@ -57,6 +61,17 @@ fn biionic_junction_matches_henderson() {
     let sa: f64 = (0..3).map(|i| z[i] * z[i] * d[i] * ca[i]).sum();
     let sb: f64 = (0..3).map(|i| z[i] * z[i] * d[i] * cb[i]).sum();
     let henderson = -thermal_voltage(298.15) * num / den * (sb / sa).ln();
+    // The library law (`fluxion calc henderson`) for the same junction.
+    let ions: Vec<_> = (0..3)
+        .map(|i| laws::JunctionIon {
+            z: z[i],
+            d: d[i],
+            c_left: ca[i],
+            c_right: cb[i],
+        })
+        .collect();
+    let law = laws::henderson_potential(&ions, 298.15).unwrap();
+    assert!(rel(law, henderson) < 1e-12);
     let lewis_sargent = -thermal_voltage(298.15) * ((dk + dcl) / (dna + dcl)).ln();
     assert!(rel(henderson, lewis_sargent) < 1e-12);
     assert!(
@@ -146,6 +161,9 @@ fn supporting_electrolyte_sweep_follows_newman() {
         );
         let ratio = p.boundary_flux[0][0] / (-da * ca / l);
         let limit = 2.0 * (cx - (cb * cx).sqrt()) / ca;
+        // The library law (`fluxion calc limiting-current ... c_B=`) gives the same limit.
+        let (_, law) = fluxion::laws::electrode::limiting_current_supported(ca, cb, da, l).unwrap();
+        assert!((law - limit).abs() < 1e-12);
         // The surface concentration is 1e-3 of the bulk, not zero: within 2e-3 of the limit.
         assert!(
             (ratio - limit).abs() < 3e-3,
@@ -158,4 +176,63 @@ fn supporting_electrolyte_sweep_follows_newman() {
         }
     }
     assert!((last_ratio - 1.0).abs() < 0.01, "{last_ratio}");
+}
+
+/// Cross-diffusion (seed 002, uphill diffusion): for small differences across a layer the
+/// steady electroneutral Nernst-Planck fluxes of H+ and Na+ in HCl + NaCl are
+/// J_i = -sum_j D_ij dc_j/dx with the Nernst-Planck ternary matrix of the laws module
+/// (Vinograd & McBain 1941; Cussler, Diffusion, sec. 7.4), evaluated at the mean composition.
+/// With Na+ uniform, the HCl gradient alone drives Na+ towards the acid.
+#[test]
+fn engine_cross_diffusion_matches_the_ternary_matrix() {
+    use fluxion::laws::diffusion::ternary_diffusion_matrix;
+    use fluxion::models::electrodiffusion::{Closure, PotentialBc, SteadyOptions};
+    use fluxion_validation::{conc, model, side, species, uniform};
+    let (dh, dna, dcl, l) = (9.311e-9, 1.334e-9, 2.032e-9, 1e-4);
+    for &(d1, d2) in &[(0.2, 0.0), (0.1, -0.3), (-0.05, 0.2)] {
+        let (c1, c2) = (50.0, 100.0);
+        let (l1, l2, r1, r2) = (c1 + d1 / 2.0, c2 + d2 / 2.0, c1 - d1 / 2.0, c2 - d2 / 2.0);
+        let mut m = model(
+            uniform(l, 101),
+            vec![
+                species("H+", 1.0, dh),
+                species("Na+", 1.0, dna),
+                species("Cl-", -1.0, dcl),
+            ],
+            Closure::Electroneutral,
+            side(
+                vec![conc(l1), conc(l2), conc(l1 + l2)],
+                PotentialBc::Potential(0.0),
+            ),
+            side(
+                vec![conc(r1), conc(r2), conc(r1 + r2)],
+                PotentialBc::Current(0.0),
+            ),
+        );
+        let p = m
+            .solve_steady(&SteadyOptions::default(), &mut ())
+            .unwrap()
+            .profiles;
+        let mat = ternary_diffusion_matrix([1.0, 1.0, -1.0], [dh, dna, dcl], c1, c2).unwrap();
+        // dc/dx = (right - left) / L = -d / L.
+        let (g1, g2) = (-d1 / l, -d2 / l);
+        let j_h = -(mat[0][0] * g1 + mat[0][1] * g2);
+        let j_na = -(mat[1][0] * g1 + mat[1][1] * g2);
+        // Linearization error O((d/c)^2) plus O(h^2).
+        let scale = j_h.abs().max(j_na.abs());
+        assert!(
+            (p.boundary_flux[0][1] - j_h).abs() < 2e-4 * scale,
+            "{} vs {j_h}",
+            p.boundary_flux[0][1]
+        );
+        assert!(
+            (p.boundary_flux[1][1] - j_na).abs() < 2e-4 * scale,
+            "{} vs {j_na}",
+            p.boundary_flux[1][1]
+        );
+        if d2 == 0.0 {
+            // Uniform Na+, yet it flows towards the acid (left): uphill transport.
+            assert!(p.boundary_flux[1][1] < 0.0 && j_na < 0.0);
+        }
+    }
 }

@@ -25,6 +25,9 @@ fn planar_potential_step_follows_cottrell() {
     for (t, i) in sol.series.time.iter().zip(&sol.series.current_density[0]) {
         if *t >= 1e-3 {
             let exact = -FARADAY * c * (d / (std::f64::consts::PI * t)).sqrt();
+            // The library law (`fluxion calc cottrell`).
+            let law = fluxion::laws::electrode::cottrell_current(1.0, c, d, *t).unwrap();
+            assert!((law + exact).abs() < 1e-12 * law);
             let e = (i - exact).abs() / exact.abs();
             assert!(e < 5e-3, "t = {t}: {i} vs {exact} ({e})");
             checked += 1;
@@ -43,6 +46,8 @@ fn spherical_potential_step_reaches_the_steady_limit() {
     for (t, i) in sol.series.time.iter().zip(&sol.series.current_density[0]) {
         if *t >= 1e-2 {
             let exact = -FARADAY * d * c * (1.0 / (std::f64::consts::PI * d * t).sqrt() + 1.0 / r0);
+            let law = fluxion::laws::electrode::cottrell_spherical_current(1.0, c, d, *t, r0);
+            assert!((law.unwrap() + exact).abs() < 1e-12 * exact.abs());
             let e = (i - exact).abs() / exact.abs();
             assert!(e < 5e-3, "t = {t}: {i} vs {exact} ({e})");
         }

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 solver failure, 2 bad input (scenario file, arguments).
 
 mod bench;
+mod calc;
 mod examples;
 
 use std::io::IsTerminal;
@@ -52,6 +53,8 @@ enum Command {
         #[arg(long, requires = "name")]
         write: Option<PathBuf>,
     },
+    #[command(about = calc::ABOUT, long_about = "Evaluate a closed-form law with units.\n\n  fluxion calc --list                 all laws\n  fluxion calc nernst --help          one law: equation, parameters, units, defaults\n  fluxion calc nernst z=1 c_out=5mM c_in=140mM T=37degC\n  fluxion calc ghk-potential z=1,1,-1 P=1,0.04,0.45 c_in=400,50,52mM c_out=20,440,560mM --json\n\nValues take units (140mM, 37degC, -60mV, 1.3e-9m^2/s, 4.5eV); bare numbers are SI. Exit code 2 on bad input.")]
+    Calc(calc::CalcArgs),
     /// Benchmark the steady PNP solver on the standard cell (not a test; prints a table).
     Bench(bench::BenchArgs),
 }
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Check { scenario } => check(&scenario),
         Command::Examples { name, write } => examples::command(name.as_deref(), write.as_deref()),
         Command::Bench(args) => bench::run(&args),
+        Command::Calc(args) => calc::command(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

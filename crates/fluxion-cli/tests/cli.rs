@@ -227,3 +227,94 @@ fn examples_can_be_written_out_and_checked() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn calc_evaluates_laws_with_units_and_json() {
+    // Nernst potential of K+ at 37 degC (140 mM in, 5 mM out): -89.06 mV.
+    let o = bin()
+        .args([
+            "calc",
+            "nernst",
+            "z=1",
+            "c_out=5mM",
+            "c_in=140 mM",
+            "T=37degC",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("E = -89.0587 mV"), "{text}");
+    // JSON for scripts: SI values with unit names.
+    let o = bin()
+        .args([
+            "calc",
+            "ghk-potential",
+            "z=1,1,-1",
+            "P=1,0.04,0.45",
+            "c_in=400,50,52mM",
+            "c_out=20,440,560mM",
+            "T=20degC",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let volts = v["outputs"]["V"]["value"].as_f64().unwrap();
+    assert!((volts + 0.0599).abs() < 1e-4, "{volts}");
+    assert_eq!(v["outputs"]["V"]["unit"], "V");
+    assert_eq!(v["inputs"]["T"]["value"].as_f64().unwrap(), 293.15);
+}
+
+#[test]
+fn calc_lists_and_describes_laws() {
+    let o = bin().args(["calc", "--list"]).output().unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    for law in [
+        "nernst",
+        "ghk-potential",
+        "debye-length",
+        "henderson",
+        "cottrell",
+        "flux-flow",
+    ] {
+        assert!(text.contains(law), "{law} missing from --list");
+    }
+    let o = bin().args(["calc", "grahame", "--help"]).output().unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("sinh")
+            && text.contains("salt concentration (mol/m^3)")
+            && text.contains("Grahame (1947)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn calc_bad_input_exits_with_2_and_names_the_parameter() {
+    for (args, needle) in [
+        (
+            vec!["nernst", "z=1", "c_out=5mM", "c_in=0mM"],
+            "`c_in` = 0 mol/m^3",
+        ),
+        (
+            vec!["nernst", "z=1", "c_out=5mV", "c_in=1mM"],
+            "parameter `c_out`",
+        ),
+        (vec!["nernst", "z=1", "c_out=5mM"], "needs parameter `c_in`"),
+        (
+            vec!["nernst", "z=1", "c_out=5mM", "c_in=1mM", "T=-300degC"],
+            "`T` = -26.85 K",
+        ),
+        (vec!["nerst"], "did you mean `nernst`"),
+        (vec!["nernst", "z"], "name=value"),
+    ] {
+        let o = bin().arg("calc").args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(o.stdout.is_empty());
+    }
+}

@@ -169,9 +169,30 @@ pub enum CalcError {
     /// A scalar parameter got a list.
     #[error("parameter `{0}` takes one value, not a list")]
     NotAList(&'static str),
+    /// A parameter is outside its physical range.
+    #[error("parameter `{param}` = {}{unit} is not allowed: {requirement}", short(*.value))]
+    Range {
+        /// The parameter.
+        param: &'static str,
+        /// Its value in SI units.
+        value: f64,
+        /// The SI unit, with a leading space (empty for dimensionless parameters).
+        unit: String,
+        /// What it must satisfy.
+        requirement: &'static str,
+    },
     /// The law rejected the values.
     #[error("{0}")]
     Law(#[from] LawError),
+}
+
+/// A value with at most 10 significant digits (no binary noise such as 26.850000000000023).
+fn short(v: f64) -> String {
+    let s = format!("{v:.10e}");
+    match s.parse::<f64>() {
+        Ok(r) => format!("{r}"),
+        Err(_) => s,
+    }
 }
 
 fn suggest(s: &Option<&'static str>) -> String {
@@ -309,7 +330,25 @@ pub fn evaluate(law: &'static Law, args: &[(&str, &str)]) -> Result<Evaluation, 
         inputs.push((p.name, v.clone(), p.dim));
         parsed.values.push((p.name, v));
     }
-    let values = (law.eval)(&parsed)?;
+    let values = (law.eval)(&parsed).map_err(|e| match e {
+        LawError::OutOfRange {
+            param,
+            value,
+            requirement,
+        } => match law.params.iter().find(|p| p.name == param) {
+            Some(p) => CalcError::Range {
+                param,
+                value,
+                unit: match crate::units::display_unit(p.dim).as_str() {
+                    "" => String::new(),
+                    u => format!(" {u}"),
+                },
+                requirement,
+            },
+            None => CalcError::Law(e),
+        },
+        e => CalcError::Law(e),
+    })?;
     let outputs = name_outputs(law, &parsed, values);
     Ok(Evaluation {
         law: law.name,
@@ -751,7 +790,7 @@ static LAWS: &[Law] = &[
             list("c", CONCENTRATION, "concentrations"),
         ],
         outputs: &[("t[]", DIMENSIONLESS, "transference number of each ion")],
-        eval: |a| Ok(ec::transference_numbers(a.l("z"), a.l("D"), a.l("c"))?),
+        eval: |a| ec::transference_numbers(a.l("z"), a.l("D"), a.l("c")),
     },
     Law {
         name: "cottrell",
@@ -1171,8 +1210,190 @@ mod tests {
         assert!(LAWS.len() >= 25);
     }
 
-    /// Every law evaluates with example arguments built from the unit examples, or rejects
-    /// them with a LawError (never a panic or a NaN output).
+    /// Every law of the catalog evaluates from typical arguments to finite outputs, one of
+    /// each named output at least.
+    #[test]
+    fn every_law_evaluates() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "nernst",
+                &[("z", "2"), ("c_out", "2 mM"), ("c_in", "100 nM")],
+            ),
+            (
+                "ghk-flux",
+                &[
+                    ("z", "1"),
+                    ("P", "1e-8 m/s"),
+                    ("c_in", "140mM"),
+                    ("c_out", "5mM"),
+                    ("V", "-70 mV"),
+                ],
+            ),
+            (
+                "ghk-potential",
+                &[
+                    ("z", "1,2"),
+                    ("P", "1,0.1"),
+                    ("c_in", "140,1e-4 mM"),
+                    ("c_out", "5,2 mM"),
+                ],
+            ),
+            (
+                "constant-field",
+                &[
+                    ("D", "1e-9"),
+                    ("L", "5 nm"),
+                    ("z", "-1"),
+                    ("c0", "1mM"),
+                    ("cL", "2mM"),
+                    ("V", "30 mV"),
+                    ("x", "1 nm"),
+                ],
+            ),
+            (
+                "einstein",
+                &[("mobility", "0.14 m^2/(V s)"), ("z", "-1"), ("T", "300 K")],
+            ),
+            ("debye-length", &[("z", "2,-1"), ("c", "1,2 mM")]),
+            (
+                "gouy-chapman",
+                &[("x", "1 nm"), ("psi0", "-80 mV"), ("c", "10 mM")],
+            ),
+            ("grahame", &[("psi0", "50 mV"), ("c", "1 mM"), ("z", "2")]),
+            (
+                "henderson",
+                &[
+                    ("z", "1,1,-1"),
+                    ("D", "9.311e-9,1.957e-9,2.032e-9"),
+                    ("c_left", "100,0,100 mM"),
+                    ("c_right", "0,100,100 mM"),
+                ],
+            ),
+            (
+                "planck",
+                &[
+                    ("D_plus", "9.311e-9"),
+                    ("D_minus", "2.032e-9"),
+                    ("c_left", "100mM"),
+                    ("c_right", "10mM"),
+                ],
+            ),
+            (
+                "salt-diffusion",
+                &[
+                    ("z_plus", "2"),
+                    ("D_plus", "0.792e-9"),
+                    ("D_minus", "2.032e-9"),
+                ],
+            ),
+            (
+                "transference",
+                &[
+                    ("z", "1,-1,2"),
+                    ("D", "1.3e-9,2e-9,0.8e-9"),
+                    ("c", "10,30,10 mM"),
+                ],
+            ),
+            ("cottrell", &[("c", "1 mM"), ("D", "1e-9"), ("t", "1 s")]),
+            (
+                "cottrell-spherical",
+                &[("c", "1 mM"), ("D", "1e-9"), ("t", "1 s"), ("r0", "5 um")],
+            ),
+            (
+                "limiting-current",
+                &[
+                    ("c", "10 mM"),
+                    ("D", "1.6e-9"),
+                    ("delta", "100 um"),
+                    ("c_B", "0 mM"),
+                ],
+            ),
+            (
+                "fick",
+                &[
+                    ("D", "1.8e-9"),
+                    ("c_left", "10 mM"),
+                    ("c_right", "1 mM"),
+                    ("L", "10 um"),
+                ],
+            ),
+            (
+                "diffusion-time",
+                &[("L", "1 mm"), ("D", "1e-9"), ("dims", "3")],
+            ),
+            (
+                "ternary-diffusion",
+                &[
+                    ("z", "1,1,-1"),
+                    ("D", "9.311e-9,1.334e-9,2.032e-9"),
+                    ("c1", "1mM"),
+                    ("c2", "100mM"),
+                ],
+            ),
+            ("electroosmosis", &[("zeta", "-50 mV"), ("E", "100 V/cm")]),
+            (
+                "streaming",
+                &[
+                    ("zeta", "-50 mV"),
+                    ("dp", "1 bar"),
+                    ("K", "0.0147 S/m"),
+                    ("L", "1 cm"),
+                ],
+            ),
+            (
+                "onsager-electrokinetic",
+                &[("zeta", "-30 mV"), ("K", "0.1 S/m")],
+            ),
+            (
+                "plasma-thermoelectric",
+                &[("grad_T", "1000 K/m"), ("beta", "0.71")],
+            ),
+            ("reaction-flux", &[("v_f", "2"), ("dG", "-5 kJ/mol")]),
+            ("richardson", &[("W", "4.54 eV"), ("T", "2500 K")]),
+            (
+                "charged-shell",
+                &[("sigma", "1 uC/cm^2"), ("R", "1 cm"), ("r", "2 cm")],
+            ),
+            ("flux-quantum", &[]),
+            ("upper-critical-field", &[("xi", "10 nm")]),
+            (
+                "flux-flow",
+                &[
+                    ("J", "1e9 A/m^2"),
+                    ("B", "1 T"),
+                    ("rho_n", "1e-7 Ohm m"),
+                    ("Bc2", "10 T"),
+                ],
+            ),
+            ("vortex-force-unit", &[("lambda", "100 nm")]),
+        ];
+        for law in LAWS {
+            let (_, args) = cases
+                .iter()
+                .find(|(n, _)| *n == law.name)
+                .unwrap_or_else(|| panic!("no case for {}", law.name));
+            let e = eval(law.name, args).unwrap_or_else(|e| panic!("{}: {e}", law.name));
+            assert!(!e.outputs.is_empty());
+            for o in &e.outputs {
+                assert!(
+                    o.value.is_finite(),
+                    "{}: {} = {}",
+                    law.name,
+                    o.name,
+                    o.value
+                );
+            }
+            for (name, _, _) in law.outputs {
+                let stem = name.trim_end_matches("[]");
+                assert!(
+                    e.outputs.iter().any(|o| o.name.starts_with(stem)),
+                    "{}: {name}",
+                    law.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn units_in_arguments_and_lists() {
         let e = eval(
@@ -1231,7 +1452,10 @@ mod tests {
     #[test]
     fn bad_input_names_the_parameter() {
         let e = eval("nernst", &[("z", "1"), ("c_out", "5 mM"), ("c_in", "0 mM")]).unwrap_err();
-        assert!(e.to_string().contains("`c_in` = 0"), "{e}");
+        assert!(
+            e.to_string().contains("`c_in` = 0 mol/m^3 is not allowed"),
+            "{e}"
+        );
         let e = eval("nernst", &[("z", "1"), ("c_out", "5 mV"), ("c_in", "1 mM")]).unwrap_err();
         assert!(
             e.to_string().contains("parameter `c_out`") && e.to_string().contains("concentration"),
@@ -1252,7 +1476,7 @@ mod tests {
             ],
         )
         .unwrap_err();
-        assert!(e.to_string().contains("`T` = -5"), "{e}");
+        assert!(e.to_string().contains("`T` = -5 K"), "{e}");
         let e = eval("nernst", &[("z", "1"), ("cout", "5 mM")]).unwrap_err();
         assert!(e.to_string().contains("did you mean `c_out`"), "{e}");
         let e = find("nerst").unwrap_err();
