@@ -318,3 +318,22 @@ fn calc_bad_input_exits_with_2_and_names_the_parameter() {
         assert!(o.stdout.is_empty());
     }
 }
+
+#[test]
+fn laws_reference_lists_every_law() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/laws.md"))
+            .unwrap();
+    let o = bin().args(["calc", "--list"]).output().unwrap();
+    let list = String::from_utf8(o.stdout).unwrap();
+    for law in list
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+    {
+        assert!(
+            doc.contains(&format!("## {law}\n")),
+            "docs/laws.md lacks {law}: run scripts/gen-laws-doc.sh"
+        );
+    }
+}
