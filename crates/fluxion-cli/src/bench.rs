@@ -59,8 +59,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         args.debye, args.volts
     );
     println!(
-        "{:>10} {:>12} {:>8} {:>14} {:>14} {:>14}",
-        "nodes", "time_s", "newton", "solver_MB", "peak_rss_MB", "flux_p"
+        "{:>10} {:>12} {:>8} {:>14} {:>14} {:>14} {:>16}",
+        "nodes", "time_s", "newton", "solver_MB", "peak_rss_MB", "flux_p", "J+ (J L/D c0)"
     );
     for n in sizes {
         let mut best = f64::INFINITY;
@@ -76,14 +76,23 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             last = Some(sol);
         }
         let sol = last.expect("at least one repetition");
+        // The flux in the peers' dimensionless units (x in [0, 1], D = 1, c0 = 1).
+        let p = pnp_benchmark(n, args.debye, args.volts);
+        let (l, d) = (p.grid.x()[n - 1] - p.grid.x()[0], p.species[0].diffusivity);
+        let c0 = match p.boundaries[0].species[0] {
+            fluxion::models::electrodiffusion::SpeciesBc::Concentration(c) => c,
+            _ => f64::NAN,
+        };
+        let j = sol.profiles.boundary_flux[0][1];
         println!(
-            "{:>10} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e}",
+            "{:>10} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e} {:>16.10}",
             n,
             best,
             sol.stats.newton_iterations,
             sol.stats.memory_bytes as f64 / 1e6,
             peak_rss_mb().unwrap_or(f64::NAN),
-            sol.profiles.boundary_flux[0][1]
+            j,
+            j * l / (d * c0)
         );
     }
     Ok(())
