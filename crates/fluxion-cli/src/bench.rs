@@ -25,6 +25,69 @@ pub struct BenchArgs {
     /// Repetitions per size (the best time is reported).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// Benchmark the vortex dynamics instead (vortex counts in --vortices).
+    #[arg(long)]
+    vortex: bool,
+    /// Vortex counts for --vortex (spacing = lambda, random pins, drive, noise).
+    #[arg(long, default_value = "1e3,1e4,1e5", value_delimiter = ',')]
+    vortices: Vec<String>,
+    /// Time steps timed per size for --vortex.
+    #[arg(long, default_value_t = 400)]
+    steps: usize,
+}
+
+fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
+    use fluxion::models::vortex::{
+        lattice_shape, triangular_lattice, PairForce, PinShape, Pins, VortexSystem,
+    };
+    println!(
+        "vortex dynamics: spacing = lambda, cutoff 5 lambda (taper from 4), random pins (1 per lambda^2, f_p = 0.2 f0, r_p = 0.2 lambda), drive 0.5 f0, theta = 1e-3, {} threads",
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:>10} {:>12} {:>14} {:>16} {:>10} {:>14}",
+        "vortices", "ms_per_step", "pairs_per_step", "pairs_per_s", "rebuilds", "sweep_40x2000_s"
+    );
+    for s in &args.vortices {
+        let n: f64 = s.trim().parse().map_err(|_| {
+            Failure::Input(format!(
+                "error: --vortices: \"{s}\" is not a number (e.g. --vortices 1e3,1e4)"
+            ))
+        })?;
+        if !(50.0..=2e6).contains(&n) {
+            return Err(Failure::Input(format!(
+                "error: --vortices: {s} must be between 50 and 2e6"
+            )));
+        }
+        let (nx, ny) = lattice_shape(n as usize);
+        let (pos, lx, ly) = triangular_lattice(nx, ny, 1.0);
+        let pair = PairForce::new(5.0, 4.0, 0.05).map_err(|e| Failure::Input(e.to_string()))?;
+        let pins = Pins::random((lx * ly) as usize, 3, 0.2, 0.2, PinShape::Gaussian, lx, ly)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        let mut sys = VortexSystem::new(pos, lx, ly, Some(pair), Some(pins), 0.01, 1)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        for _ in 0..50 {
+            sys.step([0.0, -0.5], 1e-3);
+        }
+        let r0 = sys.rebuilds;
+        let mut pairs = 0usize;
+        let t0 = Instant::now();
+        for _ in 0..args.steps {
+            pairs += sys.pair_evaluations();
+            sys.step([0.0, -0.5], 1e-3);
+        }
+        let t = t0.elapsed().as_secs_f64() / args.steps as f64;
+        println!(
+            "{:>10} {:>12.3} {:>14} {:>16.3e} {:>10} {:>14.1}",
+            sys.len(),
+            t * 1e3,
+            pairs / args.steps,
+            pairs as f64 / (t * args.steps as f64),
+            sys.rebuilds - r0,
+            t * 80_000.0
+        );
+    }
+    Ok(())
 }
 
 fn peak_rss_mb() -> Option<f64> {
@@ -35,6 +98,9 @@ fn peak_rss_mb() -> Option<f64> {
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), Failure> {
+    if args.vortex {
+        return vortex_bench(args);
+    }
     let mut sizes = vec![];
     for s in &args.nodes {
         let n: f64 = s.trim().parse().map_err(|_| {

@@ -1,3 +1,5 @@
 //! Physical models assembled from the mesh, discretization and solver layers.
 
 pub mod electrodiffusion;
+/// Vortex (fluxon) dynamics in type-II superconductors.
+pub mod vortex;
