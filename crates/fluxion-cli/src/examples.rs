@@ -7,6 +7,16 @@ use crate::Failure;
 /// `(name, description, text)` of every bundled example.
 pub const EXAMPLES: &[(&str, &str, &str)] = &[
     (
+        "vortex_flux_flow",
+        "vortex lattice without pins: Bardeen-Stephen flux flow (seed 001)",
+        include_str!("../../../examples/vortex_flux_flow.toml"),
+    ),
+    (
+        "vortex_random_pins",
+        "annealed vortices in random pins: current sweep, J_c, approach to flux flow",
+        include_str!("../../../examples/vortex_random_pins.toml"),
+    ),
+    (
         "ghk_membrane",
         "constant-field flux of K+ through a membrane (GHK, seed 002)",
         include_str!("../../../examples/ghk_membrane.toml"),

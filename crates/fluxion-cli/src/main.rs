@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use fluxion::output::OutputFile;
-use fluxion::scenario::{self, Scenario};
+use fluxion::scenario::{self, AnyScenario};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Parser)]
@@ -94,18 +94,45 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(path: &Path) -> Result<Scenario, Failure> {
+fn load(path: &Path) -> Result<AnyScenario, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Failure::Input(format!(
             "error: cannot read scenario file {}: {e}\n  fix: check the path; `fluxion examples` lists bundled scenarios",
             path.display()
         ))
     })?;
-    scenario::parse(&text).map_err(|e| Failure::Input(e.render(&text, &path.display().to_string())))
+    // Files named in the scenario (pin positions) are relative to the scenario's folder.
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string());
+    scenario::parse_any(&text, &read)
+        .map_err(|e| Failure::Input(e.render(&text, &path.display().to_string())))
 }
 
 fn check(path: &Path) -> Result<(), Failure> {
-    let s = load(path)?;
+    let s = match load(path)? {
+        AnyScenario::Electrodiffusion(s) => s,
+        AnyScenario::Vortex(v) => {
+            let (u, sys, field) = v
+                .problem
+                .build()
+                .map_err(|e| Failure::Input(format!("error: {e}\n")))?;
+            let (lx, ly) = sys.size();
+            let sw = &v.problem.sweep;
+            println!(
+                "{}: ok (vortex model, {} vortices at {:.4} T in {:.3} x {:.3} um, {} pins, {} currents{}, {} steps per current)",
+                path.display(),
+                sys.len(),
+                field,
+                lx * u.length * 1e6,
+                ly * u.length * 1e6,
+                sys.pins().map_or(0, |p| p.positions().len()),
+                sw.currents.len(),
+                if sw.down { " up and down" } else { "" },
+                sw.equilibrate + sw.average
+            );
+            return Ok(());
+        }
+    };
     let model = s
         .model()
         .map_err(|e| Failure::Input(format!("error: {e}\n")))?;
@@ -152,12 +179,13 @@ fn progress_bar(quiet: bool) -> Bar {
 fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
     let s = load(path)?;
     let mut bar = progress_bar(quiet);
-    let report = scenario::run(&s, &mut bar);
+    let report = scenario::run_any(&s, &mut bar);
     bar.0.finish_and_clear();
     let report = report.map_err(|e| match e {
         fluxion::scenario::RunError::Solve(
             fluxion::models::electrodiffusion::SolveError::Model(m),
         ) => Failure::Input(format!("error: {m}\n")),
+        fluxion::scenario::RunError::Vortex(v) => Failure::Input(format!("error: {v}\n")),
         other => Failure::Solver(other.to_string()),
     })?;
     write_atomically(out, &report.files).map_err(Failure::Solver)?;
@@ -178,6 +206,22 @@ fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
 }
 
 fn short_summary(v: &serde_json::Value) -> String {
+    if v["model"] == "vortex" {
+        let f = |k: &str| {
+            v[k].as_f64()
+                .map_or("not reached".to_string(), |x| format!("{x:.4e}"))
+        };
+        return format!(
+            "  {} vortices at {:.4} T: J_c (E criterion) {} A/m^2, J_c (velocity) {} A/m^2\n  flux-flow resistivity {} Ohm m (Bardeen-Stephen {:.4e}), wall time {:.2} s",
+            v["vortices"],
+            v["field_T"].as_f64().unwrap_or(f64::NAN),
+            f("jc_electric_field_A_per_m2"),
+            f("jc_velocity_A_per_m2"),
+            f("flux_flow_resistivity_fit_Ohm_m"),
+            v["flux_flow_resistivity_bardeen_stephen_Ohm_m"].as_f64().unwrap_or(f64::NAN),
+            v["wall_time_s"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
     let mut lines = vec![];
     if let Some(obj) = v["species"].as_object() {
         for (name, s) in obj {

@@ -47,24 +47,50 @@ fn every_bundled_example_runs_and_writes_its_outputs() {
             "{stem}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        for f in [
-            "profiles.csv",
-            "summary.json",
-            "profiles.png",
-            "profiles.svg",
-        ] {
+        let vortex = std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("model = \"vortex\"");
+        let files: &[&str] = if vortex {
+            &[
+                "iv.csv",
+                "iv.png",
+                "iv.svg",
+                "pins.csv",
+                "vortices_final.csv",
+                "snapshot_final.png",
+                "summary.json",
+            ]
+        } else {
+            &[
+                "profiles.csv",
+                "summary.json",
+                "profiles.png",
+                "profiles.svg",
+            ]
+        };
+        for f in files {
             assert!(out.join(f).is_file(), "{stem}: {f} missing");
         }
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
                 .unwrap();
-        for key in [
-            "species",
-            "current_density",
-            "potential_drop",
-            "wall_time_s",
-        ] {
-            assert!(summary.get(key).is_some(), "{stem}: summary lacks {key}");
+        let keys: &[&str] = if vortex {
+            &[
+                "jc_electric_field_A_per_m2",
+                "flux_flow_resistivity_bardeen_stephen_Ohm_m",
+                "defect_fraction_final",
+                "wall_time_s",
+            ]
+        } else {
+            &[
+                "species",
+                "current_density",
+                "potential_drop",
+                "wall_time_s",
+            ]
+        };
+        for key in keys {
+            assert!(summary.get(*key).is_some(), "{stem}: summary lacks {key}");
         }
         if summary["mode"] == "transient" {
             for f in [
@@ -75,12 +101,13 @@ fn every_bundled_example_runs_and_writes_its_outputs() {
             ] {
                 assert!(out.join(f).is_file(), "{stem}: {f} missing");
             }
-        } else {
+        } else if !vortex {
             assert!(summary["newton_iterations"].as_u64().unwrap() >= 1);
             assert!(summary["residual"].is_number());
         }
         // CSV header and rows have the same number of columns.
-        let csv = std::fs::read_to_string(out.join("profiles.csv")).unwrap();
+        let table = if vortex { "iv.csv" } else { "profiles.csv" };
+        let csv = std::fs::read_to_string(out.join(table)).unwrap();
         let mut lines = csv.lines();
         let cols = lines.next().unwrap().split(',').count();
         assert!(lines.all(|l| l.split(',').count() == cols));
@@ -335,5 +362,75 @@ fn laws_reference_lists_every_law() {
             doc.contains(&format!("## {law}\n")),
             "docs/laws.md lacks {law}: run scripts/gen-laws-doc.sh"
         );
+    }
+}
+
+#[test]
+fn vortex_runs_are_reproducible_and_pins_can_come_from_a_file() {
+    let dir = temp_dir("vortex-file");
+    std::fs::write(
+        dir.join("pins.csv"),
+        "# pin positions\nx_nm,y_nm\n100,200\n1500,900\n2500,2500\n",
+    )
+    .unwrap();
+    let scen = include_str!("../../../examples/vortex_flux_flow.toml").replace(
+        "[sweep]",
+        "[pins]\nkind = \"file\"\nfile = \"pins.csv\"\nstrength_f0 = 0.5\nradius = \"20 nm\"\n\n[sweep]",
+    );
+    std::fs::write(dir.join("v.toml"), &scen).unwrap();
+    let mut outs = vec![];
+    for k in 0..2 {
+        let out = dir.join(format!("out{k}"));
+        let o = bin()
+            .args(["run", "v.toml", "--quiet", "--out"])
+            .arg(&out)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outs.push(std::fs::read_to_string(out.join("iv.csv")).unwrap());
+        let pins = std::fs::read_to_string(out.join("pins.csv")).unwrap();
+        assert_eq!(pins.lines().count(), 4, "{pins}");
+    }
+    // Same seed: the same numbers, bit for bit.
+    assert_eq!(outs[0], outs[1]);
+    // A bad pins file is a positioned input error (exit 2).
+    std::fs::write(dir.join("pins.csv"), "x,y\n1,2\n").unwrap();
+    let o = bin()
+        .args(["check", "v.toml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("pins.file") && err.contains("x_nm,y_nm"),
+        "{err}"
+    );
+}
+
+#[test]
+fn vortex_bad_input_names_the_key() {
+    let dir = temp_dir("vortex-bad");
+    let base = include_str!("../../../examples/vortex_flux_flow.toml");
+    for (from, to, needle) in [
+        ("xi = \"10 nm\"", "xi = \"-10 nm\"", "material.xi"),
+        ("field = \"0.1 T\"", "field = \"5 T\"", "below B_c2"),
+        ("vortices = 200", "vortices = 20", "interaction reach"),
+        (
+            "equilibrate = 100",
+            "equilibrate = -3",
+            "sweep.equilibrate",
+        ),
+    ] {
+        std::fs::write(dir.join("v.toml"), base.replace(from, to)).unwrap();
+        let o = bin()
+            .args(["check", "v.toml"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{to}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.contains(needle), "{to}: {err}");
     }
 }

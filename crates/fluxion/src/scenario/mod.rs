@@ -8,8 +8,42 @@
 
 mod raw;
 mod run;
+mod vortex;
 
 pub use run::{run, RunError, RunReport};
+pub use vortex::{parse_pins_csv, run_vortex, VortexScenario};
+
+/// A scenario of any model family, chosen by its `model` key.
+#[derive(Clone, Debug)]
+pub enum AnyScenario {
+    /// `model = "electrodiffusion"` (the default).
+    Electrodiffusion(Scenario),
+    /// `model = "vortex"`.
+    Vortex(VortexScenario),
+}
+
+/// Parse a scenario of any model family. `read_file` returns the text of files the scenario
+/// names (pin positions), resolved relative to the scenario by the caller.
+pub fn parse_any(
+    text: &str,
+    read_file: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<AnyScenario, ScenarioError> {
+    let model = toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|t| t.get("model").and_then(|m| m.as_str().map(str::to_string)));
+    match model.as_deref() {
+        Some("vortex") => vortex::parse(text, read_file).map(AnyScenario::Vortex),
+        _ => parse(text).map(AnyScenario::Electrodiffusion),
+    }
+}
+
+/// Run a scenario of any model family.
+pub fn run_any(s: &AnyScenario, progress: &mut dyn Progress) -> Result<RunReport, RunError> {
+    match s {
+        AnyScenario::Electrodiffusion(s) => run(s, progress),
+        AnyScenario::Vortex(v) => run_vortex(v, progress),
+    }
+}
 
 use std::ops::Range;
 
@@ -23,7 +57,7 @@ use crate::models::electrodiffusion::{
     Boundary, Closure, Electrodiffusion, PotentialBc, Problem, Species, SpeciesBc, SteadyOptions,
     TransientOptions,
 };
-use crate::solve::{ContinuationOptions, NewtonOptions};
+use crate::solve::{ContinuationOptions, NewtonOptions, Progress};
 use crate::units::{dims, parse_as, Dim};
 
 /// One problem found in a scenario file.
@@ -289,7 +323,7 @@ fn toml_issue(e: &toml::de::Error) -> Issue {
 
 fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
     if let Some(m) = &raw.model {
-        cx.choice(m, "model", &["electrodiffusion"]);
+        cx.choice(m, "model", &["electrodiffusion", "vortex"]);
     }
     let temperature = match &raw.temperature {
         None => Some(298.15),

@@ -25,6 +25,9 @@ pub enum RunError {
     /// The solver failed.
     #[error(transparent)]
     Solve(#[from] SolveError),
+    /// The vortex simulation could not be set up.
+    #[error(transparent)]
+    Vortex(#[from] crate::models::vortex::VortexError),
     /// A figure could not be rendered.
     #[error("could not render a figure: {0}")]
     Plot(#[from] output::plot::PlotError),

@@ -277,28 +277,32 @@ impl VortexSystem {
         let pins = self.pins.as_ref();
         let (nbr, nbr_len, max_nbr) = (&self.nbr, &self.nbr_len, self.max_nbr);
         let avx2 = self.avx2;
-        self.forces
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(c, out)| {
-                for k in 0..out.len() {
-                    let i = c * CHUNK + k;
-                    let (xi, yi) = (pos[i][0], pos[i][1]);
-                    let (mut fx, mut fy) = (drive[0], drive[1]);
-                    if let Some(pair) = pair {
-                        let row = &nbr[i * max_nbr..i * max_nbr + nbr_len[i] as usize];
-                        let f = pair_sum(pair, row, pos, xi, yi, lx, ly, avx2);
-                        fx += f[0];
-                        fy += f[1];
-                    }
-                    if let Some(pins) = pins {
-                        let f = pins.force(xi, yi);
-                        fx += f[0];
-                        fy += f[1];
-                    }
-                    out[k] = [fx, fy];
+        let work = |(c, out): (usize, &mut [[f64; 2]])| {
+            for k in 0..out.len() {
+                let i = c * CHUNK + k;
+                let (xi, yi) = (pos[i][0], pos[i][1]);
+                let (mut fx, mut fy) = (drive[0], drive[1]);
+                if let Some(pair) = pair {
+                    let row = &nbr[i * max_nbr..i * max_nbr + nbr_len[i] as usize];
+                    let f = pair_sum(pair, row, pos, xi, yi, lx, ly, avx2);
+                    fx += f[0];
+                    fy += f[1];
                 }
-            });
+                if let Some(pins) = pins {
+                    let f = pins.force(xi, yi);
+                    fx += f[0];
+                    fy += f[1];
+                }
+                out[k] = [fx, fy];
+            }
+        };
+        // Small systems: no thread hand-off (it would cost more than the work). The chunking
+        // is the same either way, so the result is too.
+        if self.pos.len() <= 2 * CHUNK {
+            self.forces.chunks_mut(CHUNK).enumerate().for_each(work);
+        } else {
+            self.forces.par_chunks_mut(CHUNK).enumerate().for_each(work);
+        }
     }
 
     /// Advance one step with drive force `drive` (f0 per length, the same on every vortex)

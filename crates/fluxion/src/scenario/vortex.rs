@@ -1,0 +1,815 @@
+//! Vortex scenarios (`model = "vortex"`): parsing, validation and the run with its outputs.
+
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::json;
+use toml::{Spanned, Value};
+
+use super::{Ctx, RunError, RunReport, ScenarioError};
+use crate::models::vortex::{
+    critical_current, flux_flow_fit, Material, PinShape, PinSpec, Prepare, Sweep, VortexProblem,
+    VortexResult, Well,
+};
+use crate::output::plot::{Figure, Panel, Series};
+use crate::output::OutputFile;
+use crate::solve::Progress;
+use crate::units::{dims, Dim};
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    model: Spanned<String>,
+    title: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+    seed: Option<Spanned<i64>>,
+    temperature: Option<Spanned<Value>>,
+    material: Spanned<RawMaterial>,
+    sample: Spanned<RawSample>,
+    interaction: Option<RawInteraction>,
+    pins: Option<Spanned<RawPins>>,
+    dynamics: Option<RawDynamics>,
+    prepare: Option<Spanned<RawPrepare>>,
+    sweep: Spanned<RawSweep>,
+    criteria: Option<RawCriteria>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawMaterial {
+    lambda: Spanned<Value>,
+    xi: Option<Spanned<Value>>,
+    bc2: Option<Spanned<Value>>,
+    rho_n: Spanned<Value>,
+    thickness: Option<Spanned<Value>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawSample {
+    field: Spanned<Value>,
+    vortices: Spanned<i64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawInteraction {
+    cutoff: Option<Spanned<f64>>,
+    taper_start: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawPins {
+    kind: Spanned<String>,
+    density: Option<Spanned<Value>>,
+    matching_field: Option<Spanned<Value>>,
+    spacing: Option<Spanned<Value>>,
+    strength: Option<Spanned<Value>>,
+    strength_f0: Option<Spanned<f64>>,
+    radius: Option<Spanned<Value>>,
+    shape: Option<Spanned<String>>,
+    file: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawDynamics {
+    dt_t0: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawPrepare {
+    method: Spanned<String>,
+    start_temperature: Option<Spanned<Value>>,
+    steps: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    currents: Spanned<Value>,
+    down: Option<bool>,
+    equilibrate: Option<Spanned<i64>>,
+    average: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawCriteria {
+    electric_field: Option<Spanned<Value>>,
+    velocity_fraction: Option<Spanned<f64>>,
+}
+
+/// A validated vortex scenario.
+#[derive(Clone, Debug)]
+pub struct VortexScenario {
+    /// Title for plots and the summary.
+    pub title: String,
+    /// The simulation.
+    pub problem: VortexProblem,
+    /// Electric-field criterion for `J_c` (V/m; default 1 uV/cm = 1e-4 V/m).
+    pub e_criterion: f64,
+    /// Velocity criterion for `J_c`: the mean velocity reaches this fraction of the free
+    /// flux-flow velocity `J Phi0 / eta` (default 0.01).
+    pub v_fraction: f64,
+}
+
+const AREA_DENSITY: Dim = Dim::new(-2, 0, 0, 0, 0, 0);
+
+impl Ctx {
+    fn count(&mut self, v: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<usize> {
+        let n = *v.get_ref();
+        if n < min || n > max {
+            self.push(
+                key,
+                format!("{n} is out of range; use an integer from {min} to {max}"),
+                Some(v.span()),
+            );
+            return None;
+        }
+        Some(n as usize)
+    }
+}
+
+/// Parse a vortex scenario. `read_file` returns the text of a file named in the scenario
+/// (the pins CSV), relative to the scenario; the library itself does no I/O.
+pub(super) fn parse(
+    text: &str,
+    read_file: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<VortexScenario, ScenarioError> {
+    let raw: Raw = toml::from_str(text).map_err(|e| ScenarioError {
+        issues: vec![super::toml_issue(&e)],
+    })?;
+    let mut cx = Ctx { issues: vec![] };
+    let s = build(&raw, read_file, &mut cx);
+    match s {
+        Some(s) if cx.issues.is_empty() => Ok(s),
+        _ => Err(ScenarioError { issues: cx.issues }),
+    }
+}
+
+fn build(
+    raw: &Raw,
+    read_file: &dyn Fn(&str) -> Result<String, String>,
+    cx: &mut Ctx,
+) -> Option<VortexScenario> {
+    cx.choice(&raw.model, "model", &["vortex"]);
+    let temperature = match &raw.temperature {
+        None => Some(0.0),
+        Some(v) => {
+            let t = cx.quantity(v, "temperature", dims::TEMPERATURE);
+            match t {
+                Some(t) if t < 0.0 || !t.is_finite() => {
+                    cx.push(
+                        "temperature",
+                        "the temperature must be 0 K or above, e.g. \"4.2 K\"",
+                        Some(v.span()),
+                    );
+                    None
+                }
+                t => t,
+            }
+        }
+    };
+    let seed = match &raw.seed {
+        None => Some(1),
+        Some(s) if *s.get_ref() >= 0 => Some(*s.get_ref() as u64),
+        Some(s) => {
+            cx.push(
+                "seed",
+                "the seed must be a non-negative integer",
+                Some(s.span()),
+            );
+            None
+        }
+    };
+    let m = raw.material.get_ref();
+    let lambda = cx.positive(
+        &m.lambda,
+        "material.lambda",
+        dims::LENGTH,
+        "the penetration depth",
+    );
+    let xi = match (&m.xi, &m.bc2) {
+        (Some(x), None) => cx.positive(x, "material.xi", dims::LENGTH, "the coherence length"),
+        (None, Some(b)) => cx
+            .positive(
+                b,
+                "material.bc2",
+                dims::MAGNETIC_FIELD,
+                "the upper critical field",
+            )
+            .and_then(|b| crate::laws::superconductor::coherence_length(b).ok()),
+        _ => {
+            cx.push(
+                "material",
+                "give exactly one of xi (coherence length, e.g. xi = \"5 nm\") or bc2 (upper critical field, e.g. bc2 = \"13 T\")",
+                Some(raw.material.span()),
+            );
+            None
+        }
+    };
+    let rho_n = cx.positive(
+        &m.rho_n,
+        "material.rho_n",
+        dims::RESISTIVITY,
+        "the normal-state resistivity",
+    );
+    let thickness = match &m.thickness {
+        None => Some(1e-6),
+        Some(v) => cx.positive(
+            v,
+            "material.thickness",
+            dims::LENGTH,
+            "the vortex length (film thickness)",
+        ),
+    };
+    let sample = raw.sample.get_ref();
+    let field = cx.positive(
+        &sample.field,
+        "sample.field",
+        dims::MAGNETIC_FIELD,
+        "the flux density",
+    );
+    let vortices = cx.count(&sample.vortices, "sample.vortices", 1, 2_000_000);
+    let (cutoff, taper) = match &raw.interaction {
+        None => (5.0, 4.0),
+        Some(i) => {
+            let c = i.cutoff.as_ref().map_or(5.0, |c| *c.get_ref());
+            (c, i.taper_start.as_ref().map_or(c - 1.0, |t| *t.get_ref()))
+        }
+    };
+    let dt = raw
+        .dynamics
+        .as_ref()
+        .and_then(|d| d.dt_t0.as_ref())
+        .map_or(0.01, |d| *d.get_ref());
+    if !(dt > 0.0 && dt <= 0.2) {
+        let span = raw
+            .dynamics
+            .as_ref()
+            .and_then(|d| d.dt_t0.as_ref())
+            .map(|d| d.span());
+        cx.push("dynamics.dt_t0", format!("{dt} is not a usable time step; use 0 < dt_t0 <= 0.2 (default 0.01, in units of t0 = eta lambda / f0)"), span);
+    }
+    let prepare = match &raw.prepare {
+        None => Some(Prepare::Lattice),
+        Some(p) => {
+            let pr = p.get_ref();
+            match cx.choice(&pr.method, "prepare.method", &["lattice", "anneal"]) {
+                Some("anneal") => {
+                    let t0 = match &pr.start_temperature {
+                        Some(t) => cx.positive(
+                            t,
+                            "prepare.start_temperature",
+                            dims::TEMPERATURE,
+                            "the annealing start temperature",
+                        ),
+                        None => {
+                            cx.push("prepare.start_temperature", "annealing needs start_temperature, above the melting temperature (e.g. \"20 K\")", Some(p.span()));
+                            None
+                        }
+                    };
+                    let steps = match &pr.steps {
+                        Some(s) => cx.count(s, "prepare.steps", 1, 100_000_000),
+                        None => Some(20_000),
+                    };
+                    Some(Prepare::Anneal {
+                        t_start: t0?,
+                        steps: steps?,
+                    })
+                }
+                Some(_) => Some(Prepare::Lattice),
+                None => None,
+            }
+        }
+    };
+    let sw = raw.sweep.get_ref();
+    let currents = build_currents(&sw.currents, cx);
+    let equilibrate = sw.equilibrate.as_ref().map_or(Some(1000), |e| {
+        cx.count(e, "sweep.equilibrate", 0, 100_000_000)
+    });
+    let average = sw
+        .average
+        .as_ref()
+        .map_or(Some(1000), |e| cx.count(e, "sweep.average", 1, 100_000_000));
+    let pins = build_pins(raw.pins.as_ref(), lambda, read_file, cx);
+    let (e_criterion, v_fraction) = match &raw.criteria {
+        None => (Some(1e-4), 0.01),
+        Some(c) => (
+            c.electric_field.as_ref().map_or(Some(1e-4), |e| {
+                cx.positive(
+                    e,
+                    "criteria.electric_field",
+                    dims::FIELD,
+                    "the electric-field criterion",
+                )
+            }),
+            c.velocity_fraction.as_ref().map_or(0.01, |v| *v.get_ref()),
+        ),
+    };
+    if !(v_fraction > 0.0 && v_fraction < 1.0) {
+        cx.push(
+            "criteria.velocity_fraction",
+            format!("{v_fraction} must lie between 0 and 1 (default 0.01)"),
+            None,
+        );
+    }
+    let problem = VortexProblem {
+        material: Material {
+            lambda: lambda?,
+            xi: xi?,
+            rho_n: rho_n?,
+            thickness: thickness?,
+        },
+        field: field?,
+        vortices: vortices?,
+        temperature: temperature?,
+        cutoff,
+        taper_start: taper,
+        dt,
+        pins: pins?,
+        prepare: prepare?,
+        sweep: Sweep {
+            currents: currents?,
+            down: sw.down.unwrap_or(true),
+            equilibrate: equilibrate?,
+            average: average?,
+        },
+        seed: seed?,
+    };
+    if !cx.issues.is_empty() {
+        return None;
+    }
+    // Model-level checks: the set-up must build.
+    if let Err(e) = problem.build() {
+        let msg = e.to_string();
+        let (key, span) = if msg.starts_with("pins") {
+            ("pins", raw.pins.as_ref().map(|p| p.span()))
+        } else if msg.starts_with("material") {
+            ("material", Some(raw.material.span()))
+        } else if msg.starts_with("interaction") {
+            ("interaction", None)
+        } else {
+            ("sample", Some(raw.sample.span()))
+        };
+        cx.push(key, msg, span);
+        return None;
+    }
+    Some(VortexScenario {
+        title: raw
+            .title
+            .clone()
+            .unwrap_or_else(|| "vortex scenario".into()),
+        problem,
+        e_criterion: e_criterion?,
+        v_fraction,
+    })
+}
+
+/// `currents = ["0 A/m^2", "1e9 A/m^2", ...]` or `{ from, to, steps }` (linear, inclusive).
+fn build_currents(v: &Spanned<Value>, cx: &mut Ctx) -> Option<Vec<f64>> {
+    let key = "sweep.currents";
+    let span = v.span();
+    let one = |cx: &mut Ctx, x: &Value, k: &str| {
+        cx.quantity_at(x, span.clone(), k, dims::CURRENT_DENSITY)
+    };
+    let list = match v.get_ref() {
+        Value::Array(a) => {
+            let mut out = vec![];
+            for (k, x) in a.iter().enumerate() {
+                out.push(one(cx, x, &format!("{key}[{k}]"))?);
+            }
+            out
+        }
+        Value::Table(t) => {
+            let (Some(from), Some(to), Some(steps)) = (t.get("from"), t.get("to"), t.get("steps"))
+            else {
+                cx.push(key, "a range needs from, to and steps, e.g. currents = { from = \"0 A/m^2\", to = \"2e10 A/m^2\", steps = 40 }", Some(span));
+                return None;
+            };
+            let (a, b) = (
+                one(cx, from, "sweep.currents.from")?,
+                one(cx, to, "sweep.currents.to")?,
+            );
+            let Some(n) = steps.as_integer().filter(|n| (2..=100_000).contains(n)) else {
+                cx.push(
+                    "sweep.currents.steps",
+                    "steps must be an integer from 2 to 100000",
+                    Some(span),
+                );
+                return None;
+            };
+            (0..n)
+                .map(|k| a + (b - a) * k as f64 / (n - 1) as f64)
+                .collect()
+        }
+        _ => {
+            cx.push(
+                key,
+                "give a list of current densities or a range { from, to, steps }",
+                Some(span),
+            );
+            return None;
+        }
+    };
+    if list.is_empty() || list.iter().any(|j| *j < 0.0) || list.windows(2).any(|w| w[1] <= w[0]) {
+        cx.push(key, "the current densities must be zero or positive and strictly increasing (the sweep goes up, then down if sweep.down = true)", Some(v.span()));
+        return None;
+    }
+    Some(list)
+}
+
+fn build_pins(
+    raw: Option<&Spanned<RawPins>>,
+    lambda: Option<f64>,
+    read_file: &dyn Fn(&str) -> Result<String, String>,
+    cx: &mut Ctx,
+) -> Option<PinSpec> {
+    let Some(raw) = raw else {
+        return Some(PinSpec::None);
+    };
+    let span = Some(raw.span());
+    let p = raw.get_ref();
+    let kind = cx.choice(
+        &p.kind,
+        "pins.kind",
+        &["none", "random", "square", "triangular", "file"],
+    )?;
+    if kind == "none" {
+        return Some(PinSpec::None);
+    }
+    let shape = match &p.shape {
+        None => Some(PinShape::Gaussian),
+        Some(s) => cx
+            .choice(s, "pins.shape", &["gaussian", "parabolic"])
+            .map(|s| {
+                if s == "parabolic" {
+                    PinShape::Parabolic
+                } else {
+                    PinShape::Gaussian
+                }
+            }),
+    };
+    let radius = match &p.radius {
+        Some(r) => cx.positive(r, "pins.radius", dims::LENGTH, "the pin radius"),
+        None => {
+            cx.push(
+                "pins.radius",
+                "pins need a radius, e.g. radius = \"20 nm\"",
+                span.clone(),
+            );
+            None
+        }
+    };
+    // Strength: N/m, or in units of f0 with strength_f0 (converted when the material is known).
+    let strength = match (&p.strength, &p.strength_f0) {
+        (Some(s), None) => cx
+            .quantity(s, "pins.strength", dims::FORCE_PER_LENGTH)
+            .map(|x| x.abs()),
+        (None, Some(f)) => {
+            let f = *f.get_ref();
+            if !(f.is_finite() && f >= 0.0) {
+                cx.push(
+                    "pins.strength_f0",
+                    format!("{f} must be zero or positive (e.g. 0.2)"),
+                    span.clone(),
+                );
+                None
+            } else {
+                lambda
+                    .and_then(|l| crate::laws::superconductor::vortex_force_unit(l).ok())
+                    .map(|f0| f * f0)
+            }
+        }
+        _ => {
+            cx.push("pins", "give exactly one of strength (force per length, e.g. \"1e-5 N/m\") or strength_f0 (in units of f0, e.g. 0.2)", span.clone());
+            None
+        }
+    };
+    // The density or spacing from a matching field B_phi = n_pins Phi0.
+    let phi0 = crate::constants::FLUX_QUANTUM;
+    let matching = p.matching_field.as_ref().and_then(|b| {
+        cx.positive(
+            b,
+            "pins.matching_field",
+            dims::MAGNETIC_FIELD,
+            "the matching field",
+        )
+    });
+    let well = Well {
+        strength: strength?,
+        radius: radius?,
+        shape: shape?,
+    };
+    let spacing_of = |cx: &mut Ctx, triangular: bool| -> Option<f64> {
+        match (&p.spacing, matching) {
+            (Some(a), None) => cx.positive(a, "pins.spacing", dims::LENGTH, "the pin spacing"),
+            (None, Some(b)) => Some(if triangular {
+                (2.0 * phi0 / (3f64.sqrt() * b)).sqrt()
+            } else {
+                (phi0 / b).sqrt()
+            }),
+            _ => {
+                cx.push("pins", "give exactly one of spacing (e.g. \"200 nm\") or matching_field (e.g. \"0.05 T\")", span.clone());
+                None
+            }
+        }
+    };
+    match kind {
+        "random" => {
+            let density = match (&p.density, matching) {
+                (Some(d), None) => cx.positive(d, "pins.density", AREA_DENSITY, "the pin density"),
+                (None, Some(b)) => Some(b / phi0),
+                _ => {
+                    cx.push("pins", "give exactly one of density (pins per area, e.g. \"20 um^-2\") or matching_field (e.g. \"0.05 T\")", span.clone());
+                    None
+                }
+            };
+            Some(PinSpec::Random {
+                density: density?,
+                well,
+            })
+        }
+        "square" => Some(PinSpec::Square {
+            spacing: spacing_of(cx, false)?,
+            well,
+        }),
+        "triangular" => Some(PinSpec::Triangular {
+            spacing: spacing_of(cx, true)?,
+            well,
+        }),
+        _ => {
+            let Some(file) = &p.file else {
+                cx.push("pins.file", "kind = \"file\" needs file = \"pins.csv\" (columns x and y with units in the header, e.g. x_nm,y_nm)", span);
+                return None;
+            };
+            let text = match read_file(file.get_ref()) {
+                Ok(t) => t,
+                Err(e) => {
+                    cx.push(
+                        "pins.file",
+                        format!("cannot read \"{}\": {e}", file.get_ref()),
+                        Some(file.span()),
+                    );
+                    return None;
+                }
+            };
+            match parse_pins_csv(&text) {
+                Ok(positions) => Some(PinSpec::Positions { positions, well }),
+                Err(e) => {
+                    cx.push(
+                        "pins.file",
+                        format!("{}: {e}", file.get_ref()),
+                        Some(file.span()),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Pin positions from CSV text with a header naming the columns and their unit, e.g.
+/// `x_nm,y_nm` (also `x_um`, `x_m`); extra columns are ignored, `#` lines are comments.
+pub fn parse_pins_csv(text: &str) -> Result<Vec<[f64; 2]>, String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let Some((_, header)) = lines.next() else {
+        return Err("the file is empty; expected a header such as x_nm,y_nm".into());
+    };
+    let cols: Vec<String> = header.split(',').map(|c| c.trim().to_string()).collect();
+    let find = |axis: &str| -> Result<(usize, f64), String> {
+        for (k, c) in cols.iter().enumerate() {
+            if let Some(unit) = c.strip_prefix(&format!("{axis}_")) {
+                let scale = crate::units::parse_as(&format!("1 {unit}"), dims::LENGTH)
+                    .map_err(|e| format!("column {c}: {e}"))?;
+                return Ok((k, scale));
+            }
+        }
+        Err(format!(
+            "no column {axis}_<unit> in the header \"{header}\"; write e.g. x_nm,y_nm"
+        ))
+    };
+    let (ix, sx) = find("x")?;
+    let (iy, sy) = find("y")?;
+    let mut out = vec![];
+    for (n, line) in lines {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let get = |k: usize| -> Result<f64, String> {
+            f.get(k)
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    format!(
+                        "line {}: \"{line}\" does not have a number in column {}",
+                        n + 1,
+                        k + 1
+                    )
+                })
+        };
+        out.push([get(ix)? * sx, get(iy)? * sy]);
+    }
+    if out.is_empty() {
+        return Err("no pin positions after the header".into());
+    }
+    Ok(out)
+}
+
+fn fig_files(stem: &str, fig: &Figure) -> Result<Vec<OutputFile>, RunError> {
+    Ok(vec![
+        OutputFile {
+            name: format!("{stem}.png"),
+            bytes: fig.to_png()?,
+        },
+        OutputFile::text(&format!("{stem}.svg"), fig.to_svg()?),
+    ])
+}
+
+/// Run a vortex scenario and render `iv.csv`, `iv.png/.svg`, `pins.csv`, the snapshots
+/// (`vortices_<stage>.csv`, `snapshot_<stage>.png`) and `summary.json`.
+pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<RunReport, RunError> {
+    let start = Instant::now();
+    let r = s.problem.run(progress)?;
+    let wall = start.elapsed().as_secs_f64();
+    let analysis = analyse(s, &r);
+    let mut files = vec![];
+    let mut csv = String::from(
+        "j_A_m2,branch,e_V_m,rho_Ohm_m,v_parallel_m_s,v_perp_m_s,rho_over_rho_ff,defect_fraction\n",
+    );
+    let rho_ff = s.problem.material.rho_n * r.field / r.units.bc2;
+    for p in &r.points {
+        csv += &format!(
+            "{:e},{},{:e},{:e},{:e},{:e},{:e},{}\n",
+            p.j,
+            if p.up { "up" } else { "down" },
+            p.e,
+            p.rho,
+            p.v_parallel,
+            p.v_perp,
+            p.rho / rho_ff,
+            p.defects.map_or(String::from("nan"), |d| format!("{d:.6}"))
+        );
+    }
+    files.push(OutputFile::text("iv.csv", csv));
+    files.extend(fig_files("iv", &iv_figure(s, &r, rho_ff, &analysis))?);
+    let mut pins_csv = String::from("x_nm,y_nm\n");
+    for p in &r.pins {
+        pins_csv += &format!("{:.6},{:.6}\n", p[0] * 1e9, p[1] * 1e9);
+    }
+    files.push(OutputFile::text("pins.csv", pins_csv));
+    for (stage, pos) in &r.snapshots {
+        let mut c = String::from("x_nm,y_nm\n");
+        for p in pos {
+            c += &format!("{:.6},{:.6}\n", p[0] * 1e9, p[1] * 1e9);
+        }
+        files.push(OutputFile::text(&format!("vortices_{stage}.csv"), c));
+        files.extend(fig_files(
+            &format!("snapshot_{stage}"),
+            &snapshot_figure(s, &r, stage, pos),
+        )?);
+    }
+    let summary = json!({
+        "title": s.title,
+        "model": "vortex",
+        "vortices": r.vortices,
+        "field_T": r.field,
+        "sample_size_m": [r.size.0, r.size.1],
+        "pins": r.pins.len(),
+        "temperature_K": s.problem.temperature,
+        "seed": s.problem.seed,
+        "units": {
+            "lambda_m": r.units.length,
+            "f0_N_per_m": r.units.force,
+            "eta_N_s_per_m2": r.units.eta,
+            "t0_s": r.units.time,
+            "v0_m_per_s": r.units.velocity,
+            "j0_A_per_m2": r.units.current_density,
+            "bc2_T": r.units.bc2,
+            "theta": r.units.theta(s.problem.temperature),
+        },
+        "criteria": {"electric_field_V_per_m": s.e_criterion, "velocity_fraction": s.v_fraction},
+        "jc_electric_field_A_per_m2": analysis.jc_e,
+        "jc_velocity_A_per_m2": analysis.jc_v,
+        "flux_flow_resistivity_fit_Ohm_m": analysis.fit.map(|f| f.0),
+        "flux_flow_resistivity_bardeen_stephen_Ohm_m": rho_ff,
+        "flux_flow_ratio": analysis.fit.map(|f| f.0 / rho_ff),
+        "defect_fraction_prepared": crate::models::vortex::defect_fraction(
+            &r.snapshots[0].1.iter().map(|p| [p[0] / r.units.length, p[1] / r.units.length]).collect::<Vec<_>>(),
+            r.size.0 / r.units.length,
+            r.size.1 / r.units.length,
+        ),
+        "defect_fraction_final": r.points.last().and_then(|p| p.defects),
+        "time_steps": r.steps,
+        "dt_s": s.problem.dt * r.units.time,
+        "max_step_displacement_m": r.max_step,
+        "pair_force_truncation_error_N_per_m": r.truncation_error,
+        "wall_time_s": wall,
+        "notes": analysis.notes,
+    });
+    files.push(OutputFile::text(
+        "summary.json",
+        serde_json::to_string_pretty(&summary).expect("json") + "\n",
+    ));
+    Ok(RunReport { files, summary })
+}
+
+struct Analysis {
+    jc_e: Option<f64>,
+    jc_v: Option<f64>,
+    fit: Option<(f64, f64)>,
+    notes: Vec<String>,
+}
+
+fn analyse(s: &VortexScenario, r: &VortexResult) -> Analysis {
+    let eta = r.units.eta;
+    let phi0 = crate::constants::FLUX_QUANTUM;
+    let jc_e = critical_current(&r.points, s.e_criterion, |p| p.e);
+    let jc_v = critical_current(&r.points, s.v_fraction, |p| {
+        let free = p.j * phi0 / eta;
+        if free > 0.0 {
+            p.v_parallel / free
+        } else {
+            0.0
+        }
+    });
+    let n_up = r.points.iter().filter(|p| p.up).count();
+    let fit = flux_flow_fit(&r.points, (n_up / 4).max(3));
+    let mut notes = vec![];
+    if jc_e.is_none() {
+        notes.push("E never reached the electric-field criterion: J_c lies above the largest current; raise sweep.currents".to_string());
+    }
+    if r.max_step > 0.1 * r.units.length {
+        notes.push(format!(
+            "a vortex moved {:.3} lambda in one step; reduce dynamics.dt_t0 for accuracy",
+            r.max_step / r.units.length
+        ));
+    }
+    Analysis {
+        jc_e,
+        jc_v,
+        fit,
+        notes,
+    }
+}
+
+fn iv_figure(s: &VortexScenario, r: &VortexResult, rho_ff: f64, a: &Analysis) -> Figure {
+    let mut fig = Figure::new(&s.title, 2);
+    let pick =
+        |up: bool, f: &dyn Fn(&crate::models::vortex::SweepPoint) -> f64| -> (Vec<f64>, Vec<f64>) {
+            r.points
+                .iter()
+                .filter(|p| p.up == up)
+                .map(|p| (p.j, f(p)))
+                .unzip()
+        };
+    let (ju, eu) = pick(true, &|p| p.e);
+    let (jd, ed) = pick(false, &|p| p.e);
+    let jmax = r.points.iter().map(|p| p.j).fold(0.0, f64::max);
+    let mut e_panel = Panel::new("Electric field", "J (A/m^2)", "E (V/m)")
+        .with(Series::points("up", ju.clone(), eu))
+        .with(Series::dashed(
+            "flux flow rho_n B/Bc2",
+            vec![0.0, jmax],
+            vec![0.0, rho_ff * jmax],
+        ));
+    if !jd.is_empty() {
+        e_panel = e_panel.with(Series::points("down", jd, ed));
+    }
+    if let Some(jc) = a.jc_e {
+        e_panel = e_panel.with(Series::line(
+            "J_c (E criterion)",
+            vec![jc, jc],
+            vec![0.0, rho_ff * jmax],
+        ));
+    }
+    fig.push(e_panel);
+    let (jr, rr) = pick(true, &|p| p.rho / rho_ff);
+    fig.push(
+        Panel::new("Resistivity", "J (A/m^2)", "rho / (rho_n B/Bc2)")
+            .with(Series::points("up", jr, rr))
+            .with(Series::dashed("flux flow", vec![0.0, jmax], vec![1.0, 1.0])),
+    );
+    fig
+}
+
+fn snapshot_figure(s: &VortexScenario, r: &VortexResult, stage: &str, pos: &[[f64; 2]]) -> Figure {
+    let mut fig = Figure::new(&format!("{}: vortices ({stage})", s.title), 1);
+    let (px, py): (Vec<f64>, Vec<f64>) = r.pins.iter().map(|p| (p[0] * 1e6, p[1] * 1e6)).unzip();
+    let (vx, vy): (Vec<f64>, Vec<f64>) = pos.iter().map(|p| (p[0] * 1e6, p[1] * 1e6)).unzip();
+    let mut panel = Panel::new(
+        &format!("{} vortices, {} pins", pos.len(), r.pins.len()),
+        "x (um)",
+        "y (um)",
+    );
+    if !px.is_empty() {
+        panel = panel.with(Series::points("pins", px, py));
+    }
+    fig.push(panel.with(Series::points("vortices", vx, vy)));
+    fig
+}
