@@ -417,11 +417,7 @@ fn vortex_bad_input_names_the_key() {
         ("xi = \"10 nm\"", "xi = \"-10 nm\"", "material.xi"),
         ("field = \"0.1 T\"", "field = \"5 T\"", "below B_c2"),
         ("vortices = 200", "vortices = 20", "interaction reach"),
-        (
-            "equilibrate = 100",
-            "equilibrate = -3",
-            "sweep.equilibrate",
-        ),
+        ("equilibrate = 100", "equilibrate = -3", "sweep.equilibrate"),
     ] {
         std::fs::write(dir.join("v.toml"), base.replace(from, to)).unwrap();
         let o = bin()

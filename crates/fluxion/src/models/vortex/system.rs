@@ -33,15 +33,19 @@ pub struct VortexSystem {
     pins: Option<Pins>,
     dt: f64,
     skin: f64,
-    rng: Xoshiro256PlusPlus,
+    rngs: Vec<Xoshiro256PlusPlus>,
+    partial: Vec<[f64; 4]>,
     forces: Vec<[f64; 2]>,
-    noise: Vec<[f64; 2]>,
     ref_pos: Vec<[f64; 2]>,
     max_nbr: usize,
     nbr: Vec<u32>,
     nbr_len: Vec<u32>,
-    cell_head: Vec<u32>,
-    cell_next: Vec<u32>,
+    cell_start: Vec<u32>,
+    slab_of: Vec<u32>,
+    slab_start: Vec<usize>,
+    phases: Vec<Vec<usize>>,
+    perm: Vec<u32>,
+    scratch: Vec<[f64; 2]>,
     avx2: bool,
     /// Neighbour-list rebuilds so far.
     pub rebuilds: u64,
@@ -50,8 +54,6 @@ pub struct VortexSystem {
     /// Largest single-step displacement of any vortex (lambda) since the last reset.
     pub max_step: f64,
 }
-
-const NONE: u32 = u32::MAX;
 
 impl VortexSystem {
     /// A system of vortices at `positions` in the box `lx x ly` (lambda), with pair force
@@ -109,15 +111,29 @@ impl VortexSystem {
             pins,
             dt,
             skin,
-            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            rngs: {
+                // One independent stream per chunk of vortices (2^128 draws apart).
+                let mut r = Xoshiro256PlusPlus::seed_from_u64(seed);
+                (0..n.div_ceil(CHUNK))
+                    .map(|_| {
+                        let s = r.clone();
+                        r.jump();
+                        s
+                    })
+                    .collect()
+            },
+            partial: vec![[0.0; 4]; n.div_ceil(CHUNK)],
             forces: vec![[0.0; 2]; n],
-            noise: vec![[0.0; 2]; n],
             ref_pos: vec![[0.0; 2]; n],
             max_nbr,
             nbr: vec![],
             nbr_len: vec![0; n],
-            cell_head: vec![],
-            cell_next: vec![NONE; n],
+            cell_start: vec![],
+            slab_of: vec![0; n],
+            slab_start: vec![0, n],
+            phases: vec![],
+            perm: vec![0; n],
+            scratch: vec![[0.0; 2]; n],
             #[cfg(target_arch = "x86_64")]
             avx2: std::arch::is_x86_feature_detected!("avx2"),
             #[cfg(not(target_arch = "x86_64"))]
@@ -181,43 +197,95 @@ impl VortexSystem {
         &self.forces
     }
 
+    /// Wrap the positions, sort the vortices by cell (column-major, so that each column of
+    /// cells, a "slab" at least one interaction reach wide, is a contiguous index range) and
+    /// build half neighbour lists: vortex `i` in slab `s` lists `j > i` in slab `s` and every
+    /// `j` in slab `s + 1`, so each pair appears once (Newton's third law).
     fn rebuild(&mut self) {
         let n = self.pos.len();
         for p in &mut self.pos {
             p[0] = p[0].rem_euclid(self.lx);
             p[1] = p[1].rem_euclid(self.ly);
         }
-        self.ref_pos.copy_from_slice(&self.pos);
         self.rebuilds += 1;
-        let Some(pair) = &self.pair else { return };
+        let Some(pair) = &self.pair else {
+            self.ref_pos.copy_from_slice(&self.pos);
+            return;
+        };
         if n < 2 {
+            self.ref_pos.copy_from_slice(&self.pos);
             return;
         }
         let reach = pair.cutoff() + self.skin;
         let (lx, ly) = (self.lx, self.ly);
         let nx = ((lx / reach).floor() as usize).max(1);
         let ny = ((ly / reach).floor() as usize).max(1);
-        self.cell_head.clear();
-        self.cell_head.resize(nx * ny, NONE);
         let cell_of = |p: &[f64; 2]| {
             let cx = ((p[0] / lx * nx as f64) as usize).min(nx - 1);
             let cy = ((p[1] / ly * ny as f64) as usize).min(ny - 1);
-            (cx, cy)
+            cx * ny + cy
         };
-        // Insert in reverse so that each cell lists its vortices in increasing index order.
-        for i in (0..n).rev() {
-            let (cx, cy) = cell_of(&self.pos[i]);
-            let c = cy * nx + cx;
-            self.cell_next[i] = self.cell_head[c];
-            self.cell_head[c] = i as u32;
+        // Counting sort by cell (stable), then permute the positions.
+        self.cell_start.clear();
+        self.cell_start.resize(nx * ny + 1, 0);
+        for p in &self.pos {
+            self.cell_start[cell_of(p) + 1] += 1;
+        }
+        for c in 1..self.cell_start.len() {
+            self.cell_start[c] += self.cell_start[c - 1];
+        }
+        {
+            let fill = &mut self.slab_of; // reused as a cursor per cell below
+            fill.clear();
+            fill.extend_from_slice(&self.cell_start[..nx * ny]);
+            for (old, p) in self.pos.iter().enumerate() {
+                let c = cell_of(p);
+                self.perm[fill[c] as usize] = old as u32;
+                fill[c] += 1;
+            }
+            fill.resize(n, 0);
+        }
+        for (new, &old) in self.perm.iter().enumerate() {
+            self.scratch[new] = self.pos[old as usize];
+        }
+        std::mem::swap(&mut self.pos, &mut self.scratch);
+        self.ref_pos.copy_from_slice(&self.pos);
+        // Slabs are the columns of cells; with fewer than 3 columns everything is one slab.
+        let slabs = if nx >= 3 { nx } else { 1 };
+        self.slab_start.clear();
+        for s in 0..=slabs {
+            let c = if slabs == 1 { s * nx * ny } else { s * ny };
+            self.slab_start.push(self.cell_start[c] as usize);
+        }
+        for s in 0..slabs {
+            for i in self.slab_start[s]..self.slab_start[s + 1] {
+                self.slab_of[i] = s as u32;
+            }
+        }
+        // Phases of slabs whose jobs write to disjoint slabs (s and s + 1).
+        self.phases.clear();
+        if slabs == 1 {
+            self.phases.push(vec![0]);
+        } else {
+            let last_alone = slabs % 2 == 1;
+            let even: Vec<usize> = (0..slabs)
+                .step_by(2)
+                .filter(|&s| !(last_alone && s == slabs - 1))
+                .collect();
+            let odd: Vec<usize> = (1..slabs).step_by(2).collect();
+            self.phases.push(even);
+            self.phases.push(odd);
+            if last_alone {
+                self.phases.push(vec![slabs - 1]);
+            }
         }
         loop {
             let needed = n * self.max_nbr;
             if self.nbr.len() < needed {
                 self.nbr.resize(needed, 0);
             }
-            let (pos, head, next, max_nbr) =
-                (&self.pos, &self.cell_head, &self.cell_next, self.max_nbr);
+            let (pos, start, slab_of, max_nbr) =
+                (&self.pos, &self.cell_start, &self.slab_of, self.max_nbr);
             let r2max = reach * reach;
             let overflow = self.nbr[..needed]
                 .par_chunks_mut(max_nbr * CHUNK)
@@ -229,31 +297,44 @@ impl VortexSystem {
                         let i = c * CHUNK + k;
                         let row = &mut rows[k * max_nbr..(k + 1) * max_nbr];
                         let (xi, yi) = (pos[i][0], pos[i][1]);
-                        let (cx, cy) = cell_of(&pos[i]);
+                        let ci = cell_of(&pos[i]);
+                        let (cx, cy) = (ci / ny, ci % ny);
+                        let si = slab_of[i] as usize;
+                        let next = if slabs >= 3 {
+                            (si + 1) % slabs
+                        } else {
+                            usize::MAX
+                        };
                         let mut len = 0usize;
                         let (wx, wy) = (nx.min(3), ny.min(3));
-                        for oy in 0..wy {
-                            let jy = (cy + ny + oy - wy / 2) % ny;
-                            for ox in 0..wx {
-                                let jx = (cx + nx + ox - wx / 2) % nx;
-                                let mut j = head[jy * nx + jx];
-                                while j != NONE {
-                                    let ju = j as usize;
-                                    if ju != i {
-                                        let mut dx = pos[ju][0] - xi;
-                                        let mut dy = pos[ju][1] - yi;
-                                        dx -= lx * (dx / lx).round();
-                                        dy -= ly * (dy / ly).round();
-                                        if dx * dx + dy * dy < r2max {
-                                            if len < max_nbr {
-                                                row[len] = j;
-                                            } else {
-                                                overflow = true;
-                                            }
-                                            len += 1;
-                                        }
+                        for ox in 0..wx {
+                            let jx = (cx + nx + ox - wx / 2) % nx;
+                            for oy in 0..wy {
+                                let jy = (cy + ny + oy - wy / 2) % ny;
+                                let c = jx * ny + jy;
+                                for j in start[c] as usize..start[c + 1] as usize {
+                                    let sj = slab_of[j] as usize;
+                                    let listed = (sj == si && j > i) || sj == next;
+                                    if !listed {
+                                        continue;
                                     }
-                                    j = next[ju];
+                                    // Positions are wrapped here, so one image shift suffices.
+                                    let mut dx = pos[j][0] - xi;
+                                    let mut dy = pos[j][1] - yi;
+                                    dx -= lx
+                                        * (((dx > 0.5 * lx) as i32 - (dx < -0.5 * lx) as i32)
+                                            as f64);
+                                    dy -= ly
+                                        * (((dy > 0.5 * ly) as i32 - (dy < -0.5 * ly) as i32)
+                                            as f64);
+                                    if dx * dx + dy * dy < r2max {
+                                        if len < max_nbr {
+                                            row[len] = j as u32;
+                                        } else {
+                                            overflow = true;
+                                        }
+                                        len += 1;
+                                    }
                                 }
                             }
                         }
@@ -273,35 +354,50 @@ impl VortexSystem {
     fn compute_forces(&mut self, drive: [f64; 2]) {
         let (lx, ly) = (self.lx, self.ly);
         let pos = &self.pos;
-        let pair = self.pair.as_ref();
         let pins = self.pins.as_ref();
-        let (nbr, nbr_len, max_nbr) = (&self.nbr, &self.nbr_len, self.max_nbr);
-        let avx2 = self.avx2;
-        let work = |(c, out): (usize, &mut [[f64; 2]])| {
+        // Drive and pins, per vortex.
+        let init = |(c, out): (usize, &mut [[f64; 2]])| {
             for k in 0..out.len() {
                 let i = c * CHUNK + k;
-                let (xi, yi) = (pos[i][0], pos[i][1]);
                 let (mut fx, mut fy) = (drive[0], drive[1]);
-                if let Some(pair) = pair {
-                    let row = &nbr[i * max_nbr..i * max_nbr + nbr_len[i] as usize];
-                    let f = pair_sum(pair, row, pos, xi, yi, lx, ly, avx2);
-                    fx += f[0];
-                    fy += f[1];
-                }
                 if let Some(pins) = pins {
-                    let f = pins.force(xi, yi);
+                    let f = pins.force(pos[i][0], pos[i][1]);
                     fx += f[0];
                     fy += f[1];
                 }
                 out[k] = [fx, fy];
             }
         };
-        // Small systems: no thread hand-off (it would cost more than the work). The chunking
-        // is the same either way, so the result is too.
-        if self.pos.len() <= 2 * CHUNK {
-            self.forces.chunks_mut(CHUNK).enumerate().for_each(work);
+        let small = self.pos.len() <= 2 * CHUNK;
+        if small {
+            self.forces.chunks_mut(CHUNK).enumerate().for_each(init);
         } else {
-            self.forces.par_chunks_mut(CHUNK).enumerate().for_each(work);
+            self.forces.par_chunks_mut(CHUNK).enumerate().for_each(init);
+        }
+        let Some(pair) = self.pair.as_ref() else {
+            return;
+        };
+        if self.pos.len() < 2 {
+            return;
+        }
+        let (nbr, nbr_len, max_nbr) = (&self.nbr, &self.nbr_len, self.max_nbr);
+        let avx2 = self.avx2;
+        let out = SharedForces(self.forces.as_mut_ptr());
+        let slab_start = &self.slab_start;
+        let job = |s: usize| {
+            for i in slab_start[s]..slab_start[s + 1] {
+                let row = &nbr[i * max_nbr..i * max_nbr + nbr_len[i] as usize];
+                // SAFETY: the jobs of one phase write only to the vortices of their own slab
+                // and the next one, and no two jobs of a phase share a slab (see `rebuild`).
+                unsafe { half_pair_sum(pair, row, pos, i, lx, ly, &out, avx2) };
+            }
+        };
+        for phase in &self.phases {
+            if small || phase.len() == 1 {
+                phase.iter().for_each(|&s| job(s));
+            } else {
+                phase.par_iter().for_each(|&s| job(s));
+            }
         }
     }
 
@@ -313,32 +409,58 @@ impl VortexSystem {
         let n = self.pos.len();
         let dt = self.dt;
         let amp = (2.0 * theta.max(0.0) * dt).sqrt();
-        if amp > 0.0 {
-            for w in self.noise.iter_mut() {
-                let zx: f64 = StandardNormal.sample(&mut self.rng);
-                let zy: f64 = StandardNormal.sample(&mut self.rng);
-                *w = [amp * zx, amp * zy];
+        // Per chunk: noise from the chunk's own stream, the move, and partial sums (mean
+        // displacement, largest step, largest excursion since the last rebuild), reduced in
+        // chunk order: the same numbers for any number of threads.
+        let update = |(((c, pos), (rng, part)), (forces, refp)): ChunkArgs<'_>| {
+            let _ = c;
+            let (mut sx, mut sy, mut big, mut moved) = (0.0, 0.0, 0.0f64, 0.0f64);
+            for k in 0..pos.len() {
+                let mut d = [dt * forces[k][0], dt * forces[k][1]];
+                if amp > 0.0 {
+                    let zx: f64 = StandardNormal.sample(rng);
+                    let zy: f64 = StandardNormal.sample(rng);
+                    d[0] += amp * zx;
+                    d[1] += amp * zy;
+                }
+                pos[k][0] += d[0];
+                pos[k][1] += d[1];
+                sx += d[0];
+                sy += d[1];
+                big = big.max(d[0] * d[0] + d[1] * d[1]);
+                let ex = pos[k][0] - refp[k][0];
+                let ey = pos[k][1] - refp[k][1];
+                moved = moved.max(ex * ex + ey * ey);
             }
+            *part = [sx, sy, big, moved];
+        };
+        if n <= 2 * CHUNK {
+            self.pos
+                .chunks_mut(CHUNK)
+                .enumerate()
+                .zip(self.rngs.iter_mut().zip(self.partial.iter_mut()))
+                .zip(self.forces.chunks(CHUNK).zip(self.ref_pos.chunks(CHUNK)))
+                .for_each(update);
+        } else {
+            self.pos
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .zip(self.rngs.par_iter_mut().zip(self.partial.par_iter_mut()))
+                .zip(
+                    self.forces
+                        .par_chunks(CHUNK)
+                        .zip(self.ref_pos.par_chunks(CHUNK)),
+                )
+                .for_each(update);
         }
-        let (mut sx, mut sy) = (0.0, 0.0);
-        let mut moved2: f64 = 0.0;
-        let mut biggest: f64 = 0.0;
+        let (mut sx, mut sy, mut biggest, mut moved2) = (0.0, 0.0, 0.0f64, 0.0f64);
+        for p in &self.partial {
+            sx += p[0];
+            sy += p[1];
+            biggest = biggest.max(p[2]);
+            moved2 = moved2.max(p[3]);
+        }
         let half_skin2 = 0.25 * self.skin * self.skin;
-        for i in 0..n {
-            let mut d = [dt * self.forces[i][0], dt * self.forces[i][1]];
-            if amp > 0.0 {
-                d[0] += self.noise[i][0];
-                d[1] += self.noise[i][1];
-            }
-            self.pos[i][0] += d[0];
-            self.pos[i][1] += d[1];
-            sx += d[0];
-            sy += d[1];
-            biggest = biggest.max(d[0] * d[0] + d[1] * d[1]);
-            let ex = self.pos[i][0] - self.ref_pos[i][0];
-            let ey = self.pos[i][1] - self.ref_pos[i][1];
-            moved2 = moved2.max(ex * ex + ey * ey);
-        }
         self.max_step = self.max_step.max(biggest.sqrt());
         self.steps += 1;
         if moved2 > half_skin2 {
@@ -355,27 +477,43 @@ impl VortexSystem {
     }
 }
 
-/// Sum of the pair forces on a vortex at `(xi, yi)` from the neighbours in `row`.
+/// Arguments of one chunk of the integrator: index and positions, noise stream and partial
+/// sums, forces and reference positions.
+type ChunkArgs<'a> = (
+    (
+        (usize, &'a mut [[f64; 2]]),
+        (&'a mut Xoshiro256PlusPlus, &'a mut [f64; 4]),
+    ),
+    (&'a [[f64; 2]], &'a [[f64; 2]]),
+);
+
+/// The force buffer shared by the jobs of one phase (which write to disjoint vortices).
+struct SharedForces(*mut [f64; 2]);
+// SAFETY: used only inside `compute_forces`, where concurrent jobs touch disjoint indices.
+unsafe impl Sync for SharedForces {}
+unsafe impl Send for SharedForces {}
+
+/// Add the pair forces between vortex `i` and its half-list neighbours `row`: `+f` on `i`,
+/// `-f` on each `j`, in a fixed order (so results do not depend on threads or on the AVX2
+/// build: Rust never contracts `a * b + c` into fused multiply-adds).
 ///
-/// Batches of 8 with branch-free minimum images give the CPU independent work; close pairs
-/// (r < 0.5) take the exact path. The summation order is fixed, so the result is the same
-/// bit for bit with or without the AVX2 build of this function (no fused multiply-adds are
-/// introduced: Rust never contracts `a * b + c`).
+/// # Safety
+/// `out` must point to the force buffer (length `pos.len()`), and no other thread may access
+/// the entries of `i` and of the vortices in `row` during the call.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pair_sum_body(
+unsafe fn half_pair_body(
     pair: &PairForce,
     row: &[u32],
     pos: &[[f64; 2]],
-    xi: f64,
-    yi: f64,
+    i: usize,
     lx: f64,
     ly: f64,
-) -> [f64; 2] {
+    out: &SharedForces,
+) {
     let (hx, hy) = (0.5 * lx, 0.5 * ly);
     let smin = pair.lookup_min();
-    // Per-lane partial sums (combined in a fixed order at the end) let the compiler
-    // vectorize without reassociating floating-point additions.
+    let (xi, yi) = (pos[i][0], pos[i][1]);
     let mut ax = [0.0f64; 8];
     let mut ay = [0.0f64; 8];
     let mut chunks = row.chunks_exact(8);
@@ -408,8 +546,12 @@ fn pair_sum_body(
             }
         }
         for k in 0..8 {
-            ax[k] += g[k] * dx[k];
-            ay[k] += g[k] * dy[k];
+            let (fx, fy) = (g[k] * dx[k], g[k] * dy[k]);
+            ax[k] += fx;
+            ay[k] += fy;
+            let fj = &mut *out.0.add(batch[k] as usize);
+            fj[0] -= fx;
+            fj[1] -= fy;
         }
     }
     let (mut fx, mut fy) = (0.0, 0.0);
@@ -426,44 +568,49 @@ fn pair_sum_body(
         let g = pair.over_r(x * x + y * y);
         fx += g * x;
         fy += g * y;
+        let fj = &mut *out.0.add(j as usize);
+        fj[0] -= g * x;
+        fj[1] -= g * y;
     }
-    [fx, fy]
+    let fi = &mut *out.0.add(i);
+    fi[0] += fx;
+    fi[1] += fy;
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-fn pair_sum_avx2(
+unsafe fn half_pair_avx2(
     pair: &PairForce,
     row: &[u32],
     pos: &[[f64; 2]],
-    xi: f64,
-    yi: f64,
+    i: usize,
     lx: f64,
     ly: f64,
-) -> [f64; 2] {
-    pair_sum_body(pair, row, pos, xi, yi, lx, ly)
+    out: &SharedForces,
+) {
+    half_pair_body(pair, row, pos, i, lx, ly, out)
 }
 
+/// Dispatch to the AVX2 build when available. Same safety contract as [`half_pair_body`].
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn pair_sum(
+unsafe fn half_pair_sum(
     pair: &PairForce,
     row: &[u32],
     pos: &[[f64; 2]],
-    xi: f64,
-    yi: f64,
+    i: usize,
     lx: f64,
     ly: f64,
+    out: &SharedForces,
     avx2: bool,
-) -> [f64; 2] {
+) {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
-        // SAFETY: `avx2` is true only when the CPU reports AVX2 (checked in `new`).
-        return unsafe { pair_sum_avx2(pair, row, pos, xi, yi, lx, ly) };
+        return half_pair_avx2(pair, row, pos, i, lx, ly, out);
     }
     let _ = avx2;
-    pair_sum_body(pair, row, pos, xi, yi, lx, ly)
+    half_pair_body(pair, row, pos, i, lx, ly, out)
 }
 
 /// A triangular lattice of `nx` by `ny` vortices (`ny` even) with spacing `a` (lambda), in a
@@ -538,7 +685,13 @@ mod tests {
         p2[37][1] -= 0.1;
         let mut s =
             VortexSystem::new(p2.clone(), lx, ly, Some(pair.clone()), None, 0.01, 1).unwrap();
-        let f = s.evaluate_forces([0.0, 0.0])[37];
+        // Vortices are reordered internally: find the displaced one by its position.
+        let k = s
+            .positions()
+            .iter()
+            .position(|p| (p[0] - p2[37][0]).abs() < 1e-12 && (p[1] - p2[37][1]).abs() < 1e-12)
+            .unwrap();
+        let f = s.evaluate_forces([0.0, 0.0])[k];
         let (mut bx, mut by) = (0.0, 0.0);
         for (j, q) in p2.iter().enumerate() {
             if j == 37 {
