@@ -280,13 +280,13 @@ fn lattice_geometry() {
 
 /// Near the depinning threshold the velocity rises as (J - J_c)^beta; for plastic depinning
 /// in 2D Fily et al. (PRB 82, 134519, 2010) report beta of about 1.3 (and beta = 1/2 for a
-/// single particle in a washboard). A measurement on a modest system, run with
-/// `cargo test --release -p fluxion-validation --test vortex -- --ignored --nocapture`.
+/// single particle in a washboard). A measurement on one modest realization (800 annealed
+/// vortices, two strong pins per vortex), run with
+/// `cargo test --release -p fluxion-validation --test vortex -- --ignored --nocapture`;
+/// the last result is recorded in docs/status.md.
 #[test]
-#[ignore = "long measurement (minutes); see docs/status.md for the last result"]
+#[ignore = "long measurement (about a minute in release); see docs/status.md"]
 fn depinning_exponent() {
-    let j0 = vortex_force_unit(200e-9).unwrap() / fluxion::constants::FLUX_QUANTUM;
-    let currents: Vec<f64> = (0..=60).map(|k| k as f64 * 0.005 * j0).collect();
     let material = Material {
         lambda: 200e-9,
         xi: 4e-9,
@@ -295,6 +295,9 @@ fn depinning_exponent() {
     };
     let field = 0.05;
     let f0 = vortex_force_unit(material.lambda).unwrap();
+    // Coarse up to 2e9 A/m^2, then fine steps through the depinning region.
+    let mut currents: Vec<f64> = (0..4).map(|k| k as f64 * 0.5e9).collect();
+    currents.extend((0..=40).map(|k| 2e9 + k as f64 * 0.1e9));
     let p = VortexProblem {
         material,
         field,
@@ -311,11 +314,14 @@ fn depinning_exponent() {
                 shape: PinShape::Gaussian,
             },
         },
-        prepare: Prepare::Lattice,
+        prepare: Prepare::Anneal {
+            t_start: 100.0,
+            steps: 5000,
+        },
         sweep: Sweep {
             currents,
             down: false,
-            equilibrate: 3000,
+            equilibrate: 2000,
             average: 3000,
         },
         seed: 3,
@@ -323,20 +329,20 @@ fn depinning_exponent() {
     let r = p.run(&mut ()).unwrap();
     let pts: Vec<(f64, f64)> = r.points.iter().map(|q| (q.j, q.v_parallel)).collect();
     let vmax = pts.last().unwrap().1;
-    let jc = pts.iter().find(|q| q.1 > 1e-4 * vmax).map(|q| q.0).unwrap();
-    // Fit log v against log(J - J_c) over v from 1e-3 to 1e-1 of the largest velocity,
-    // with J_c the last current below threshold (scanned for the best straight line).
+    // Fit ln v = beta ln(J - J_c) + c on the points with 3e-3 < v / v_max < 0.1 (above the
+    // creep of the T = 0 relaxation, below the crossover to flux flow), scanning J_c below
+    // the first fitted point for the best straight line.
+    let window: Vec<(f64, f64)> = pts
+        .iter()
+        .copied()
+        .filter(|q| q.1 > 3e-3 * vmax && q.1 < 0.1 * vmax)
+        .collect();
+    assert!(window.len() >= 4, "{pts:?}");
+    let j_first = window[0].0;
     let mut best = (f64::INFINITY, 0.0, 0.0);
-    for k in 0..40 {
-        let jc_try = jc - (k as f64) * 0.0005 * j0;
-        let sel: Vec<(f64, f64)> = pts
-            .iter()
-            .filter(|q| q.0 > jc_try && q.1 > 1e-3 * vmax && q.1 < 0.1 * vmax)
-            .map(|q| ((q.0 - jc_try).ln(), q.1.ln()))
-            .collect();
-        if sel.len() < 4 {
-            continue;
-        }
+    for k in 1..200 {
+        let jc = j_first - k as f64 * 0.01 * j_first / 10.0;
+        let sel: Vec<(f64, f64)> = window.iter().map(|q| ((q.0 - jc).ln(), q.1.ln())).collect();
         let n = sel.len() as f64;
         let (mx, my) = (
             sel.iter().map(|q| q.0).sum::<f64>() / n,
@@ -351,12 +357,17 @@ fn depinning_exponent() {
             .sum::<f64>()
             / n;
         if res < best.0 {
-            best = (res, beta, jc_try);
+            best = (res, beta, jc);
         }
     }
     println!(
-        "depinning exponent beta = {:.3} (J_c = {:.4e} A/m^2, residual {:.2e})",
-        best.1, best.2, best.0
+        "depinning exponent beta = {:.3} (J_c = {:.4e} A/m^2, {} points, residual {:.2e})",
+        best.1,
+        best.2,
+        window.len(),
+        best.0
     );
-    assert!(best.1 > 0.8 && best.1 < 2.0, "beta = {}", best.1);
+    // Plastic depinning: superlinear onset (elastic depinning in 2D and the single-particle
+    // washboard give beta < 1).
+    assert!(best.1 > 1.0 && best.1 < 3.5, "beta = {}", best.1);
 }

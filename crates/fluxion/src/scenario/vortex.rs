@@ -813,3 +813,82 @@ fn snapshot_figure(s: &VortexScenario, r: &VortexResult, stage: &str, pos: &[[f6
     fig.push(panel.with(Series::points("vortices", vx, vy)));
     fig
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_files(_: &str) -> Result<String, String> {
+        Err("no files".into())
+    }
+
+    const BASE: &str = include_str!("../../../../examples/vortex_flux_flow.toml");
+
+    #[test]
+    fn pins_with_units_and_matching_fields() {
+        let text = BASE.replace(
+            "[sweep]",
+            "[pins]\nkind = \"random\"\ndensity = \"20 um^-2\"\nstrength = \"1e-5 N/m\"\nradius = \"15 nm\"\n\n[sweep]",
+        );
+        let s = parse(&text, &no_files).unwrap();
+        match s.problem.pins {
+            PinSpec::Random { density, well } => {
+                assert!((density - 20e12).abs() < 1e-3);
+                assert_eq!(well.strength, 1e-5);
+                assert_eq!(well.shape, PinShape::Gaussian);
+            }
+            ref other => panic!("{other:?}"),
+        }
+        let text = BASE.replace(
+            "[sweep]",
+            "[pins]\nkind = \"triangular\"\nmatching_field = \"0.1 T\"\nstrength_f0 = 0.5\nradius = \"15 nm\"\nshape = \"parabolic\"\n\n[sweep]",
+        );
+        let s = parse(&text, &no_files).unwrap();
+        let f0 = crate::laws::superconductor::vortex_force_unit(100e-9).unwrap();
+        match s.problem.pins {
+            PinSpec::Triangular { spacing, well } => {
+                // B_phi = 2 Phi0 / (sqrt 3 a^2) for a triangular array.
+                let b = 2.0 * crate::constants::FLUX_QUANTUM / (3f64.sqrt() * spacing * spacing);
+                assert!((b - 0.1).abs() < 1e-12);
+                assert!((well.strength / f0 - 0.5).abs() < 1e-12);
+            }
+            ref other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_key_and_position() {
+        let text = BASE.replace("rho_n = \"1e-7 Ohm m\"", "rho_n = \"1e-7 Ohm\"");
+        let e = parse(&text, &no_files).unwrap_err();
+        assert_eq!(e.issues[0].key, "material.rho_n");
+        assert!(
+            e.issues[0].message.contains("resistivity"),
+            "{}",
+            e.issues[0].message
+        );
+        let span = e.issues[0].span.clone().unwrap();
+        assert_eq!(&text[span], "\"1e-7 Ohm\"");
+        let text = BASE.replace(
+            "[sweep]",
+            "[pins]\nkind = \"random\"\nradius = \"15 nm\"\nstrength_f0 = 0.1\n\n[sweep]",
+        );
+        let e = parse(&text, &no_files).unwrap_err();
+        assert!(e.to_string().contains("density"), "{e}");
+        let text = BASE.replace("vortices = 200", "vortices = 200\ncolour = \"red\"");
+        let e = parse(&text, &no_files).unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn pins_csv_reader() {
+        let p = parse_pins_csv("# comment\nid,x_um,y_um\n1,0.5,1.5\n2,2,3\n").unwrap();
+        assert_eq!(p.len(), 2);
+        assert!((p[0][0] - 0.5e-6).abs() < 1e-18 && (p[1][1] - 3e-6).abs() < 1e-18);
+        assert!(parse_pins_csv("x,y\n1,2\n")
+            .unwrap_err()
+            .contains("x_nm,y_nm"));
+        assert!(parse_pins_csv("x_nm,y_nm\n1,abc\n")
+            .unwrap_err()
+            .contains("line 2"));
+    }
+}

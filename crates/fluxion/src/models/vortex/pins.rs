@@ -269,9 +269,12 @@ impl Pins {
         let (mut fx, mut fy) = (0.0, 0.0);
         let (wx, wy) = (self.nx.min(3), self.ny.min(3));
         for oy in 0..wy {
-            let jy = (cy + self.ny + oy - wy / 2) % self.ny;
+            // Neighbouring cell with periodic wrap (no integer division in this hot loop).
+            let wrap = |v: usize, n: usize| if v >= n { v - n } else { v };
+            let jy = wrap(cy + self.ny + oy - wy / 2, self.ny);
+            let jy = wrap(jy, self.ny);
             for ox in 0..wx {
-                let jx = (cx + self.nx + ox - wx / 2) % self.nx;
+                let jx = wrap(wrap(cx + self.nx + ox - wx / 2, self.nx), self.nx);
                 let c = jy * self.nx + jx;
                 for k in self.cell_start[c]..self.cell_start[c + 1] {
                     let p = self.positions[self.cell_items[k as usize] as usize];
