@@ -7,7 +7,7 @@
 //! `eta dr_i/dt = sum_j f0 K1(r_ij / lambda) r_ij/r_ij + F_pin(r_i) + J x Phi0 z + Gamma_i(t)`,
 //!
 //! with the Bardeen-Stephen drag per length `eta = Phi0 B_c2 / rho_n`, the London pair force
-//! unit `f0 = Phi0^2 / (2 pi mu0 lambda^3)` (see [`PairForce`] for the cutoff and its error),
+//! unit `f0 = Phi0^2 / (2 pi mu0 lambda^3)` (see [`PairForce`](crate::models::vortex::PairForce) for the cutoff and its error),
 //! the Lorentz force per length `J Phi0` and thermal noise per length with
 //! `<Gamma_a(t) Gamma_b(t')> = (2 eta k_B T / d) delta_ab delta(t - t')`, so that a free vortex
 //! diffuses with `D = k_B T / (eta d)`. The vortex density is `n = B / Phi0`.
@@ -19,7 +19,7 @@
 //!
 //! **Internal units** (dimensionless): length `lambda`, force per length `f0`, time
 //! `t0 = eta lambda / f0`, velocity `v0 = f0 / eta`, drive `F = J Phi0 / f0`, temperature
-//! `theta = k_B T / (f0 lambda d)`. Physical inputs and outputs are SI (see [`Units`]).
+//! `theta = k_B T / (f0 lambda d)`. Physical inputs and outputs are SI (see [`Units`](crate::models::vortex::Units)).
 
 mod force;
 mod order;
