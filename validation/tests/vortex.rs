@@ -371,3 +371,68 @@ fn depinning_exponent() {
     // washboard give beta < 1).
     assert!(best.1 > 1.0 && best.1 < 3.5, "beta = {}", best.1);
 }
+
+/// Matching-field effect (Baert et al., PRL 74, 3269 (1995); Reichhardt, Olson & Nori, PRB
+/// 57, 7937 (1998)): with a triangular pin array, the critical current is high when every
+/// vortex sits on a pin (B = B_phi) and drops when interstitial vortices appear
+/// (B = 1.5 B_phi), because the interstitials are held only by the pinned lattice.
+#[test]
+fn matching_field_enhances_the_critical_current() {
+    let material = Material {
+        lambda: 200e-9,
+        xi: 4e-9,
+        rho_n: 1e-6,
+        thickness: 2e-9,
+    };
+    let f0 = vortex_force_unit(material.lambda).unwrap();
+    let j0 = f0 / fluxion::constants::FLUX_QUANTUM;
+    let b_phi = 0.05;
+    let pin_spacing = (2.0 * fluxion::constants::FLUX_QUANTUM / (3f64.sqrt() * b_phi)).sqrt();
+    let currents: Vec<f64> = (0..=30).map(|k| k as f64 * 0.02 * j0).collect();
+    let jc = |field: f64| {
+        let p = VortexProblem {
+            material,
+            field,
+            vortices: 200,
+            temperature: 0.0,
+            cutoff: 5.0,
+            taper_start: 4.0,
+            dt: 0.02,
+            pins: PinSpec::Triangular {
+                spacing: pin_spacing,
+                well: Well {
+                    strength: 0.5 * f0,
+                    radius: 30e-9,
+                    shape: PinShape::Gaussian,
+                },
+            },
+            prepare: Prepare::Lattice,
+            sweep: Sweep {
+                currents: currents.clone(),
+                down: false,
+                equilibrate: 800,
+                average: 400,
+            },
+            seed: 5,
+        };
+        let r = p.run(&mut ()).unwrap();
+        let eta = r.units.eta;
+        let phi0 = fluxion::constants::FLUX_QUANTUM;
+        critical_current(&r.points, 0.01, |q| {
+            if q.j > 0.0 {
+                q.v_parallel / (q.j * phi0 / eta)
+            } else {
+                0.0
+            }
+        })
+        .unwrap_or(f64::INFINITY)
+    };
+    let (matched, above) = (jc(b_phi), jc(1.5 * b_phi));
+    println!("J_c at B_phi {matched:.4e}, at 1.5 B_phi {above:.4e} A/m^2");
+    // At matching, J_c approaches the single-pin value f_p / Phi0 = 0.5 j0.
+    assert!(
+        matched > 0.3 * j0 && matched < 0.6 * j0,
+        "{matched} vs j0 = {j0}"
+    );
+    assert!(matched > 3.0 * above, "{matched} vs {above}");
+}

@@ -12,6 +12,11 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         include_str!("../../../examples/vortex_flux_flow.toml"),
     ),
     (
+        "vortex_matching",
+        "triangular pin array at the matching field: J_c = f_p / Phi0",
+        include_str!("../../../examples/vortex_matching.toml"),
+    ),
+    (
         "vortex_random_pins",
         "annealed vortices in random pins: current sweep, J_c, approach to flux flow",
         include_str!("../../../examples/vortex_random_pins.toml"),
