@@ -100,7 +100,7 @@ struct RawSweep {
 #[serde(deny_unknown_fields)]
 struct RawCriteria {
     electric_field: Option<Spanned<Value>>,
-    velocity_fraction: Option<Spanned<f64>>,
+    velocity: Option<Spanned<Value>>,
 }
 
 /// A validated vortex scenario.
@@ -112,9 +112,10 @@ pub struct VortexScenario {
     pub problem: VortexProblem,
     /// Electric-field criterion for `J_c` (V/m; default 1 uV/cm = 1e-4 V/m).
     pub e_criterion: f64,
-    /// Velocity criterion for `J_c`: the mean velocity reaches this fraction of the free
-    /// flux-flow velocity `J Phi0 / eta` (default 0.01).
-    pub v_fraction: f64,
+    /// Velocity criterion for `J_c` (m/s): the mean vortex velocity along the Lorentz force
+    /// reaches this value. `None`: 1% of the free flux-flow velocity `J_max Phi0 / eta` at the
+    /// largest current of the sweep.
+    pub v_threshold: Option<f64>,
 }
 
 const AREA_DENSITY: Dim = Dim::new(-2, 0, 0, 0, 0, 0);
@@ -297,8 +298,8 @@ fn build(
         .as_ref()
         .map_or(Some(1000), |e| cx.count(e, "sweep.average", 1, 100_000_000));
     let pins = build_pins(raw.pins.as_ref(), lambda, read_file, cx);
-    let (e_criterion, v_fraction) = match &raw.criteria {
-        None => (Some(1e-4), 0.01),
+    let (e_criterion, v_threshold) = match &raw.criteria {
+        None => (Some(1e-4), None),
         Some(c) => (
             c.electric_field.as_ref().map_or(Some(1e-4), |e| {
                 cx.positive(
@@ -308,16 +309,16 @@ fn build(
                     "the electric-field criterion",
                 )
             }),
-            c.velocity_fraction.as_ref().map_or(0.01, |v| *v.get_ref()),
+            c.velocity.as_ref().and_then(|v| {
+                cx.positive(
+                    v,
+                    "criteria.velocity",
+                    dims::VELOCITY,
+                    "the velocity criterion",
+                )
+            }),
         ),
     };
-    if !(v_fraction > 0.0 && v_fraction < 1.0) {
-        cx.push(
-            "criteria.velocity_fraction",
-            format!("{v_fraction} must lie between 0 and 1 (default 0.01)"),
-            None,
-        );
-    }
     let problem = VortexProblem {
         material: Material {
             lambda: lambda?,
@@ -366,7 +367,7 @@ fn build(
             .unwrap_or_else(|| "vortex scenario".into()),
         problem,
         e_criterion: e_criterion?,
-        v_fraction,
+        v_threshold,
     })
 }
 
@@ -693,7 +694,7 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
             "bc2_T": r.units.bc2,
             "theta": r.units.theta(s.problem.temperature),
         },
-        "criteria": {"electric_field_V_per_m": s.e_criterion, "velocity_fraction": s.v_fraction},
+        "criteria": {"electric_field_V_per_m": s.e_criterion, "velocity_m_per_s": analysis.v_threshold},
         "jc_electric_field_A_per_m2": analysis.jc_e,
         "jc_velocity_A_per_m2": analysis.jc_v,
         "flux_flow_resistivity_fit_Ohm_m": analysis.fit.map(|f| f.0),
@@ -720,6 +721,7 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
 }
 
 struct Analysis {
+    v_threshold: f64,
     jc_e: Option<f64>,
     jc_v: Option<f64>,
     fit: Option<(f64, f64)>,
@@ -730,17 +732,26 @@ fn analyse(s: &VortexScenario, r: &VortexResult) -> Analysis {
     let eta = r.units.eta;
     let phi0 = crate::constants::FLUX_QUANTUM;
     let jc_e = critical_current(&r.points, s.e_criterion, |p| p.e);
-    let jc_v = critical_current(&r.points, s.v_fraction, |p| {
-        let free = p.j * phi0 / eta;
-        if free > 0.0 {
-            p.v_parallel / free
-        } else {
-            0.0
-        }
-    });
+    let j_max = r.points.iter().map(|p| p.j).fold(0.0, f64::max);
+    let v_threshold = s.v_threshold.unwrap_or(0.01 * j_max * phi0 / eta);
+    let jc_v = critical_current(&r.points, v_threshold, |p| p.v_parallel);
     let n_up = r.points.iter().filter(|p| p.up).count();
     let fit = flux_flow_fit(&r.points, (n_up / 4).max(3));
     let mut notes = vec![];
+    let first = r
+        .points
+        .iter()
+        .filter(|p| p.up && p.j > 0.0)
+        .map(|p| p.j)
+        .next();
+    for (name, jc) in [("electric-field", jc_e), ("velocity", jc_v)] {
+        if jc.is_some() && jc == first {
+            notes.push(format!(
+                "the {name} criterion is already exceeded at the first nonzero current: J_c is at or below {:.4e} A/m^2; start the sweep lower",
+                first.unwrap_or(0.0)
+            ));
+        }
+    }
     if jc_e.is_none() {
         notes.push("E never reached the electric-field criterion: J_c lies above the largest current; raise sweep.currents".to_string());
     }
@@ -751,6 +762,7 @@ fn analyse(s: &VortexScenario, r: &VortexResult) -> Analysis {
         ));
     }
     Analysis {
+        v_threshold,
         jc_e,
         jc_v,
         fit,

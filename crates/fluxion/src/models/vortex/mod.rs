@@ -297,7 +297,7 @@ pub struct VortexResult {
     pub snapshots: Vec<(String, Vec<[f64; 2]>)>,
     /// Total time steps.
     pub steps: u64,
-    /// Largest displacement of a vortex in one step (m).
+    /// Largest deterministic displacement `dt |F| / eta` of a vortex in one step (m).
     pub max_step: f64,
     /// Upper bound of the truncation error of a pair force (N/m).
     pub truncation_error: f64,
@@ -518,14 +518,15 @@ impl VortexProblem {
 
 /// Critical current density (A/m^2) on the up sweep by a threshold on `value(point)`: the
 /// first crossing, linearly interpolated between the last point below and the first at or
-/// above the threshold. `None` if the threshold is never reached; the first current if it
-/// is already exceeded there.
+/// above the threshold. Points at zero current are skipped (motion there is relaxation, not
+/// driven flow). `None` if the threshold is never reached; the first nonzero current if it
+/// is already exceeded there (J_c is then at or below it).
 pub fn critical_current(
     points: &[SweepPoint],
     threshold: f64,
     value: impl Fn(&SweepPoint) -> f64,
 ) -> Option<f64> {
-    let up: Vec<&SweepPoint> = points.iter().filter(|p| p.up).collect();
+    let up: Vec<&SweepPoint> = points.iter().filter(|p| p.up && p.j > 0.0).collect();
     let k = up.iter().position(|p| value(p) >= threshold)?;
     if k == 0 {
         return Some(up[0].j);

@@ -51,7 +51,7 @@ pub struct VortexSystem {
     pub rebuilds: u64,
     /// Steps taken so far.
     pub steps: u64,
-    /// Largest single-step displacement of any vortex (lambda) since the last reset.
+    /// Largest deterministic single-step displacement `dt |F|` of any vortex (lambda).
     pub max_step: f64,
 }
 
@@ -417,6 +417,8 @@ impl VortexSystem {
             let (mut sx, mut sy, mut big, mut moved) = (0.0, 0.0, 0.0f64, 0.0f64);
             for k in 0..pos.len() {
                 let mut d = [dt * forces[k][0], dt * forces[k][1]];
+                // The largest deterministic step (the noise step is set by theta and dt).
+                big = big.max(d[0] * d[0] + d[1] * d[1]);
                 if amp > 0.0 {
                     let zx: f64 = StandardNormal.sample(rng);
                     let zy: f64 = StandardNormal.sample(rng);
@@ -427,7 +429,6 @@ impl VortexSystem {
                 pos[k][1] += d[1];
                 sx += d[0];
                 sy += d[1];
-                big = big.max(d[0] * d[0] + d[1] * d[1]);
                 let ex = pos[k][0] - refp[k][0];
                 let ey = pos[k][1] - refp[k][1];
                 moved = moved.max(ex * ex + ey * ey);
