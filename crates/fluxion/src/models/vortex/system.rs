@@ -19,11 +19,14 @@ const CHUNK: usize = 256;
 /// in units of lambda, f0 and `t0 = eta lambda / f0` (so the drag is 1), with the reduced
 /// temperature `theta = k_B T / (f0 lambda d)` for vortex segments of length `d`.
 ///
-/// Pair forces use a Verlet neighbour list (radius `cutoff + skin`, rebuilt when a vortex has
-/// moved more than `skin / 2`) built from a cell list; the force loop runs in parallel over
-/// fixed chunks of vortices, each summing its own neighbours in a fixed order, and the noise
-/// is drawn sequentially from one seeded stream, so a run is reproducible bit for bit for a
-/// given seed whatever the number of threads. No allocation happens per step (buffers grow
+/// Pair forces use half Verlet neighbour lists (radius `cutoff + skin`, rebuilt when a vortex
+/// has moved more than `skin / 2` relative to the common drift, so a uniformly sliding lattice
+/// keeps its lists) built from a cell list after sorting the vortices by cell. Each pair is
+/// evaluated once (Newton's third law): columns of cells ("slabs", at least one reach wide)
+/// are processed in two or three phases whose jobs write to disjoint slabs, in parallel
+/// without atomics and in a fixed order. The noise comes from one seeded stream per chunk of
+/// vortices, so a run is reproducible bit for bit for a given seed whatever the number of
+/// threads. No allocation happens per step (buffers grow
 /// only when a neighbour list outgrows its capacity).
 pub struct VortexSystem {
     lx: f64,
@@ -35,6 +38,7 @@ pub struct VortexSystem {
     skin: f64,
     rngs: Vec<Xoshiro256PlusPlus>,
     partial: Vec<[f64; 4]>,
+    drift: [f64; 2],
     forces: Vec<[f64; 2]>,
     ref_pos: Vec<[f64; 2]>,
     max_nbr: usize,
@@ -123,6 +127,7 @@ impl VortexSystem {
                     .collect()
             },
             partial: vec![[0.0; 4]; n.div_ceil(CHUNK)],
+            drift: [0.0; 2],
             forces: vec![[0.0; 2]; n],
             ref_pos: vec![[0.0; 2]; n],
             max_nbr,
@@ -210,10 +215,12 @@ impl VortexSystem {
         self.rebuilds += 1;
         let Some(pair) = &self.pair else {
             self.ref_pos.copy_from_slice(&self.pos);
+            self.drift = [0.0; 2];
             return;
         };
         if n < 2 {
             self.ref_pos.copy_from_slice(&self.pos);
+            self.drift = [0.0; 2];
             return;
         }
         let reach = pair.cutoff() + self.skin;
@@ -250,6 +257,7 @@ impl VortexSystem {
         }
         std::mem::swap(&mut self.pos, &mut self.scratch);
         self.ref_pos.copy_from_slice(&self.pos);
+        self.drift = [0.0; 2];
         // Slabs are the columns of cells; with fewer than 3 columns everything is one slab.
         let slabs = if nx >= 3 { nx } else { 1 };
         self.slab_start.clear();
@@ -409,6 +417,7 @@ impl VortexSystem {
         let n = self.pos.len();
         let dt = self.dt;
         let amp = (2.0 * theta.max(0.0) * dt).sqrt();
+        let drift = self.drift;
         // Per chunk: noise from the chunk's own stream, the move, and partial sums (mean
         // displacement, largest step, largest excursion since the last rebuild), reduced in
         // chunk order: the same numbers for any number of threads.
@@ -429,8 +438,10 @@ impl VortexSystem {
                 pos[k][1] += d[1];
                 sx += d[0];
                 sy += d[1];
-                let ex = pos[k][0] - refp[k][0];
-                let ey = pos[k][1] - refp[k][1];
+                // Excursion relative to the common drift since the last rebuild: a uniformly
+                // translating lattice keeps its neighbour lists.
+                let ex = pos[k][0] - refp[k][0] - drift[0];
+                let ey = pos[k][1] - refp[k][1] - drift[1];
                 moved = moved.max(ex * ex + ey * ey);
             }
             *part = [sx, sy, big, moved];
@@ -461,13 +472,18 @@ impl VortexSystem {
             biggest = biggest.max(p[2]);
             moved2 = moved2.max(p[3]);
         }
-        let half_skin2 = 0.25 * self.skin * self.skin;
+        let mean = [sx / n as f64, sy / n as f64];
+        self.drift[0] += mean[0];
+        self.drift[1] += mean[1];
+        // Pair distances change by at most the sum of two relative excursions; this step's
+        // drift was not yet subtracted above, so it is added to the bound.
+        let bound = moved2.sqrt() + (mean[0] * mean[0] + mean[1] * mean[1]).sqrt();
         self.max_step = self.max_step.max(biggest.sqrt());
         self.steps += 1;
-        if moved2 > half_skin2 {
+        if bound > 0.5 * self.skin {
             self.rebuild();
         }
-        [sx / n as f64, sy / n as f64]
+        mean
     }
 
     /// Deterministic forces at the current positions (pairs, pins and `drive`), for tests and
