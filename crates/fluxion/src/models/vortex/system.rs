@@ -510,6 +510,9 @@ struct SharedForces(*mut [f64; 2]);
 unsafe impl Sync for SharedForces {}
 unsafe impl Send for SharedForces {}
 
+// TODO(#4): this kernel is ~70% of a step; the 1e4-vortex sweep is ~7% above its 2-minute
+// target. Candidates: f32 table and cell-relative f32 coordinates (twice the SIMD width),
+// or a neighbour layout that lets the batch loop vectorize its gathers and scatters.
 /// Add the pair forces between vortex `i` and its half-list neighbours `row`: `+f` on `i`,
 /// `-f` on each `j`, in a fixed order (so results do not depend on threads or on the AVX2
 /// build: Rust never contracts `a * b + c` into fused multiply-adds).
