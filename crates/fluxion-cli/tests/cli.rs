@@ -373,18 +373,24 @@ fn vortex_runs_are_reproducible_and_pins_can_come_from_a_file() {
         "# pin positions\nx_nm,y_nm\n100,200\n1500,900\n2500,2500\n",
     )
     .unwrap();
-    let scen = include_str!("../../../examples/vortex_flux_flow.toml").replace(
-        "[sweep]",
-        "[pins]\nkind = \"file\"\nfile = \"pins.csv\"\nstrength_f0 = 0.5\nradius = \"20 nm\"\n\n[sweep]",
-    );
+    // Thermal noise on (a thin film at 20 K) and enough vortices for the parallel code paths.
+    let scen = include_str!("../../../examples/vortex_flux_flow.toml")
+        .replace(
+            "[sweep]",
+            "[pins]\nkind = \"file\"\nfile = \"pins.csv\"\nstrength_f0 = 0.5\nradius = \"20 nm\"\n\n[sweep]",
+        )
+        .replace("temperature = \"0 K\"", "temperature = \"20 K\"")
+        .replace("thickness = \"1 um\"", "thickness = \"2 nm\"")
+        .replace("vortices = 200", "vortices = 1200");
     std::fs::write(dir.join("v.toml"), &scen).unwrap();
     let mut outs = vec![];
-    for k in 0..2 {
+    for (k, threads) in ["1", "2", "2"].iter().enumerate() {
         let out = dir.join(format!("out{k}"));
         let o = bin()
             .args(["run", "v.toml", "--quiet", "--out"])
             .arg(&out)
             .current_dir(&dir)
+            .env("RAYON_NUM_THREADS", threads)
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -392,8 +398,13 @@ fn vortex_runs_are_reproducible_and_pins_can_come_from_a_file() {
         let pins = std::fs::read_to_string(out.join("pins.csv")).unwrap();
         assert_eq!(pins.lines().count(), 4, "{pins}");
     }
-    // Same seed: the same numbers, bit for bit.
+    // Same seed: the same numbers, bit for bit, on one thread or two.
     assert_eq!(outs[0], outs[1]);
+    assert_eq!(outs[1], outs[2]);
+    // The noise is really on: the transverse velocity is not zero.
+    let row = outs[0].lines().nth(1).unwrap();
+    let v_perp: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
+    assert!(v_perp != 0.0, "{row}");
     // A bad pins file is a positioned input error (exit 2).
     std::fs::write(dir.join("pins.csv"), "x,y\n1,2\n").unwrap();
     let o = bin()
