@@ -130,6 +130,12 @@ impl PairForce {
         a + w * (b - a)
     }
 
+    /// The raw table for the SIMD kernel: `(values, s_min, 1/ds, last index)`; entry `k` is
+    /// `f/r` at `s = s_min + k ds`, and entries past the cutoff are zero.
+    pub(crate) fn table_parts(&self) -> (&[f64], f64, f64, f64) {
+        (&self.table, self.s_min, self.inv_ds, TABLE as f64)
+    }
+
     /// Smallest `s = r^2` handled by [`PairForce::lookup`].
     pub fn lookup_min(&self) -> f64 {
         self.s_min

@@ -486,6 +486,16 @@ impl VortexSystem {
         mean
     }
 
+    /// Use (or not) the AVX2 kernel, where the CPU has it (for tests: both give the same bits).
+    #[cfg(test)]
+    fn set_simd(&mut self, on: bool) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.avx2 = on && std::arch::is_x86_feature_detected!("avx2");
+        }
+        let _ = on;
+    }
+
     /// Deterministic forces at the current positions (pairs, pins and `drive`), for tests and
     /// diagnostics.
     pub fn evaluate_forces(&mut self, drive: [f64; 2]) -> &[[f64; 2]] {
@@ -510,9 +520,9 @@ struct SharedForces(*mut [f64; 2]);
 unsafe impl Sync for SharedForces {}
 unsafe impl Send for SharedForces {}
 
-// TODO(#4): this kernel is ~70% of a step; the 1e4-vortex sweep is ~7% above its 2-minute
-// target. Candidates: f32 table and cell-relative f32 coordinates (twice the SIMD width),
-// or a neighbour layout that lets the batch loop vectorize its gathers and scatters.
+// TODO(#4): this kernel is ~70% of a step. Gathers are slow on this machine's CPU; the next
+// candidates are f32 tables and cell-relative f32 coordinates (twice the SIMD width) or a
+// neighbour layout with contiguous neighbour coordinates (no gathers).
 /// Add the pair forces between vortex `i` and its half-list neighbours `row`: `+f` on `i`,
 /// `-f` on each `j`, in a fixed order (so results do not depend on threads or on the AVX2
 /// build: Rust never contracts `a * b + c` into fused multiply-adds).
@@ -534,14 +544,16 @@ unsafe fn half_pair_body(
     let (hx, hy) = (0.5 * lx, 0.5 * ly);
     let smin = pair.lookup_min();
     let (xi, yi) = (pos[i][0], pos[i][1]);
-    let mut ax = [0.0f64; 8];
-    let mut ay = [0.0f64; 8];
-    let mut chunks = row.chunks_exact(8);
+    // Four lanes: lane k accumulates pairs k, k + 4, ... (the association of the AVX2
+    // kernel, so both give the same bits).
+    let mut ax = [0.0f64; 4];
+    let mut ay = [0.0f64; 4];
+    let mut chunks = row.chunks_exact(4);
     for batch in &mut chunks {
-        let mut dx = [0.0; 8];
-        let mut dy = [0.0; 8];
-        let mut ss = [0.0; 8];
-        for k in 0..8 {
+        let mut dx = [0.0; 4];
+        let mut dy = [0.0; 4];
+        let mut ss = [0.0; 4];
+        for k in 0..4 {
             let p = pos[batch[k] as usize];
             let mut x = xi - p[0];
             let mut y = yi - p[1];
@@ -551,21 +563,16 @@ unsafe fn half_pair_body(
             dy[k] = y;
             ss[k] = x * x + y * y;
         }
-        let mut close = false;
-        for k in 0..8 {
-            close |= ss[k] < smin;
+        let close = ss.iter().any(|&s| s < smin);
+        let mut g = [0.0; 4];
+        for k in 0..4 {
+            g[k] = if close {
+                pair.over_r(ss[k])
+            } else {
+                pair.lookup(ss[k])
+            };
         }
-        let mut g = [0.0; 8];
-        if close {
-            for k in 0..8 {
-                g[k] = pair.over_r(ss[k]);
-            }
-        } else {
-            for k in 0..8 {
-                g[k] = pair.lookup(ss[k]);
-            }
-        }
-        for k in 0..8 {
+        for k in 0..4 {
             let (fx, fy) = (g[k] * dx[k], g[k] * dy[k]);
             ax[k] += fx;
             ay[k] += fy;
@@ -574,12 +581,28 @@ unsafe fn half_pair_body(
             fj[1] -= fy;
         }
     }
-    let (mut fx, mut fy) = (0.0, 0.0);
-    for k in 0..8 {
-        fx += ax[k];
-        fy += ay[k];
-    }
-    for &j in chunks.remainder() {
+    finish_pair_sum(pair, chunks.remainder(), pos, i, lx, ly, out, ax, ay);
+}
+
+/// Remainder pairs and the force on `i` (shared by both kernels, same order).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn finish_pair_sum(
+    pair: &PairForce,
+    rest: &[u32],
+    pos: &[[f64; 2]],
+    i: usize,
+    lx: f64,
+    ly: f64,
+    out: &SharedForces,
+    ax: [f64; 4],
+    ay: [f64; 4],
+) {
+    let (hx, hy) = (0.5 * lx, 0.5 * ly);
+    let (xi, yi) = (pos[i][0], pos[i][1]);
+    let mut fx = ((ax[0] + ax[1]) + ax[2]) + ax[3];
+    let mut fy = ((ay[0] + ay[1]) + ay[2]) + ay[3];
+    for &j in rest {
         let p = pos[j as usize];
         let mut x = xi - p[0];
         let mut y = yi - p[1];
@@ -597,6 +620,9 @@ unsafe fn half_pair_body(
     fi[1] += fy;
 }
 
+/// The same computation with AVX2 gathers, four pairs at a time. Every operation matches
+/// the scalar kernel (separate multiplies and adds, the same comparisons, truncation and
+/// lane association), so the results are identical bit for bit.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
@@ -609,7 +635,78 @@ unsafe fn half_pair_avx2(
     ly: f64,
     out: &SharedForces,
 ) {
-    half_pair_body(pair, row, pos, i, lx, ly, out)
+    use std::arch::x86_64::*;
+    let (table, smin, inv_ds, last) = pair.table_parts();
+    let base = pos.as_ptr() as *const f64;
+    let (xi, yi) = (pos[i][0], pos[i][1]);
+    let (vxi, vyi) = (_mm256_set1_pd(xi), _mm256_set1_pd(yi));
+    let (vlx, vly) = (_mm256_set1_pd(lx), _mm256_set1_pd(ly));
+    let (vhx, vhy) = (_mm256_set1_pd(0.5 * lx), _mm256_set1_pd(0.5 * ly));
+    let (vnhx, vnhy) = (_mm256_set1_pd(-0.5 * lx), _mm256_set1_pd(-0.5 * ly));
+    let (vsmin, vinv, vlast) = (
+        _mm256_set1_pd(smin),
+        _mm256_set1_pd(inv_ds),
+        _mm256_set1_pd(last),
+    );
+    let one = _mm_set1_epi32(1);
+    let mut ax = _mm256_setzero_pd();
+    let mut ay = _mm256_setzero_pd();
+    let mut chunks = row.chunks_exact(4);
+    let mut fxs = [0.0f64; 4];
+    let mut fys = [0.0f64; 4];
+    for batch in &mut chunks {
+        let idx = _mm_loadu_si128(batch.as_ptr() as *const __m128i);
+        let idx2 = _mm_slli_epi32(idx, 1);
+        let xs = _mm256_i32gather_pd::<8>(base, idx2);
+        let ys = _mm256_i32gather_pd::<8>(base.add(1), idx2);
+        let mut dx = _mm256_sub_pd(vxi, xs);
+        let mut dy = _mm256_sub_pd(vyi, ys);
+        // x -= lx for x > lx/2, x += lx for x < -lx/2 (exclusive, as in the scalar code).
+        let gx = _mm256_cmp_pd::<_CMP_GT_OQ>(dx, vhx);
+        let lxm = _mm256_cmp_pd::<_CMP_LT_OQ>(dx, vnhx);
+        dx = _mm256_blendv_pd(dx, _mm256_sub_pd(dx, vlx), gx);
+        dx = _mm256_blendv_pd(dx, _mm256_add_pd(dx, vlx), lxm);
+        let gy = _mm256_cmp_pd::<_CMP_GT_OQ>(dy, vhy);
+        let lym = _mm256_cmp_pd::<_CMP_LT_OQ>(dy, vnhy);
+        dy = _mm256_blendv_pd(dy, _mm256_sub_pd(dy, vly), gy);
+        dy = _mm256_blendv_pd(dy, _mm256_add_pd(dy, vly), lym);
+        let ss = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
+        let g = if _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(ss, vsmin)) != 0 {
+            // A close pair: the exact path for this batch.
+            let mut s4 = [0.0f64; 4];
+            _mm256_storeu_pd(s4.as_mut_ptr(), ss);
+            let g4 = [
+                pair.over_r(s4[0]),
+                pair.over_r(s4[1]),
+                pair.over_r(s4[2]),
+                pair.over_r(s4[3]),
+            ];
+            _mm256_loadu_pd(g4.as_ptr())
+        } else {
+            let u = _mm256_min_pd(_mm256_mul_pd(_mm256_sub_pd(ss, vsmin), vinv), vlast);
+            let k = _mm256_cvttpd_epi32(u);
+            let w = _mm256_sub_pd(u, _mm256_cvtepi32_pd(k));
+            let a = _mm256_i32gather_pd::<8>(table.as_ptr(), k);
+            let b = _mm256_i32gather_pd::<8>(table.as_ptr(), _mm_add_epi32(k, one));
+            _mm256_add_pd(a, _mm256_mul_pd(w, _mm256_sub_pd(b, a)))
+        };
+        let fx = _mm256_mul_pd(g, dx);
+        let fy = _mm256_mul_pd(g, dy);
+        ax = _mm256_add_pd(ax, fx);
+        ay = _mm256_add_pd(ay, fy);
+        _mm256_storeu_pd(fxs.as_mut_ptr(), fx);
+        _mm256_storeu_pd(fys.as_mut_ptr(), fy);
+        for k in 0..4 {
+            let fj = &mut *out.0.add(batch[k] as usize);
+            fj[0] -= fxs[k];
+            fj[1] -= fys[k];
+        }
+    }
+    let mut a4 = [0.0f64; 4];
+    let mut b4 = [0.0f64; 4];
+    _mm256_storeu_pd(a4.as_mut_ptr(), ax);
+    _mm256_storeu_pd(b4.as_mut_ptr(), ay);
+    finish_pair_sum(pair, chunks.remainder(), pos, i, lx, ly, out, a4, b4);
 }
 
 /// Dispatch to the AVX2 build when available. Same safety contract as [`half_pair_body`].
@@ -686,6 +783,28 @@ mod tests {
         }
         assert!(com[0].abs() < 1e-12 && com[1].abs() < 1e-12, "{com:?}");
         assert!(s.rebuilds >= 1);
+    }
+
+    /// The AVX2 kernel and the portable one give identical forces, bit for bit, including
+    /// close pairs (the exact path) and pairs across the periodic boundary.
+    #[test]
+    fn simd_and_portable_kernels_agree_bitwise() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        use rand::RngExt;
+        let (lx, ly) = (14.0, 13.0);
+        let pos: Vec<[f64; 2]> = (0..700)
+            .map(|_| [rng.random::<f64>() * lx, rng.random::<f64>() * ly])
+            .collect();
+        let pair = PairForce::new(5.0, 4.0, 0.05).unwrap();
+        let mut s = VortexSystem::new(pos, lx, ly, Some(pair), None, 0.002, 1).unwrap();
+        s.set_simd(true);
+        let a = s.evaluate_forces([0.1, -0.2]).to_vec();
+        s.set_simd(false);
+        let b = s.evaluate_forces([0.1, -0.2]).to_vec();
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x[0].to_bits(), y[0].to_bits());
+            assert_eq!(x[1].to_bits(), y[1].to_bits());
+        }
     }
 
     /// A triangular lattice is force-free, and the interaction sum matches a brute-force
