@@ -280,13 +280,16 @@ fn lattice_geometry() {
 }
 
 /// Near the depinning threshold the velocity rises as (J - J_c)^beta; for plastic depinning
-/// in 2D Fily et al. (PRB 82, 134519, 2010) report beta of about 1.3 (and beta = 1/2 for a
-/// single particle in a washboard). A measurement on one modest realization (800 annealed
-/// vortices, two strong pins per vortex), run with
-/// `cargo test --release -p fluxion-validation --test vortex -- --ignored --nocapture`;
-/// the last result is recorded in docs/status.md.
+/// in 2D Fily et al. (PRB 82, 134519, 2010) report beta = 1.3 +- 0.1 (elastic depinning
+/// and a single particle in a washboard give beta < 1). Protocol as in such studies: the
+/// drive is lowered from the moving state, where the steady velocity vanishes sharply at
+/// J_c (at T = 0 there is no creep below it on the way down). One realization of 1,000
+/// annealed vortices with two strong pins each; beta from ln v against ln(J - J_c) for
+/// 1e-3 < v / v_max < 0.3. Run with
+/// `cargo test --release -p fluxion-validation --test vortex -- --ignored --nocapture`
+/// (about 3 minutes); results are recorded in docs/status.md.
 #[test]
-#[ignore = "long measurement (about a minute in release); see docs/status.md"]
+#[ignore = "long measurement (about 3 minutes in release); see docs/status.md"]
 fn depinning_exponent() {
     let material = Material {
         lambda: 200e-9,
@@ -296,19 +299,18 @@ fn depinning_exponent() {
     };
     let field = 0.05;
     let f0 = vortex_force_unit(material.lambda).unwrap();
-    // Coarse up to 2e9 A/m^2, then fine steps through the depinning region.
-    let mut currents: Vec<f64> = (0..4).map(|k| k as f64 * 0.5e9).collect();
-    currents.extend((0..=40).map(|k| 2e9 + k as f64 * 0.1e9));
+    let mut currents: Vec<f64> = (0..81).map(|k| 2e9 + k as f64 * 0.05e9).collect();
+    currents.push(8e9);
     let p = VortexProblem {
         material,
         field,
-        vortices: 800,
+        vortices: 1000,
         temperature: 0.0,
         cutoff: 5.0,
         taper_start: 4.0,
         dt: 0.02,
         pins: PinSpec::Random {
-            density: 2.0 * field / fluxion::constants::FLUX_QUANTUM,
+            density: 0.1 / fluxion::constants::FLUX_QUANTUM,
             well: Well {
                 strength: 0.4 * f0,
                 radius: 30e-9,
@@ -317,60 +319,51 @@ fn depinning_exponent() {
         },
         prepare: Prepare::Anneal {
             t_start: 100.0,
-            steps: 5000,
+            steps: 3000,
         },
         sweep: Sweep {
             currents,
-            down: false,
-            equilibrate: 2000,
+            down: true,
+            equilibrate: 3000,
             average: 3000,
         },
         seed: 3,
     };
     let r = p.run(&mut ()).unwrap();
-    let pts: Vec<(f64, f64)> = r.points.iter().map(|q| (q.j, q.v_parallel)).collect();
-    let vmax = pts.last().unwrap().1;
-    // Fit ln v = beta ln(J - J_c) + c on the points with 3e-3 < v / v_max < 0.1 (above the
-    // creep of the T = 0 relaxation, below the crossover to flux flow), scanning J_c below
-    // the first fitted point for the best straight line.
-    let window: Vec<(f64, f64)> = pts
+    let mut down: Vec<(f64, f64)> = r
+        .points
         .iter()
-        .copied()
-        .filter(|q| q.1 > 3e-3 * vmax && q.1 < 0.1 * vmax)
+        .filter(|q| !q.up && q.j <= 6.1e9)
+        .map(|q| (q.j, q.v_parallel))
         .collect();
-    assert!(window.len() >= 4, "{pts:?}");
-    let j_first = window[0].0;
-    let mut best = (f64::INFINITY, 0.0, 0.0);
-    for k in 1..200 {
-        let jc = j_first - k as f64 * 0.01 * j_first / 10.0;
-        let sel: Vec<(f64, f64)> = window.iter().map(|q| ((q.0 - jc).ln(), q.1.ln())).collect();
-        let n = sel.len() as f64;
-        let (mx, my) = (
-            sel.iter().map(|q| q.0).sum::<f64>() / n,
-            sel.iter().map(|q| q.1).sum::<f64>() / n,
-        );
-        let sxx: f64 = sel.iter().map(|q| (q.0 - mx).powi(2)).sum();
-        let sxy: f64 = sel.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
-        let beta = sxy / sxx;
-        let res: f64 = sel
-            .iter()
-            .map(|q| (q.1 - my - beta * (q.0 - mx)).powi(2))
-            .sum::<f64>()
-            / n;
-        if res < best.0 {
-            best = (res, beta, jc);
-        }
-    }
-    println!(
-        "depinning exponent beta = {:.3} (J_c = {:.4e} A/m^2, {} points, residual {:.2e})",
-        best.1,
-        best.2,
-        window.len(),
-        best.0
+    down.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let vmax = down.iter().map(|q| q.1).fold(0.0, f64::max);
+    // J_c: the largest current at which the lattice has stopped on the way down.
+    let jc = down
+        .iter()
+        .filter(|q| q.1 < 1e-4 * vmax)
+        .map(|q| q.0)
+        .fold(f64::NAN, f64::max);
+    let sel: Vec<(f64, f64)> = down
+        .iter()
+        .filter(|q| q.0 > jc && q.1 > 1e-3 * vmax && q.1 < 0.3 * vmax)
+        .map(|q| ((q.0 - jc).ln(), q.1.ln()))
+        .collect();
+    let n = sel.len() as f64;
+    let (mx, my) = (
+        sel.iter().map(|q| q.0).sum::<f64>() / n,
+        sel.iter().map(|q| q.1).sum::<f64>() / n,
     );
-    // Plastic depinning: superlinear onset (elastic depinning in 2D and the single-particle
-    // washboard give beta < 1).
-    assert!(best.1 > 1.0 && best.1 < 3.5, "beta = {}", best.1);
+    let sxx: f64 = sel.iter().map(|q| (q.0 - mx).powi(2)).sum();
+    let sxy: f64 = sel.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
+    let beta = sxy / sxx;
+    println!(
+        "depinning exponent beta = {beta:.3} (J_c = {jc:.4e} A/m^2 from the down sweep, {} points)",
+        sel.len()
+    );
+    assert!(sel.len() >= 10);
+    // Fily et al.: 1.3 +- 0.1; one small realization scatters more.
+    assert!(beta > 1.0 && beta < 2.0, "beta = {beta}");
 }
 
 /// Matching-field effect (Baert et al., PRL 74, 3269 (1995); Reichhardt, Olson & Nori, PRB
