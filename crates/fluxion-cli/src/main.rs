@@ -108,8 +108,17 @@ fn load(path: &Path) -> Result<AnyScenario, Failure> {
         .map_err(|e| Failure::Input(e.render(&text, &path.display().to_string())))
 }
 
+/// Print each warning on stderr (also with --quiet: a warning is never silent).
+fn print_warnings<'a>(warnings: impl IntoIterator<Item = &'a str>) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 fn check(path: &Path) -> Result<(), Failure> {
-    let s = match load(path)? {
+    let s = load(path)?;
+    print_warnings(s.warnings().iter().map(String::as_str));
+    let s = match s {
         AnyScenario::Electrodiffusion(s) => s,
         AnyScenario::Vortex(v) => {
             let (u, sys, field) = v
@@ -189,6 +198,9 @@ fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
         other => Failure::Solver(other.to_string()),
     })?;
     write_atomically(out, &report.files).map_err(Failure::Solver)?;
+    if let Some(w) = report.summary["warnings"].as_array() {
+        print_warnings(w.iter().filter_map(|x| x.as_str()));
+    }
     if !quiet {
         println!("{}", short_summary(&report.summary));
         println!(

@@ -37,6 +37,17 @@ pub fn parse_any(
     }
 }
 
+impl AnyScenario {
+    /// Warnings found while validating the scenario (printed by `fluxion check` and `run`,
+    /// stored in `summary.json`).
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            AnyScenario::Electrodiffusion(s) => &s.warnings,
+            AnyScenario::Vortex(v) => &v.warnings,
+        }
+    }
+}
+
 /// Run a scenario of any model family.
 pub fn run_any(s: &AnyScenario, progress: &mut dyn Progress) -> Result<RunReport, RunError> {
     match s {
@@ -141,6 +152,9 @@ pub struct Scenario {
     pub problem: Problem,
     /// What to compute.
     pub mode: Mode,
+    /// Legal but suspicious input found by validation: the run proceeds, the CLI prints each
+    /// line on the terminal and `summary.json` stores them under `warnings`.
+    pub warnings: Vec<String>,
 }
 
 impl Scenario {
@@ -479,6 +493,7 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
             .unwrap_or_else(|| "fluxion scenario".into()),
         problem,
         mode,
+        warnings: vec![],
     })
 }
 

@@ -120,6 +120,8 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
             })
         }
     };
+    let mut summary = summary;
+    summary["warnings"] = json!(s.warnings);
     files.push(OutputFile::text(
         "summary.json",
         serde_json::to_string_pretty(&summary).expect("json") + "\n",

@@ -116,6 +116,8 @@ pub struct VortexScenario {
     /// reaches this value. `None`: 1% of the free flux-flow velocity `J_max Phi0 / eta` at the
     /// largest current of the sweep.
     pub v_threshold: Option<f64>,
+    /// Legal but suspicious input found by validation (printed, and stored in `summary.json`).
+    pub warnings: Vec<String>,
 }
 
 const AREA_DENSITY: Dim = Dim::new(-2, 0, 0, 0, 0, 0);
@@ -368,6 +370,7 @@ fn build(
         problem,
         e_criterion: e_criterion?,
         v_threshold,
+        warnings: vec![],
     })
 }
 
@@ -712,6 +715,7 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
         "pair_force_truncation_error_N_per_m": r.truncation_error,
         "wall_time_s": wall,
         "notes": analysis.notes,
+        "warnings": s.warnings.iter().chain(&analysis.notes).collect::<Vec<_>>(),
     });
     files.push(OutputFile::text(
         "summary.json",
