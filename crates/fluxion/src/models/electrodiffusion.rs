@@ -35,6 +35,8 @@
 //! `sigma > 0`), or an applied current density (electroneutral closure, where the
 //! concentrations of all charged species are fixed on that side).
 
+mod init;
+
 use crate::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::discretize::{sg_face_weight, FluxScheme, Scheme};
 use crate::mesh::Grid;
@@ -992,15 +994,13 @@ impl Electrodiffusion {
             newton: opts.newton,
             ..BdfOptions::default()
         };
-        let mut stepper = BdfStepper::new(self, 0.0, x0, bdf);
+        let x0 = self.consistent_initial_state(x0);
+        let mut stepper = BdfStepper::new(self, 0.0, &x0, bdf);
         let mut series = TimeSeries::new(self.m);
         let mut snapshots = Vec::new();
         let mut xdot = vec![0.0; x0.len()];
-        let p0 = self.profiles(x0, None);
-        let eps = self.problem.permittivity * VACUUM_PERMITTIVITY;
+        let p0 = self.profiles(&x0, None);
         series.push(0.0, &p0, [0.0; 2]);
-        let mut last_field = p0.boundary_field;
-        let mut last_t = 0.0;
         let mut outputs: Vec<f64> = opts.output_times.clone();
         outputs.retain(|t| *t > 0.0 && *t <= opts.end_time);
         outputs.sort_by(|a, b| a.total_cmp(b));
@@ -1034,14 +1034,7 @@ impl Electrodiffusion {
             stepper.derivative(&mut xdot);
             let t = out.t * ts;
             let prof = self.profiles(stepper.state(), Some(&xdot));
-            let dt = t - last_t;
-            // Displacement current eps dE/dt at the walls (backward difference).
-            let disp = [
-                eps * (prof.boundary_field[0] - last_field[0]) / dt,
-                eps * (prof.boundary_field[1] - last_field[1]) / dt,
-            ];
-            last_field = prof.boundary_field;
-            last_t = t;
+            let disp = self.displacement_current(&xdot);
             series.push(t, &prof, disp);
             progress.update(t / opts.end_time, "time stepping");
             if next_out < outputs.len() && (out.t - stop).abs() <= 1e-12 * stop.max(1e-300) {
@@ -1058,6 +1051,39 @@ impl Electrodiffusion {
             series,
             stats: stepper.stats,
         })
+    }
+
+    /// Displacement current density `eps dE/dt` (A/m^2, along +x) at the two walls, from the
+    /// time derivative of the Gauss-law wall field (see [`Profiles::boundary_field`]):
+    /// `eps A_b dE_w/dt = eps A_f dE_f/dt -+ V_0 d(rho_0)/dt`, exact for the discrete state,
+    /// so conduction plus displacement current is the same at both walls of a planar cell.
+    /// Zero unless the closure is Poisson: electroneutral and fixed-field models have no
+    /// space charge whose field could change (their wall field is not a Gauss-law field).
+    fn displacement_current(&self, xdot: &[f64]) -> [f64; 2] {
+        if self.problem.closure != Closure::Poisson {
+            return [0.0; 2];
+        }
+        let (n, nv, m) = (self.n, self.nv, self.m);
+        let s = self.scales;
+        let grid = &self.problem.grid;
+        let eps = self.problem.permittivity * VACUUM_PERMITTIVITY;
+        let phidot = |i: usize| xdot[i * nv + m] * s.potential / s.time;
+        let rhodot = |i: usize| {
+            FARADAY
+                * (0..m)
+                    .map(|k| self.z[k] * xdot[i * nv + k] * s.concentration / s.time)
+                    .sum::<f64>()
+        };
+        let x = grid.x();
+        let efdot = |f: usize| -(phidot(f + 1) - phidot(f)) / (x[f + 1] - x[f]);
+        let faces = n - 1;
+        [
+            (eps * efdot(0) * grid.face_area(0) - rhodot(0) * grid.volume(0))
+                / grid.boundary_area(0),
+            (eps * efdot(faces - 1) * grid.face_area(faces - 1)
+                + rhodot(n - 1) * grid.volume(n - 1))
+                / grid.boundary_area(1),
+        ]
     }
 
     /// Physical profiles of a scaled state. `xdot` (scaled time derivative) corrects the
@@ -1297,7 +1323,8 @@ pub struct SteadySolution {
 pub struct TimeSeries {
     /// Times, s.
     pub time: Vec<f64>,
-    /// Current density at the left and right boundaries, conduction plus displacement, A/m^2.
+    /// Current density at the left and right boundaries, A/m^2: conduction plus, under the
+    /// Poisson closure, the displacement current `eps dE/dt` (no other closure has one).
     pub current_density: [Vec<f64>; 2],
     /// Boundary flux per species at the left and right boundaries, mol m^-2 s^-1.
     pub flux: Vec<[Vec<f64>; 2]>,
