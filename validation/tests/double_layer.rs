@@ -118,3 +118,104 @@ fn surface_charge_condition_reproduces_the_grahame_potential() {
     let e = rel(p.potential[0], phi0);
     assert!(e < 1e-3, "wall potential {} vs {phi0}", p.potential[0]);
 }
+
+/// Solve a Gouy-Chapman layer and return the solution (with the capacitance).
+fn solve_full(
+    c: f64,
+    wall: PotentialBc,
+    n: usize,
+) -> fluxion::models::electrodiffusion::SteadySolution {
+    let ld_est = 0.304e-9 / (c / 1000.0).sqrt();
+    let grid = Grid::new(
+        Geometry::Planar,
+        0.0,
+        30.0 * ld_est,
+        n,
+        Spacing::Refined {
+            left: true,
+            right: false,
+            min_spacing: ld_est / 200.0,
+        },
+    )
+    .unwrap();
+    let mut m = model(
+        grid,
+        vec![species("Na+", 1.0, 1.33e-9), species("Cl-", -1.0, 2.03e-9)],
+        Closure::Poisson,
+        side(vec![blocking(), blocking()], wall),
+        side(vec![conc(c), conc(c)], PotentialBc::Potential(0.0)),
+    );
+    m.solve_steady(&SteadyOptions::default(), &mut ()).unwrap()
+}
+
+/// Regression (issue #8): the wall value of `field_V_m` was a one-sided difference, so near
+/// the point of zero charge in 10 mM (4001 refined nodes) the capacitance it implied was
+/// 8e-4 below the one of the total diffuse charge. The wall field now comes from Gauss's law
+/// on the boundary half cell: `eps E(0)` equals the total diffuse charge to round-off, and
+/// the node value in the profile is that value.
+#[test]
+fn wall_field_is_the_gauss_law_value_of_the_diffuse_charge() {
+    let eps = EPS_R * VACUUM_PERMITTIVITY;
+    let sol = solve_full(10.0, PotentialBc::Potential(1e-3), 4001);
+    let p = &sol.profiles;
+    let grid = {
+        let ld_est = 0.304e-9 / (10.0f64 / 1000.0).sqrt();
+        Grid::new(
+            Geometry::Planar,
+            0.0,
+            30.0 * ld_est,
+            4001,
+            Spacing::Refined {
+                left: true,
+                right: false,
+                min_spacing: ld_est / 200.0,
+            },
+        )
+        .unwrap()
+    };
+    let diffuse: f64 = (0..p.x.len())
+        .map(|i| p.charge_density[i] * grid.volume(i))
+        .sum();
+    let sigma = p.surface_charge.unwrap()[0];
+    assert!(
+        (sigma + diffuse).abs() < 1e-9 * sigma.abs(),
+        "{sigma} vs {diffuse}"
+    );
+    assert_eq!(p.field[0], p.boundary_field[0]);
+    assert_eq!(sigma, eps * p.field[0]);
+    // Near the point of zero charge: C = eps / lambda_D (Debye-Hueckel), here via
+    // sigma / psi, to the O(psi^2) of the linearization (cosh(psi / 2 V_T) - 1 ~ 5e-5).
+    let ld = laws::debye_length(&[1.0, -1.0], &[10.0, 10.0], EPS_R, 298.15).unwrap();
+    let e = rel(sigma / 1e-3, eps / ld);
+    assert!(
+        e < 1e-4,
+        "sigma/psi = {} vs eps/lambda_D = {} ({e:.2e})",
+        sigma / 1e-3,
+        eps / ld
+    );
+}
+
+/// The differential capacitance of the diffuse layer, `C_d = (eps / lambda_D) cosh(psi /
+/// 2 V_T)` (Gouy-Chapman; Bard & Faulkner, Electrochemical Methods, 2nd ed., eq. 13.3.24),
+/// reported in `summary.json` for double-layer runs; also with a surface-charge wall.
+#[test]
+fn differential_capacitance_follows_gouy_chapman() {
+    let eps = EPS_R * VACUUM_PERMITTIVITY;
+    let vt = thermal_voltage(298.15);
+    let ld = laws::debye_length(&[1.0, -1.0], &[10.0, 10.0], EPS_R, 298.15).unwrap();
+    for psi in [0.0, 0.05, -0.1] {
+        let sol = solve_full(10.0, PotentialBc::Potential(psi), 2400);
+        let c = sol.differential_capacitance[0].expect("a double-layer wall");
+        let exact = eps / ld * (psi / (2.0 * vt)).cosh();
+        assert!(rel(c, exact) < 2e-4, "psi = {psi}: {c} vs {exact}");
+        assert!(
+            sol.differential_capacitance[1].is_none(),
+            "the reservoir is no wall"
+        );
+    }
+    let sigma = grahame(0.05, 10.0);
+    let sol = solve_full(10.0, PotentialBc::SurfaceCharge(sigma), 1200);
+    let c = sol.differential_capacitance[0].unwrap();
+    let exact = eps / ld * (0.05 / (2.0 * vt)).cosh();
+    assert!(rel(c, exact) < 2e-4, "surface charge wall: {c} vs {exact}");
+}

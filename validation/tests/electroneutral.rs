@@ -96,8 +96,21 @@ fn iodide_diffusion_and_migration_point_at_the_anode() {
             diff[i],
             mig[i]
         );
-        // Equal up to the O(h^2) discretization error (largest at the anode).
-        assert!(rel(diff[i], mig[i]) < 1e-3, "node {i}");
+        // Equal up to the O(h^2) discretization error, largest at the anode wall, where the
+        // split uses the second-order one-sided field: relative error
+        // (2/3) (h (c_b - c_s) / (L c_s))^2 = 1.35e-3 for h = 0.5 um in each part, in
+        // opposite directions (their sum, the half-cell flux, is exact): 2.7e-3 apart.
+        let tol = if i == 0 || i == p.x.len() - 1 {
+            3e-3
+        } else {
+            1e-3
+        };
+        assert!(
+            rel(diff[i], mig[i]) < tol,
+            "node {i}: {} {}",
+            diff[i],
+            mig[i]
+        );
     }
     let exact = -2.0 * 2.045e-9 * (10.0 - 1.0) / 1e-4;
     assert!(

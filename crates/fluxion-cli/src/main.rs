@@ -245,8 +245,9 @@ fn short_summary(v: &serde_json::Value) -> String {
         }
     }
     lines.push(format!(
-        "  current density {:.6e} A m^-2, potential drop {:.6e} V, wall time {:.3} s",
-        v["current_density"].as_f64().unwrap_or(f64::NAN),
+        "  current density left {:.6e}, right {:.6e} A m^-2, potential drop {:.6e} V, wall time {:.3} s",
+        v["current_density_left"].as_f64().unwrap_or(f64::NAN),
+        v["current_density_right"].as_f64().unwrap_or(f64::NAN),
         v["potential_drop"].as_f64().unwrap_or(f64::NAN),
         v["wall_time_s"].as_f64().unwrap_or(f64::NAN)
     ));

@@ -35,6 +35,7 @@
 //! `sigma > 0`), or an applied current density (electroneutral closure, where the
 //! concentrations of all charged species are fixed on that side).
 
+mod capacitance;
 mod init;
 
 use crate::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
@@ -970,10 +971,12 @@ impl Electrodiffusion {
         stats.update_norm = s.update_norm;
         stats.residual = s.residual_norm;
         stats.memory_bytes = ws.memory_bytes() + 8 * (x.len() + 4 * self.fj.len());
+        let differential_capacitance = self.differential_capacitance(&x, &opts.newton);
         Ok(SteadySolution {
             profiles: self.profiles(&x, None),
             state: x,
             stats,
+            differential_capacitance,
         })
     }
 
@@ -1023,7 +1026,7 @@ impl Electrodiffusion {
                     h: e.h * ts,
                     at: e.newton.map(|n| {
                         format!(
-                            "{} ({:?} after {} iterations, weighted update {:.2e})",
+                            "{}: {} after {} iterations, weighted update {:.2e}",
                             self.describe_unknown(n.worst_unknown),
                             n.reason,
                             n.iterations,
@@ -1173,10 +1176,6 @@ impl Electrodiffusion {
                     self.bc.species[side][k]
                 };
                 boundary_flux[k][side] = jb * s.flux;
-                let ratio = self.af[face] / self.ab[side];
-                for q in 0..4 {
-                    boundary_split[k][side][q] = face_split[face * m + k][q] * ratio;
-                }
             }
         }
         let mut current = [0.0; 2];
@@ -1187,7 +1186,7 @@ impl Electrodiffusion {
                     .sum::<f64>();
         }
         // Field at nodes and charge density.
-        let field: Vec<f64> = (0..n)
+        let mut field: Vec<f64> = (0..n)
             .map(|i| {
                 if i == 0 {
                     -(phi[1] - phi[0]) / (xs[1] - xs[0])
@@ -1216,6 +1215,49 @@ impl Electrodiffusion {
             (eps * ef(faces - 1) * grid.face_area(faces - 1) + charge[n - 1] * grid.volume(n - 1))
                 / (eps * grid.boundary_area(1)),
         ];
+        let poisson = self.problem.closure == Closure::Poisson;
+        if poisson {
+            // The wall values of the field are the Gauss-law values (second order), not
+            // one-sided differences (first order).
+            field[0] = boundary_field[0];
+            field[n - 1] = boundary_field[1];
+        } else if n >= 3 {
+            // Second-order one-sided differences on the (non-uniform) wall intervals.
+            let d3 = |f0: f64, f1: f64, f2: f64, h1: f64, h2: f64| {
+                -(2.0 * h1 + h2) / (h1 * (h1 + h2)) * f0 + (h1 + h2) / (h1 * h2) * f1
+                    - h1 / (h2 * (h1 + h2)) * f2
+            };
+            field[0] = -d3(phi[0], phi[1], phi[2], xs[1] - xs[0], xs[2] - xs[1]);
+            field[n - 1] = d3(
+                phi[n - 1],
+                phi[n - 2],
+                phi[n - 3],
+                xs[n - 1] - xs[n - 2],
+                xs[n - 2] - xs[n - 3],
+            );
+        }
+        let surface_charge = poisson.then(|| [eps * boundary_field[0], -eps * boundary_field[1]]);
+        // Split of the boundary flux at the wall itself: migration `D z c_w (F/RT) E_w` and
+        // advection `v c_w` from the wall concentration and field, diffusion the rest, so
+        // the three add up to the half-cell-balance flux.
+        let vt = s.potential;
+        for k in 0..m {
+            let dk = self.problem.species[k].diffusivity;
+            let z = self.problem.species[k].charge;
+            for (side, node) in [(0, 0), (1, n - 1)] {
+                let cw = conc[k][node];
+                let total = boundary_flux[k][side];
+                let mig = dk * z * cw * field[node] / vt;
+                let adv = self.problem.velocity * cw;
+                let split = [total, total - mig - adv, mig, adv];
+                boundary_split[k][side] = split;
+                let fp = &mut flux[k];
+                fp.total[node] = split[0];
+                fp.diffusive[node] = split[1];
+                fp.migrative[node] = split[2];
+                fp.advective[node] = split[3];
+            }
+        }
         let rt = GAS_CONSTANT * self.problem.temperature;
         let echem = (0..m)
             .map(|k| {
@@ -1240,7 +1282,10 @@ impl Electrodiffusion {
             boundary_split,
             current_density: current,
             boundary_field,
+            surface_charge,
             amount,
+            radius: (grid.geometry() != crate::mesh::Geometry::Planar)
+                .then(|| (0..n).map(|i| grid.radius(i)).collect()),
         }
     }
 }
@@ -1316,6 +1361,11 @@ pub struct SteadySolution {
     pub profiles: Profiles,
     /// Solver cost.
     pub stats: SteadyStats,
+    /// Differential capacitance `d sigma / d psi` (F/m^2) of each double-layer wall
+    /// (Poisson closure, every species blocked, potential or surface charge given, the
+    /// other side at a fixed potential), by central differences of re-solved steady states;
+    /// `None` elsewhere.
+    pub differential_capacitance: [Option<f64>; 2],
 }
 
 /// Time series recorded at every accepted step (SI units; fluxes positive along +x).
@@ -1396,8 +1446,9 @@ impl FluxProfile {
 
 /// Physical fields of a solution, SI units.
 ///
-/// Node fluxes are averages of the two adjacent interval fluxes (the adjacent interval at
-/// boundary nodes). On each interval the split uses the face concentration implied by the
+/// Node fluxes are averages of the two adjacent interval fluxes; at the two boundary nodes
+/// they are the boundary fluxes with their split at the wall ([`Profiles::boundary_split`]).
+/// On each interval the split uses the face concentration implied by the
 /// Scharfetter-Gummel flux, so diffusion + migration + advection equals the total exactly.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Profiles {
@@ -1407,7 +1458,8 @@ pub struct Profiles {
     pub concentration: Vec<Vec<f64>>,
     /// Electric potential, V.
     pub potential: Vec<f64>,
-    /// Electric field `-dphi/dx`, V/m.
+    /// Electric field `-dphi/dx`, V/m (central differences inside; at the walls the
+    /// Gauss-law value under the Poisson closure, one-sided differences otherwise).
     pub field: Vec<f64>,
     /// Space charge density `F sum z c`, C/m^3.
     pub charge_density: Vec<f64>,
@@ -1417,13 +1469,23 @@ pub struct Profiles {
     pub flux: Vec<FluxProfile>,
     /// Boundary flux per species `[left, right]`, mol m^-2 s^-1, from the half-cell balance.
     pub boundary_flux: Vec<[f64; 2]>,
-    /// Split `[total, diffusive, migrative, advective]` of the boundary interval flux,
-    /// rescaled to the boundary area, per species and side.
+    /// Split `[total, diffusive, migrative, advective]` of the boundary flux at the wall,
+    /// per species and side: the total from the half-cell balance, migration
+    /// `D z c_w (F/RT) E_w` and advection `v c_w` from the wall values, diffusion the rest.
     pub boundary_split: Vec<[[f64; 4]; 2]>,
     /// Conduction current density `F sum z J` at `[left, right]`, A/m^2.
     pub current_density: [f64; 2],
-    /// Electric field at the two walls from Gauss's law on the half cells, V/m.
+    /// Electric field at the two walls from Gauss's law on the half cells, V/m:
+    /// `eps A_b E_w = eps A_f E_f -+ rho_0 V_0` (left: minus), so the wall field equals the
+    /// total charge between the walls to round-off.
     pub boundary_field: [f64; 2],
+    /// Poisson closure: the surface charge density on each wall, C/m^2,
+    /// `sigma = eps E . n` with `n` the unit normal pointing from the wall into the
+    /// electrolyte (`[eps E_w(left), -eps E_w(right)]`); it balances the diffuse charge
+    /// next to it. `None` for other closures.
+    pub surface_charge: Option<[f64; 2]>,
+    /// Curved geometries: the radius of each node, m (`x` is then `r - r_inner`).
+    pub radius: Option<Vec<f64>>,
     /// Total amount per species (mol/m^2 planar, mol/m cylindrical, mol spherical).
     pub amount: Vec<f64>,
 }

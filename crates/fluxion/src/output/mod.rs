@@ -33,7 +33,10 @@ impl OutputFile {
 }
 
 fn num(out: &mut String, v: f64) {
-    if v.is_finite() {
+    if v == 0.0 {
+        // Also -0.0: a negative zero means nothing to a reader.
+        out.push_str("0e0");
+    } else if v.is_finite() {
         let _ = write!(out, "{v:e}");
     } else if v.is_nan() {
         out.push_str("nan");
@@ -46,7 +49,15 @@ fn num(out: &mut String, v: f64) {
 
 /// Column names and values of a profile table.
 fn profile_columns(p: &Profiles, names: &[String]) -> Vec<(String, Vec<f64>)> {
-    let mut cols = vec![("x_m".to_string(), p.x.clone())];
+    // Planar: x from the left wall. Curved: the radius r, then the distance from the inner
+    // wall r - r_inner.
+    let mut cols = match &p.radius {
+        None => vec![("x_m".to_string(), p.x.clone())],
+        Some(r) => vec![
+            ("r_m".to_string(), r.clone()),
+            ("r_minus_r_inner_m".to_string(), p.x.clone()),
+        ],
+    };
     for (k, name) in names.iter().enumerate() {
         cols.push((format!("c_{name}_mol_m3"), p.concentration[k].clone()));
     }
@@ -150,22 +161,17 @@ pub fn timeseries_csv(s: &TimeSeries, names: &[String], amount_unit: &str) -> St
     out
 }
 
-/// The per-species part of `summary.json` (fluxes at the boundaries, the split of the
-/// right-boundary flux into diffusion, migration and advection).
+/// Per-species totals with explicit sides: `flux_left`, `flux_right` (mol m^-2 s^-1, along
+/// +x), the amount in the domain, and the concentrations at both walls.
 pub fn species_summary(p: &Profiles, names: &[String]) -> Value {
     let mut map = Map::new();
     for (k, name) in names.iter().enumerate() {
         let b = p.boundary_flux[k];
-        let split = p.boundary_split[k][1];
         map.insert(
             name.clone(),
             json!({
-                "flux": b[1],
                 "flux_left": b[0],
                 "flux_right": b[1],
-                "diffusive_flux": split[1],
-                "migrative_flux": split[2],
-                "advective_flux": split[3],
                 "amount": p.amount[k],
                 "concentration_left": p.concentration[k][0],
                 "concentration_right": p.concentration[k][p.x.len() - 1],
@@ -175,23 +181,65 @@ pub fn species_summary(p: &Profiles, names: &[String]) -> Value {
     Value::Object(map)
 }
 
+/// One block per boundary (`left`, `right`) with everything measured at that wall:
+/// position, potential, field, surface charge and differential capacitance (where
+/// defined), conduction current density, and per species the concentration, the flux with
+/// its split at the wall, and the electrochemical potential (`null` where undefined, e.g.
+/// at zero concentration).
+pub fn boundaries_summary(p: &Profiles, names: &[String], capacitance: [Option<f64>; 2]) -> Value {
+    let n = p.x.len();
+    let mut out = Map::new();
+    for (side, (key, node)) in [("left", 0), ("right", n - 1)].into_iter().enumerate() {
+        let mut species = Map::new();
+        for (k, name) in names.iter().enumerate() {
+            let split = p.boundary_split[k][side];
+            species.insert(
+                name.clone(),
+                json!({
+                    "concentration_mol_m3": p.concentration[k][node],
+                    "flux_mol_m2_s": p.boundary_flux[k][side],
+                    "diffusive_flux_mol_m2_s": split[1],
+                    "migrative_flux_mol_m2_s": split[2],
+                    "advective_flux_mol_m2_s": split[3],
+                    "electrochemical_potential_J_mol": p.electrochemical_potential[k][node],
+                }),
+            );
+        }
+        out.insert(
+            key.into(),
+            json!({
+                "position_m": p.radius.as_ref().map_or(p.x[node], |r| r[node]),
+                "potential_V": p.potential[node],
+                "field_V_m": p.boundary_field[side],
+                "surface_charge_C_m2": p.surface_charge.map(|s| s[side]),
+                "differential_capacitance_F_m2": capacitance[side],
+                "current_density_A_m2": p.current_density[side],
+                "species": Value::Object(species),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
 /// `summary.json` of a steady run (the documented contract plus solver details).
 pub fn steady_summary(
     title: &str,
     p: &Profiles,
     names: &[String],
     stats: &SteadyStats,
+    capacitance: [Option<f64>; 2],
     wall_time_s: f64,
 ) -> Value {
     let n = p.x.len();
     json!({
         "title": title,
+        "model": "electrodiffusion",
         "mode": "steady",
+        "boundaries": boundaries_summary(p, names, capacitance),
         "species": species_summary(p, names),
-        "current_density": p.current_density[1],
         "current_density_left": p.current_density[0],
+        "current_density_right": p.current_density[1],
         "potential_drop": p.potential[n - 1] - p.potential[0],
-        "wall_field": p.boundary_field,
         "newton_iterations": stats.newton_iterations,
         "continuation": stats.continuation,
         "continuation_steps": stats.continuation_steps,
@@ -206,13 +254,27 @@ pub fn steady_summary(
 /// Units of the summary fields, repeated in the file for readers.
 pub fn units_note() -> Value {
     json!({
-        "flux": "mol m^-2 s^-1, positive towards +x",
+        "flux": "mol m^-2 s^-1, positive towards +x (outwards in curved geometry)",
         "current_density": "A m^-2, positive towards +x",
         "potential_drop": "V, right minus left",
-        "wall_field": "V/m at [left, right]",
+        "surface_charge": "C m^-2 on the wall, balancing the diffuse charge next to it",
+        "differential_capacitance": "F m^-2, d(surface charge)/d(wall potential - reservoir potential)",
         "amount": "mol m^-2 (planar), mol m^-1 (cylindrical), mol (spherical)",
         "concentration": "mol m^-3 (= mM)",
     })
+}
+
+/// Replace `-0.0` by `0.0` everywhere in a JSON value (non-finite numbers are already
+/// `null` in `serde_json`), so that summaries never show a negative zero.
+pub fn tidy_json(v: &mut Value) {
+    match v {
+        Value::Number(x) if x.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
+            *v = json!(0.0);
+        }
+        Value::Array(a) => a.iter_mut().for_each(tidy_json),
+        Value::Object(o) => o.values_mut().for_each(tidy_json),
+        _ => {}
+    }
 }
 
 fn nm_axis(x: &[f64]) -> (Vec<f64>, &'static str) {

@@ -62,7 +62,14 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
                 "profiles",
                 &output::profiles_figure(&s.title, &sol.profiles, &names),
             )?);
-            output::steady_summary(&s.title, &sol.profiles, &names, &sol.stats, wall)
+            output::steady_summary(
+                &s.title,
+                &sol.profiles,
+                &names,
+                &sol.stats,
+                sol.differential_capacitance,
+                wall,
+            )
         }
         Mode::Transient(opts, init) => {
             let x0 = model.state_from_concentrations(init);
@@ -95,21 +102,22 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
             )?);
             let p = &sol.profiles;
             let n = p.x.len();
-            let amounts: Vec<(f64, f64)> = sol
-                .series
-                .amount
-                .iter()
-                .map(|a| (a[0], a[a.len() - 1]))
-                .collect();
+            let mut species = output::species_summary(p, &names);
+            for (k, name) in names.iter().enumerate() {
+                let a = &sol.series.amount[k];
+                species[name]["amount_initial"] = json!(a[0]);
+                species[name]["amount_final"] = json!(a[a.len() - 1]);
+            }
             json!({
                 "title": s.title,
+                "model": "electrodiffusion",
                 "mode": "transient",
                 "end_time_s": opts.end_time,
-                "species": output::species_summary(p, &names),
-                "current_density": sol.series.current_density[1].last(),
+                "boundaries": output::boundaries_summary(p, &names, [None, None]),
+                "species": species,
                 "current_density_left": sol.series.current_density[0].last(),
+                "current_density_right": sol.series.current_density[1].last(),
                 "potential_drop": p.potential[n - 1] - p.potential[0],
-                "amount_initial_final": amounts,
                 "steps": sol.stats.steps,
                 "error_test_failures": sol.stats.error_test_failures,
                 "newton_failures": sol.stats.newton_failures,
@@ -121,10 +129,72 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
         }
     };
     let mut summary = summary;
+    summary["geometry"] = json!(s.problem.grid.geometry().name());
+    summary["closure"] = json!(s.problem.closure.name());
     summary["warnings"] = json!(s.warnings);
+    output::tidy_json(&mut summary);
     files.push(OutputFile::text(
         "summary.json",
         serde_json::to_string_pretty(&summary).expect("json") + "\n",
     ));
     Ok(RunReport { files, summary })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue #8): `summary.json` showed `-0.0`, `-inf` (the electrochemical
+    /// potential at zero concentration) and side-ambiguous top-level `flux` and
+    /// `current_density`; undefined values are now `null` and every wall has its own block.
+    #[test]
+    fn summary_has_no_negative_zero_and_null_where_undefined() {
+        let text = include_str!("../../../../examples/cottrell_spherical.toml");
+        let s = super::super::parse(text).unwrap();
+        let report = run(&s, &mut ()).unwrap();
+        let json = String::from_utf8(
+            report
+                .files
+                .iter()
+                .find(|f| f.name == "summary.json")
+                .unwrap()
+                .bytes
+                .clone(),
+        )
+        .unwrap();
+        assert!(!json.contains("inf") && !json.contains("NaN"), "{json}");
+        fn no_negative_zero(v: &serde_json::Value) -> bool {
+            match v {
+                serde_json::Value::Number(x) => {
+                    !x.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative())
+                }
+                serde_json::Value::Array(a) => a.iter().all(no_negative_zero),
+                serde_json::Value::Object(o) => o.values().all(no_negative_zero),
+                _ => true,
+            }
+        }
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(no_negative_zero(&parsed), "{json}");
+        let v = &report.summary;
+        assert!(v.get("current_density").is_none());
+        let wall = &v["boundaries"]["left"]["species"]["Ox+"];
+        assert_eq!(wall["concentration_mol_m3"], 0.0);
+        assert!(wall["electrochemical_potential_J_mol"].is_null());
+        // Spherical: the position is the electrode radius (5 um), not r - r_inner.
+        assert_eq!(v["boundaries"]["left"]["position_m"], 5e-6);
+        assert!(v["species"]["Ox+"]["amount_initial"].as_f64().unwrap() > 0.0);
+        let csv = &report
+            .files
+            .iter()
+            .find(|f| f.name == "profiles.csv")
+            .unwrap()
+            .bytes;
+        let header = String::from_utf8_lossy(csv);
+        assert!(
+            header.starts_with("r_m,r_minus_r_inner_m,"),
+            "{}",
+            &header[..60]
+        );
+        assert!(header.lines().nth(1).unwrap().starts_with("5e-6,0e0,"));
+    }
 }

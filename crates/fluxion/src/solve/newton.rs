@@ -6,7 +6,10 @@
 //! `||J(x)^{-1} F(x + alpha dx)|| <= (1 - alpha/4) ||dx||` in the weighted norm below.
 //! The test is affine invariant, so badly scaled rows (a Poisson equation next to a
 //! Nernst-Planck equation) do not confuse it. Convergence is declared when the weighted
-//! update norm `max_i |dx_i| / (rtol |x_i| + atol_i)` falls below one.
+//! update norm `max_i |dx_i| / (rtol |x_i| + atol_i)` falls below one and the simplified
+//! correction `J^-1 F(x + dx)` at the new iterate does too (the residual check). When no
+//! damping down to `min_damping` passes the test, Newton stops with
+//! [`NewtonFailure::LineSearch`] instead of taking a step that does not reduce the error.
 
 use super::banded::BandMatrix;
 
@@ -36,6 +39,8 @@ pub struct NewtonOptions {
     pub rtol: f64,
     /// Smallest damping factor tried by the line search.
     pub min_damping: f64,
+    /// Confirm convergence with the simplified correction at the new iterate.
+    pub check_residual: bool,
 }
 
 impl Default for NewtonOptions {
@@ -44,6 +49,7 @@ impl Default for NewtonOptions {
             max_iterations: 60,
             rtol: 1e-10,
             min_damping: 1.0 / 1024.0,
+            check_residual: true,
         }
     }
 }
@@ -62,21 +68,25 @@ pub struct NewtonStats {
 }
 
 /// Why Newton stopped.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
 pub enum NewtonFailure {
     /// The iteration limit was reached.
+    #[error("the iteration limit was reached")]
     MaxIterations,
     /// The line search could not find a decreasing step.
+    #[error("the line search found no step, down to the smallest damping, that shrinks the Newton correction")]
     LineSearch,
     /// The Jacobian is singular; the payload is the first bad column (unknown).
+    #[error("the Jacobian is singular (first zero pivot at unknown {0})")]
     Singular(usize),
     /// The residual became NaN or infinite.
+    #[error("the residual became NaN or infinite")]
     NonFinite,
 }
 
 /// Newton did not converge.
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
-#[error("Newton's method failed ({reason:?}) after {iterations} iterations; largest update at unknown {worst_unknown}, weighted update norm {update_norm:.3e}")]
+#[error("Newton's method failed after {iterations} iterations: {reason}; largest update at unknown {worst_unknown}, weighted update norm {update_norm:.3e}")]
 pub struct NewtonError {
     /// What went wrong.
     pub reason: NewtonFailure,
@@ -182,9 +192,23 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
             }
             sys.residual(x, &mut ws.r);
             stats.residual_evaluations += 1;
-            stats.update_norm = norm;
-            stats.residual_norm = ws.r.iter().fold(0.0, |m, v| f64::max(m, v.abs()));
-            return Ok(stats);
+            // Check the residual at the new iterate: the simplified Newton correction
+            // `J^-1 F(x)` (with the factors at hand) must also be below the tolerance, so a
+            // small update caused by a stalled or limited step is not taken for convergence.
+            if ws.r.iter().any(|v| !v.is_finite()) {
+                return Err(fail(NewtonFailure::NonFinite, it, last));
+            }
+            for (d, r) in ws.dx_bar.iter_mut().zip(&ws.r) {
+                *d = -r;
+            }
+            ws.jac.solve(&mut ws.dx_bar);
+            let (check, _) = weighted_norm(sys, x, &ws.dx_bar, rtol);
+            if check <= 1.0 || !opts.check_residual {
+                stats.update_norm = norm;
+                stats.residual_norm = ws.r.iter().fold(0.0, |m, v| f64::max(m, v.abs()));
+                return Ok(stats);
+            }
+            continue;
         }
         // Line search with the natural monotonicity test.
         let mut alpha = 1.0;
@@ -207,12 +231,18 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
             }
             alpha *= 0.5;
             if alpha < opts.min_damping {
-                // Take the smallest step anyway if it is finite: progress beats stalling,
-                // and the iteration limit still bounds the work.
-                if !finite {
-                    return Err(fail(NewtonFailure::NonFinite, it, last));
-                }
-                break;
+                // No damped step passes the monotonicity test: report it (continuation or
+                // a smaller time step then takes over) rather than take a step that does not
+                // reduce the error.
+                return Err(fail(
+                    if finite {
+                        NewtonFailure::LineSearch
+                    } else {
+                        NewtonFailure::NonFinite
+                    },
+                    it,
+                    last,
+                ));
             }
         }
         x.copy_from_slice(&ws.x_trial);
@@ -299,5 +329,72 @@ mod tests {
             ..Default::default()
         };
         assert!(newton(&mut sys, &mut x, &mut ws, &opts).is_err());
+    }
+
+    /// `F(x) = x - 1` with a deliberately wrong Jacobian or a crippling step limiter.
+    struct Faulty {
+        wrong_sign: bool,
+        shrink_steps: bool,
+    }
+
+    impl NonlinearSystem for Faulty {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn bands(&self) -> (usize, usize) {
+            (0, 0)
+        }
+        fn residual(&mut self, x: &[f64], r: &mut [f64]) {
+            r[0] = x[0] - 1.0;
+        }
+        fn jacobian(&mut self, x: &[f64], jac: &mut BandMatrix, r: &mut [f64]) {
+            self.residual(x, r);
+            jac.set(0, 0, if self.wrong_sign { -1.0 } else { 1.0 });
+        }
+        fn atol(&self, _i: usize) -> f64 {
+            1e-3
+        }
+        fn limit_step(&self, _x: &[f64], dx: &mut [f64]) {
+            if self.shrink_steps {
+                dx[0] *= 1e-14;
+            }
+        }
+    }
+
+    /// Regression (issue #8): when no damping passed the monotonicity test, Newton took the
+    /// smallest step anyway and said nothing; now it stops with `LineSearch`, in words.
+    #[test]
+    fn newton_reports_a_failed_line_search_instead_of_taking_the_smallest_step() {
+        let mut sys = Faulty {
+            wrong_sign: true,
+            shrink_steps: false,
+        };
+        let mut x = vec![0.0];
+        let mut ws = NewtonWorkspace::for_system(&sys);
+        let e = newton(&mut sys, &mut x, &mut ws, &NewtonOptions::default()).unwrap_err();
+        assert_eq!(e.reason, NewtonFailure::LineSearch);
+        assert_eq!(e.iterations, 1);
+        assert_eq!(x[0], 0.0, "no step was taken");
+        let msg = e.to_string();
+        assert!(msg.contains("line search found no step"), "{msg}");
+        assert!(!msg.contains("LineSearch"), "Debug output in {msg}");
+    }
+
+    /// Regression (issue #8): convergence was declared from a small update alone; a step
+    /// limiter that shrinks every update made Newton report success at a residual of 1.
+    #[test]
+    fn newton_checks_the_residual_at_convergence() {
+        let mut sys = Faulty {
+            wrong_sign: false,
+            shrink_steps: true,
+        };
+        let mut x = vec![0.0];
+        let mut ws = NewtonWorkspace::for_system(&sys);
+        let opts = NewtonOptions {
+            max_iterations: 5,
+            ..Default::default()
+        };
+        let e = newton(&mut sys, &mut x, &mut ws, &opts).unwrap_err();
+        assert_eq!(e.reason, NewtonFailure::MaxIterations);
     }
 }
