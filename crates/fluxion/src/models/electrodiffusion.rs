@@ -259,6 +259,14 @@ impl Electrodiffusion {
         if !problem.velocity.is_finite() {
             return Err(nonphysical("velocity", problem.velocity, "must be finite"));
         }
+        if problem.velocity != 0.0 && problem.grid.geometry() != crate::mesh::Geometry::Planar {
+            return Err(ModelError::Inconsistent(format!(
+                "a constant advection velocity ({} m/s) is not divergence-free in {} geometry (an incompressible radial flow falls off as 1/r^{}): use velocity = 0 or planar geometry",
+                problem.velocity,
+                problem.grid.geometry().name(),
+                if problem.grid.geometry() == crate::mesh::Geometry::Cylindrical { 1 } else { 2 }
+            )));
+        }
         for s in &problem.species {
             if !(s.diffusivity > 0.0 && s.diffusivity.is_finite()) {
                 return Err(nonphysical(
@@ -1810,5 +1818,34 @@ mod tests {
         bad.species[1].diffusivity = -1e-9;
         let e = Electrodiffusion::new(bad).unwrap_err();
         assert!(e.to_string().contains("diffusivity of B2-"), "{e}");
+    }
+
+    /// Regression (issue #8): a constant velocity in curved geometry was solved, although
+    /// `div(v e_r) != 0` there, so the "advection" created and destroyed matter.
+    #[test]
+    fn constant_advection_in_curved_geometry_is_rejected() {
+        for g in [Geometry::Cylindrical, Geometry::Spherical] {
+            let e = Electrodiffusion::new(Problem {
+                grid: Grid::new(g, 1e-6, 1e-6, 9, Spacing::Uniform).unwrap(),
+                species: vec![sp("A", 0.0, 1e-9)],
+                temperature: 300.0,
+                permittivity: 78.0,
+                closure: Closure::FixedField,
+                boundaries: [
+                    Boundary {
+                        species: vec![SpeciesBc::Concentration(1.0)],
+                        potential: PotentialBc::Potential(0.0),
+                    },
+                    Boundary {
+                        species: vec![SpeciesBc::Concentration(0.0)],
+                        potential: PotentialBc::Potential(0.0),
+                    },
+                ],
+                velocity: 1e-6,
+                scheme: Scheme::ScharfetterGummel,
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("not divergence-free"), "{e}");
+        }
     }
 }
