@@ -33,6 +33,33 @@ pub enum RunError {
     Plot(#[from] output::plot::PlotError),
 }
 
+/// Density of pure water at 25 degC in mol/m^3 (55.3 mol/L): no solute can be denser.
+const PURE_SOLVENT_MOL_M3: f64 = 55.3e3;
+
+/// Warnings about a solution that is legal but outside the model's validity: concentrations
+/// above the density of a pure solvent (ideal Poisson-Boltzmann at high potentials).
+fn solution_warnings(
+    p: &crate::models::electrodiffusion::Profiles,
+    names: &[String],
+) -> Vec<String> {
+    let mut out = vec![];
+    for (k, name) in names.iter().enumerate() {
+        let (i, c) = p.concentration[k]
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f64::MIN), |a, (i, c)| if c > a.1 { (i, c) } else { a });
+        if c > PURE_SOLVENT_MOL_M3 {
+            out.push(format!(
+                "c({name}) reaches {:.3e} M at x = {:.4e} m, above the density of pure water (55.3 M): ideal Nernst-Planck-Poisson ignores ion size, so the solution is not physical there (lower the potential or surface charge; finite ion size is issue #10)",
+                c / 1e3,
+                p.x[i]
+            ));
+        }
+    }
+    out
+}
+
 fn figure_files(stem: &str, fig: &output::plot::Figure) -> Result<Vec<OutputFile>, RunError> {
     Ok(vec![
         OutputFile {
@@ -50,7 +77,7 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
     let mut model = s.model().map_err(SolveError::from)?;
     let names: Vec<String> = s.problem.species.iter().map(|x| x.name.clone()).collect();
     let mut files = vec![];
-    let summary = match &s.mode {
+    let (summary, final_profiles) = match &s.mode {
         Mode::Steady(opts) => {
             let sol = model.solve_steady(opts, progress)?;
             let wall = start.elapsed().as_secs_f64();
@@ -62,14 +89,15 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
                 "profiles",
                 &output::profiles_figure(&s.title, &sol.profiles, &names),
             )?);
-            output::steady_summary(
+            let summary = output::steady_summary(
                 &s.title,
                 &sol.profiles,
                 &names,
                 &sol.stats,
                 sol.differential_capacitance,
                 wall,
-            )
+            );
+            (summary, sol.profiles)
         }
         Mode::Transient(opts, init) => {
             let x0 = model.state_from_concentrations(init);
@@ -108,7 +136,7 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
                 species[name]["amount_initial"] = json!(a[0]);
                 species[name]["amount_final"] = json!(a[a.len() - 1]);
             }
-            json!({
+            let summary = json!({
                 "title": s.title,
                 "model": "electrodiffusion",
                 "mode": "transient",
@@ -125,13 +153,16 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
                 "nodes": n,
                 "wall_time_s": wall,
                 "units": output::units_note(),
-            })
+            });
+            (summary, sol.profiles)
         }
     };
     let mut summary = summary;
+    let mut warnings = s.warnings.clone();
+    warnings.extend(solution_warnings(&final_profiles, &names));
     summary["geometry"] = json!(s.problem.grid.geometry().name());
     summary["closure"] = json!(s.problem.closure.name());
-    summary["warnings"] = json!(s.warnings);
+    summary["warnings"] = json!(warnings);
     output::tidy_json(&mut summary);
     files.push(OutputFile::text(
         "summary.json",

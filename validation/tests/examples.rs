@@ -1,0 +1,200 @@
+//! Every bundled example, run as `fluxion run` runs it (parse, validate, solve, summarize),
+//! against one cited reference value read from its `summary.json`. A new example needs a row
+//! here (the last test fails otherwise), so no example can drift from what it claims.
+
+use fluxion::constants::{thermal_voltage, FARADAY};
+use fluxion::laws::{electrochem, electrode};
+use fluxion::scenario::{self, AnyScenario};
+use serde_json::Value;
+
+/// One example and the number that validates it.
+struct Row {
+    /// File stem in `examples/`.
+    name: &'static str,
+    /// JSON pointer into `summary.json`.
+    pointer: &'static str,
+    /// The reference value, computed from the cited law.
+    reference: fn() -> f64,
+    /// Relative tolerance.
+    tol: f64,
+    /// Where the reference comes from.
+    source: &'static str,
+}
+
+const T: f64 = 298.15;
+
+fn table() -> Vec<Row> {
+    vec![
+        Row {
+            name: "ghk_membrane",
+            pointer: "/boundaries/left/species/K+/flux_mol_m2_s",
+            // Constant-field flux, D = 1e-12 m^2/s, L = 5 nm, 140 | 5 mM, V = phi(0) - phi(L) = -60 mV.
+            reference: || {
+                electrochem::constant_field_flux(1e-12, 5e-9, 1.0, 140.0, 5.0, -0.06, T).unwrap()
+            },
+            tol: 1e-9,
+            source: "Goldman (1943), Hodgkin & Katz (1949): constant-field flux",
+        },
+        Row {
+            name: "gouy_chapman",
+            pointer: "/boundaries/left/surface_charge_C_m2",
+            reference: || electrochem::grahame_charge(0.05, 100.0, 1.0, 78.5, T).unwrap(),
+            tol: 1e-4,
+            source: "Grahame, Chem. Rev. 41, 441 (1947)",
+        },
+        Row {
+            name: "gouy_chapman",
+            pointer: "/boundaries/left/differential_capacitance_F_m2",
+            reference: || {
+                let ld = electrochem::debye_length(&[1.0, -1.0], &[100.0, 100.0], 78.5, T).unwrap();
+                78.5 * fluxion::constants::VACUUM_PERMITTIVITY / ld
+                    * (0.05 / (2.0 * thermal_voltage(T))).cosh()
+            },
+            tol: 1e-4,
+            source: "Gouy-Chapman capacitance, Bard & Faulkner 2nd ed. eq. 13.3.24",
+        },
+        Row {
+            name: "liquid_junction",
+            pointer: "/potential_drop",
+            reference: || {
+                electrochem::planck_single_salt(1.0, -1.0, 9.311e-9, 2.032e-9, 100.0, 10.0, T)
+                    .unwrap()
+            },
+            // Second-order grid error at 201 nodes: 2.1e-5.
+            tol: 3e-5,
+            source: "Planck (1890) single-salt junction, +37.96 mV",
+        },
+        Row {
+            name: "biionic_junction",
+            pointer: "/potential_drop",
+            reference: || {
+                -thermal_voltage(T) * ((1.957e-9 + 2.032e-9) / (1.334e-9 + 2.032e-9_f64)).ln()
+            },
+            tol: 1e-6,
+            source: "Lewis & Sargent (1909): Henderson = Planck at equal totals, -4.36 mV",
+        },
+        Row {
+            name: "iodide_anode",
+            pointer: "/boundaries/left/species/I-/flux_mol_m2_s",
+            reference: || -2.0 * 2.045e-9 * (10.0 - 1.0) / 1e-4,
+            tol: 1e-4,
+            source: "seed 001 / Newman binary salt: J = -2 D (c_b - c_s) / L",
+        },
+        Row {
+            name: "iodide_supported",
+            pointer: "/boundaries/left/species/I-/flux_mol_m2_s",
+            reference: || -2.045e-9 * (1.0 - 0.1) / 1e-4,
+            tol: 1e-2,
+            source: "Fick's law with 100x support (migration below 1%), seed 002",
+        },
+        Row {
+            name: "limiting_current",
+            pointer: "/current_density_left",
+            reference: || {
+                -electrode::limiting_current_binary(1.0, 1.0, -1.0, 10.0 - 0.01, 1.648e-9, 1e-4)
+                    .unwrap()
+            },
+            tol: 2e-4,
+            source: "Newman, Electrochemical Systems 3rd ed. sec. 19.4: i = 2 F D c / L",
+        },
+        Row {
+            name: "cottrell",
+            pointer: "/current_density_left",
+            reference: || -electrode::cottrell_current(1.0, 1.0, 1e-9, 1.0).unwrap(),
+            tol: 5e-3,
+            source: "Cottrell (1903), Bard & Faulkner eq. 5.2.11, at t = 1 s",
+        },
+        Row {
+            name: "cottrell_spherical",
+            pointer: "/current_density_left",
+            reference: || {
+                -electrode::cottrell_spherical_current(1.0, 1.0, 1e-9, 100.0, 5e-6).unwrap()
+            },
+            tol: 5e-3,
+            source: "spherical electrode, Bard & Faulkner eq. 5.2.20, at t = 100 s",
+        },
+        Row {
+            name: "pnp_thin_layer",
+            pointer: "/boundaries/left/species/n/concentration_mol_m3",
+            reference: || 5.0 * (1.02772 / thermal_voltage(T)).exp(),
+            tol: 1e-6,
+            source: "Boltzmann distribution at a blocking wall in equilibrium, 5 mM e^40",
+        },
+        Row {
+            name: "closed_cell",
+            pointer: "/species/Na+/amount_final",
+            // The initial amount: the step profile integrated on the grid (summary value).
+            reference: || f64::NAN,
+            tol: 1e-12,
+            source: "conservation: a closed cell keeps its initial amount",
+        },
+    ]
+}
+
+fn summary(name: &str) -> Value {
+    let path = format!("{}/../examples/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let s = scenario::parse_any(&text, &|f| Err(f.to_string())).unwrap();
+    assert!(matches!(
+        s,
+        AnyScenario::Electrodiffusion(_) | AnyScenario::Vortex(_)
+    ));
+    scenario::run_any(&s, &mut ()).unwrap().summary
+}
+
+#[test]
+fn every_bundled_example_matches_its_cited_reference() {
+    let mut failures = vec![];
+    let mut cache: Vec<(&str, Value)> = vec![];
+    for row in table() {
+        let v = match cache.iter().find(|(n, _)| *n == row.name) {
+            Some((_, v)) => v.clone(),
+            None => {
+                let v = summary(row.name);
+                cache.push((row.name, v.clone()));
+                v
+            }
+        };
+        let got = v
+            .pointer(row.pointer)
+            .and_then(Value::as_f64)
+            .unwrap_or_else(|| panic!("{}: no number at {}", row.name, row.pointer));
+        let mut reference = (row.reference)();
+        if reference.is_nan() {
+            // closed_cell: the reference is the initial amount of the same run.
+            reference = v
+                .pointer(&row.pointer.replace("amount_final", "amount_initial"))
+                .and_then(Value::as_f64)
+                .unwrap();
+        }
+        let e = (got - reference).abs() / reference.abs();
+        if !(e <= row.tol) {
+            failures.push(format!(
+                "{} {}: {got:e} vs {reference:e} ({e:.2e} > {:.0e}; {})",
+                row.name, row.pointer, row.tol, row.source
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Sanity: the Faraday constant the references use is the engine's.
+    assert!((FARADAY - 96485.33212).abs() < 1e-5);
+}
+
+/// Every example in `examples/` has a row above (vortex examples are checked against their
+/// references in `vortex.rs` and listed here by name).
+#[test]
+fn every_bundled_example_has_a_reference_row() {
+    let vortex_rows = ["vortex_flux_flow", "vortex_matching", "vortex_random_pins"];
+    let rows: Vec<&str> = table().iter().map(|r| r.name).collect();
+    let dir = format!("{}/../examples", env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+            assert!(
+                rows.contains(&stem.as_str()) || vortex_rows.contains(&stem.as_str()),
+                "examples/{stem}.toml has no reference row in validation/tests/examples.rs"
+            );
+        }
+    }
+}
