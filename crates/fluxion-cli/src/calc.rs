@@ -232,6 +232,17 @@ fn human(l: &Law, e: &Evaluation) -> String {
             o.help
         );
     }
+    for name in &e.undefined {
+        let help = l
+            .outputs
+            .iter()
+            .find(|(n, _, _)| name.starts_with(n.trim_end_matches("[]")))
+            .map_or("", |o| o.2);
+        s += &format!(
+            "  {name:<w$} = {:<22} {help} (undefined for these inputs)\n",
+            "undefined"
+        );
+    }
     s
 }
 
@@ -258,6 +269,9 @@ fn to_json(l: &Law, e: &Evaluation) -> Value {
             o.name.clone(),
             json!({"value": o.value, "unit": format_dim(o.dim), "description": o.help}),
         );
+    }
+    for name in &e.undefined {
+        outputs.insert(name.clone(), json!({"value": null, "undefined": true}));
     }
     json!({
         "law": l.name,
