@@ -22,7 +22,7 @@ pub struct BenchArgs {
     /// Applied potential in thermal voltages.
     #[arg(long, default_value_t = 2.0)]
     volts: f64,
-    /// Repetitions per size (the best time is reported).
+    /// Repetitions per size (the best, median and worst times are reported).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
     /// Benchmark the vortex dynamics instead (vortex counts in --vortices).
@@ -125,11 +125,19 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         args.debye, args.volts
     );
     println!(
-        "{:>10} {:>12} {:>8} {:>14} {:>14} {:>14} {:>16}",
-        "nodes", "time_s", "newton", "solver_MB", "peak_rss_MB", "flux_p", "J+ (J L/D c0)"
+        "{:>10} {:>12} {:>12} {:>12} {:>8} {:>14} {:>14} {:>14} {:>16}",
+        "nodes",
+        "time_s",
+        "median_s",
+        "max_s",
+        "newton",
+        "solver_MB",
+        "peak_rss_MB",
+        "flux_p",
+        "J+ (J L/D c0)"
     );
     for n in sizes {
-        let mut best = f64::INFINITY;
+        let mut times = vec![];
         let mut last = None;
         for _ in 0..args.repeat {
             let t0 = Instant::now();
@@ -138,9 +146,12 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             let sol = m
                 .solve_steady(&SteadyOptions::default(), &mut ())
                 .map_err(|e| Failure::Solver(e.to_string()))?;
-            best = best.min(t0.elapsed().as_secs_f64());
+            times.push(t0.elapsed().as_secs_f64());
             last = Some(sol);
         }
+        // Best, median and worst of the repetitions: the spread shows the machine's noise.
+        times.sort_by(f64::total_cmp);
+        let (best, median, worst) = (times[0], times[times.len() / 2], times[times.len() - 1]);
         let sol = last.expect("at least one repetition");
         // The flux in the peers' dimensionless units (x in [0, 1], D = 1, c0 = 1).
         let p = pnp_benchmark(n, args.debye, args.volts);
@@ -151,9 +162,11 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         };
         let j = sol.profiles.boundary_flux[0][1];
         println!(
-            "{:>10} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e} {:>16.10}",
+            "{:>10} {:>12.4} {:>12.4} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e} {:>16.10}",
             n,
             best,
+            median,
+            worst,
             sol.stats.newton_iterations,
             sol.stats.memory_bytes as f64 / 1e6,
             peak_rss_mb().unwrap_or(f64::NAN),

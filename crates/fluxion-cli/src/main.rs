@@ -85,7 +85,7 @@ enum Failure {
     Io(String),
 }
 
-/// Library messages with the `Debug` names of Newton's failure reasons replaced by words
+/// Solver messages with the `Debug` names of Newton's failure reasons replaced by words
 /// (e.g. `MaxIterations` becomes "the iteration limit was reached").
 fn in_words(msg: &str) -> String {
     let mut s = msg
@@ -122,7 +122,6 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(msg)) => {
-            let msg = in_words(&msg);
             eprint!("{msg}");
             if !msg.ends_with('\n') {
                 eprintln!();
