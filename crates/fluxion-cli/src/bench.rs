@@ -45,8 +45,15 @@ fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
         rayon::current_num_threads()
     );
     println!(
-        "{:>10} {:>12} {:>14} {:>16} {:>10} {:>14}",
-        "vortices", "ms_per_step", "pairs_per_step", "pairs_per_s", "rebuilds", "sweep_40x2000_s"
+        "{:>10} {:>12} {:>12} {:>12} {:>14} {:>16} {:>10} {:>14}",
+        "vortices",
+        "ms_per_step",
+        "median_ms",
+        "max_ms",
+        "pairs_per_step",
+        "pairs_per_s",
+        "rebuilds",
+        "sweep_40x2000_s"
     );
     for s in &args.vortices {
         let n: f64 = s.trim().parse().map_err(|_| {
@@ -69,20 +76,29 @@ fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
         for _ in 0..50 {
             sys.step([0.0, -0.5], 1e-3);
         }
+        // `--repeat` blocks of `--steps` steps; best, median and worst time per step.
         let r0 = sys.rebuilds;
         let mut pairs = 0usize;
-        let t0 = Instant::now();
-        for _ in 0..args.steps {
-            pairs += sys.pair_evaluations();
-            sys.step([0.0, -0.5], 1e-3);
+        let mut times = vec![];
+        for _ in 0..args.repeat.max(1) {
+            let t0 = Instant::now();
+            for _ in 0..args.steps {
+                pairs += sys.pair_evaluations();
+                sys.step([0.0, -0.5], 1e-3);
+            }
+            times.push(t0.elapsed().as_secs_f64() / args.steps as f64);
         }
-        let t = t0.elapsed().as_secs_f64() / args.steps as f64;
+        times.sort_by(f64::total_cmp);
+        let (t, median, worst) = (times[0], times[times.len() / 2], times[times.len() - 1]);
+        let steps = args.steps * times.len();
         println!(
-            "{:>10} {:>12.3} {:>14} {:>16.3e} {:>10} {:>14.1}",
+            "{:>10} {:>12.3} {:>12.3} {:>12.3} {:>14} {:>16.3e} {:>10} {:>14.1}",
             sys.len(),
             t * 1e3,
-            pairs / args.steps,
-            pairs as f64 / (t * args.steps as f64),
+            median * 1e3,
+            worst * 1e3,
+            pairs / steps,
+            pairs as f64 / (t * steps as f64),
             sys.rebuilds - r0,
             t * 80_000.0
         );

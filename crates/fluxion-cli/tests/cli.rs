@@ -819,3 +819,34 @@ fn solver_failure_is_in_words_not_debug_output() {
     assert!(err.contains("the iteration limit was reached"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue #8 (set replaced as a whole): two runs writing into one directory would mix their
+/// sets. A staging directory that belongs to a live fluxion process (here a long `bench`
+/// started by the test) makes a second run refuse with exit 3 before solving, and leaves
+/// the other run's staging directory alone.
+#[test]
+fn run_into_a_directory_another_live_run_writes_is_refused_exit_3() {
+    let dir = temp_dir("busy");
+    let out = dir.join("out");
+    let mut other = bin()
+        .args(["bench", "--nodes", "1e4", "--repeat", "100000"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let staging = out.join(format!(".fluxion-staging-{}", other.id()));
+    std::fs::create_dir_all(&staging).unwrap();
+    let o = run_into(&failing_scenario(&dir), &out, None);
+    let _ = other.kill();
+    let _ = other.wait();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("another fluxion run") && err.contains("--out"),
+        "{err}"
+    );
+    assert!(
+        staging.is_dir(),
+        "the live run's staging directory was removed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
