@@ -308,3 +308,24 @@ fn short_summary(v: &serde_json::Value) -> String {
     ));
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::in_words;
+
+    /// Issue #8: every `Debug` name of `NewtonFailure` that library messages embed is put in
+    /// words; text without them is unchanged.
+    #[test]
+    fn newton_failure_debug_names_are_put_in_words() {
+        assert_eq!(
+            in_words("Newton's method failed (Singular(12)) after 3 iterations"),
+            "Newton's method failed (the Jacobian is singular at unknown 12) after 3 iterations"
+        );
+        assert_eq!(
+            in_words("(LineSearch after 2 iterations) (NonFinite) (MaxIterations)"),
+            "(the line search found no decreasing step after 2 iterations) (the residual became NaN or infinite) (the iteration limit was reached)"
+        );
+        let plain = "the time stepper failed at t = 1e-3 s";
+        assert_eq!(in_words(plain), plain);
+    }
+}

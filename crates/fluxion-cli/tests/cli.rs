@@ -817,6 +817,24 @@ fn solver_failure_is_in_words_not_debug_output() {
         assert!(!err.contains(debug), "Debug output {debug:?} in:\n{err}");
     }
     assert!(err.contains("the iteration limit was reached"), "{err}");
+    // The transient stepper's message too (Cottrell with one Newton iteration per step).
+    let text =
+        std::fs::read_to_string(example("cottrell")).unwrap() + "\n[solver]\nmax_iterations = 1\n";
+    let path = dir.join("ct.toml");
+    std::fs::write(&path, text).unwrap();
+    let o = run_into(&path, &dir.join("out"), None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("time stepper failed"), "{err}");
+    for debug in [
+        "MaxIterations",
+        "LineSearch",
+        "NonFinite",
+        "Singular(",
+        "Some(",
+    ] {
+        assert!(!err.contains(debug), "Debug output {debug:?} in:\n{err}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
