@@ -868,3 +868,81 @@ fn run_into_a_directory_another_live_run_writes_is_refused_exit_3() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue #8: the README referred to files that a clone does not have (`../shared/peers`).
+/// Every relative link and every backticked repository path in it must exist, and nothing
+/// may point outside the repository.
+#[test]
+fn readme_references_only_files_in_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut paths = vec![];
+    // Markdown links: ](target)
+    for part in readme.split("](").skip(1) {
+        let target = part.split(')').next().unwrap();
+        if !target.starts_with("http") && !target.starts_with('#') {
+            paths.push(target.split('#').next().unwrap().to_string());
+        }
+    }
+    // Backticked paths and paths in code blocks that start at a top-level folder.
+    let top = [
+        "bench/",
+        "scripts/",
+        "docs/",
+        "examples/",
+        "crates/",
+        "validation/",
+        ".ci/",
+    ];
+    for word in readme.split(|c: char| c.is_whitespace() || c == '`' || c == '(' || c == ')') {
+        let word = word
+            .split('#')
+            .next()
+            .unwrap()
+            .trim_end_matches([',', '.', ':', ';']);
+        if top.iter().any(|t| word.starts_with(t)) && !word.contains('<') && !word.contains('*') {
+            paths.push(word.to_string());
+        }
+    }
+    // Inline code spans (odd pieces between backticks) that leave the repository.
+    for span in readme.split('`').skip(1).step_by(2) {
+        assert!(
+            !span.contains("../"),
+            "README points outside the repository: `{span}`"
+        );
+    }
+    assert!(paths.len() > 10, "{paths:?}");
+    for p in &paths {
+        assert!(
+            !p.contains("../"),
+            "README points outside the repository: {p}"
+        );
+        assert!(
+            root.join(p).exists(),
+            "README refers to {p}, which a clone does not have"
+        );
+    }
+}
+
+/// Issue #8: a tour command ran without `--out`, writing into an implicit `out/`. Every
+/// `run` command in the README names its output directory.
+#[test]
+fn readme_every_run_command_names_out() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let runs: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.contains("fluxion run ") || l.contains("-- run "))
+        .collect();
+    assert!(runs.len() >= 3, "{runs:?}");
+    for l in runs {
+        let command = l.split('#').next().unwrap();
+        if command.contains(".toml") {
+            assert!(
+                command.contains("--out"),
+                "README run command without --out: {l}"
+            );
+        }
+    }
+}
