@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up of the peer solvers that scripts/peer-ratio.sh compares fluxion with:
-# DEVSIM and FiPy in a Python virtual environment, and the Debian package DEVSIM needs at
-# run time (it loads BLAS/LAPACK dynamically: libopenblas0-pthread).
+# DEVSIM and FiPy in a Python virtual environment, and the Debian packages they need
+# (libopenblas0-pthread: DEVSIM loads BLAS/LAPACK at run time; python3-venv if missing).
 # Usage: bench/peers/setup.sh            (venv in $PEERS_VENV, default target/peers-venv)
 # Needs python3 with venv; apt-get (as root) for the BLAS library if it is missing.
 set -euo pipefail
@@ -11,12 +11,16 @@ PEERS_VENV=${PEERS_VENV:-target/peers-venv}
 DEVSIM_VERSION=${DEVSIM_VERSION:-2.11.2}
 FIPY_VERSION=${FIPY_VERSION:-4.0.3}
 
-if ! ldconfig -p | grep -q 'libopenblas\.so\.0'; then
+# Debian packages: OpenBLAS for DEVSIM, and python3-venv where python3 lacks venv/ensurepip.
+need=()
+ldconfig -p | grep -q 'libopenblas\.so\.0' || need+=(libopenblas0-pthread)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
-    apt-get install -y -q libopenblas0-pthread \
-      || { apt-get update -q && apt-get install -y -q libopenblas0-pthread; }
+    apt-get install -y -q "${need[@]}" \
+      || { apt-get update -q && apt-get install -y -q "${need[@]}"; }
   else
-    echo "install OpenBLAS (libopenblas.so.0) with your package manager; DEVSIM needs it" >&2
+    echo "install ${need[*]} (OpenBLAS's libopenblas.so.0, Python's venv) with your package manager" >&2
     exit 1
   fi
 fi
