@@ -946,3 +946,28 @@ fn readme_every_run_command_names_out() {
         }
     }
 }
+
+/// Issue #8 (documented behaviour): in a directory without a manifest fluxion cannot know
+/// which files it wrote, so it deletes nothing: a `timeseries.csv` left by an older version
+/// stays, files of the new set are replaced, and the manifest lists the new set only.
+#[test]
+fn directory_without_manifest_loses_no_file() {
+    let dir = temp_dir("nomanifest");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("timeseries.csv"), "old").unwrap();
+    std::fs::write(out.join("summary.json"), "old").unwrap();
+    assert!(run_into(&example("ghk_membrane"), &out, None)
+        .status
+        .success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("timeseries.csv")).unwrap(),
+        "old"
+    );
+    assert_ne!(
+        std::fs::read_to_string(out.join("summary.json")).unwrap(),
+        "old"
+    );
+    assert_consistent_set(&out, STEADY_SET, &["timeseries.csv"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
