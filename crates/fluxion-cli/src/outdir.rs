@@ -56,12 +56,13 @@ pub struct OutDir {
     pub recovered: Vec<String>,
 }
 
-/// Test hook: `FLUXION_TEST_KILL_AT=<point>` aborts the process at that point of the
-/// protocol (`staged`, `committed`, `moved-one`, `moved-all`), as a kill would. Used by the
-/// CLI tests only; it has no other effect.
+/// Test hook: `FLUXION_TEST_KILL_AT=<point>` ends the process at once at that point of the
+/// protocol (`staged`, `committed`, `moved-one`, `moved-all`), as a kill would: no cleanup
+/// runs, and the exit code is 137 (that of SIGKILL in a shell; `exit` rather than `abort`,
+/// so that no core file is written). Used by the CLI tests only; it has no other effect.
 fn kill_point(point: &str) {
     if std::env::var("FLUXION_TEST_KILL_AT").is_ok_and(|p| p == point) {
-        std::process::abort();
+        std::process::exit(137);
     }
 }
 

@@ -605,7 +605,11 @@ fn killed_run_leaves_a_complete_set_and_the_next_run_cleans_up() {
         assert_consistent_set(&out, &transient_set, &["notes.txt"]);
         let before = contents(&out);
         let o = run_into(&example("ghk_membrane"), &out, Some(point));
-        assert!(!o.status.success(), "{point}: the hook did not abort");
+        assert_eq!(
+            o.status.code(),
+            Some(137),
+            "{point}: the hook did not stop the run"
+        );
         let leftovers: Vec<String> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -969,5 +973,43 @@ fn directory_without_manifest_loses_no_file() {
         "old"
     );
     assert_consistent_set(&out, STEADY_SET, &["timeseries.csv"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue #8: a real SIGKILL at an arbitrary moment (during the solve or the writing of a
+/// transient run's eight files) leaves, once the next run has recovered, either the previous
+/// set byte for byte or the complete new set; never a mix, never temporaries.
+#[test]
+fn sigkill_at_any_moment_leaves_the_old_or_the_new_set() {
+    let dir = temp_dir("sigkill");
+    let hard = failing_scenario(&dir);
+    let mut transient_set: Vec<&str> = STEADY_SET.to_vec();
+    transient_set.extend(TRANSIENT_ONLY);
+    for delay_ms in [20, 150, 400, 800, 1500] {
+        let out = dir.join(format!("d{delay_ms}"));
+        assert!(run_into(&example("ghk_membrane"), &out, None)
+            .status
+            .success());
+        let before = contents(&out);
+        let mut child = bin()
+            .args([
+                "run",
+                example("cottrell").to_str().unwrap(),
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(run_into(&hard, &out, None).status.code(), Some(1));
+        if contents(&out) == before {
+            assert_consistent_set(&out, STEADY_SET, &[]);
+        } else {
+            assert_consistent_set(&out, &transient_set, &[]);
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
