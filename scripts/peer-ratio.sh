@@ -1,41 +1,59 @@
 #!/usr/bin/env bash
-# Same-run speed ratio of fluxion against DEVSIM (and FiPy at small N) on the steady PNP
-# benchmark of ../shared/peers (Debye length 1% of the cell, 2 thermal voltages).
-# Usage: scripts/peer-ratio.sh [NODES ...]   (default 1e4 1e5)
-# Needs python3 with venv and Debian's libopenblas0-pthread (installed if missing); installs devsim, fipy and scipy into $PEERS_VENV (default
-# target/peers-venv) on first use. Not part of CI (a measurement, not a test).
+# Same-run speed ratio of fluxion against DEVSIM (and FiPy with --fipy) on the steady PNP
+# benchmark cell (Debye length 1% of the cell, 2 thermal voltages, uniform grid, both
+# solving straight to the applied potential). The peer scripts are bench/peers/.
+#
+# Usage: scripts/peer-ratio.sh [--repeat R] [--fipy] [NODES ...]   (default: 1e4 1e5, R = 5)
+# Set-up on first use: bench/peers/setup.sh (run automatically if $PEERS_VENV is missing).
+# Prints, per size, fluxion's and DEVSIM's best, median and worst wall time of R runs each,
+# interleaved, the ratio of the best times and of the medians, and both dimensionless
+# fluxes J+. A measurement, not a test: not part of CI. Run it on an idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PEERS_DIR=${PEERS_DIR:-../shared/peers}
 PEERS_VENV=${PEERS_VENV:-target/peers-venv}
-if [ ! -x "$PEERS_VENV/bin/python" ]; then
-  python3 -m venv "$PEERS_VENV"
-  "$PEERS_VENV/bin/pip" install -q devsim fipy scipy
-fi
-# DEVSIM loads BLAS/LAPACK at run time (Debian: libopenblas0-pthread).
-if ! ldconfig -p | grep -q libopenblas.so.0; then
-  apt-get install -y -q libopenblas0-pthread || { apt-get update -q && apt-get install -y -q libopenblas0-pthread; }
-fi
-export DEVSIM_MATH_LIBS=libopenblas.so.0 OPENBLAS_NUM_THREADS=1
-cargo build --release -q -p fluxion-cli
-sizes=("$@")
+repeat=5
+fipy=0
+sizes=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --repeat) repeat=$2; shift 2 ;;
+    --fipy) fipy=1; shift ;;
+    *) sizes+=("$1"); shift ;;
+  esac
+done
 [ ${#sizes[@]} -eq 0 ] && sizes=(1e4 1e5)
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -x "$PEERS_VENV/bin/python" ] || bench/peers/setup.sh
+PY="$PEERS_VENV/bin/python"
+# DEVSIM loads BLAS/LAPACK at run time; one thread each, like fluxion's banded LU.
+export DEVSIM_MATH_LIBS=libopenblas.so.0 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+cargo build --release -q -p fluxion-cli
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "devsim $("$PY" -c 'import importlib.metadata as m; print(m.version("devsim"))'), fipy $("$PY" -c 'import importlib.metadata as m; print(m.version("fipy"))'), fluxion $(target/release/fluxion --version | cut -d' ' -f2)"
 for n in "${sizes[@]}"; do
   nn=$(python3 -c "print(int(float('$n')))")
-  fl=$(target/release/fluxion bench --nodes "$nn" --repeat 3 | tail -1)
-  t_fl=$(echo "$fl" | awk '{print $2}')
-  j_fl=$(echo "$fl" | awk '{print $7}')
-  best=""
-  for _ in 1 2 3; do
-    ds=$("$PEERS_VENV/bin/python" "$PEERS_DIR/devsim_pnp.py" "$nn" 0.01 2.0 1 | grep '^DEVSIM')
-    t=$(echo "$ds" | sed -E 's/.* total=([0-9.]+)s.*/\1/')
-    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; jd=$(echo "$ds" | sed -E 's/.* J\+=([-0-9.e]+) .*/\1/'); fi
+  fl_times=(); ds_times=()
+  # Interleave the runs so that a slow phase of the machine hits both tools alike.
+  for _ in $(seq "$repeat"); do
+    line=$(target/release/fluxion bench --nodes "$nn" --repeat 1 | tail -1)
+    fl_times+=("$(echo "$line" | awk '{print $2}')")
+    j_fl=$(echo "$line" | awk '{print $NF}')
+    ds=$("$PY" bench/peers/devsim_pnp.py "$nn" | tail -1)
+    ds_times+=("$(echo "$ds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_s"])')")
+    j_ds=$(echo "$ds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["j_plus"])')
   done
-  python3 - "$nn" "$t_fl" "$j_fl" "$best" "$jd" <<'PY'
-import sys
-n, tf, jf, td, jd = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-print(f"nodes {n}: fluxion {tf:.4f} s (J+ = {jf:.10f}), DEVSIM {td:.3f} s (J+ = {jd:.10f}); "
-      f"|J+| agree to {abs(abs(jf) - abs(jd)) / abs(jd):.1e}; DEVSIM/fluxion = {td / tf:.0f}x")
+  python3 - "$nn" "$j_fl" "$j_ds" "${fl_times[*]}" "${ds_times[*]}" <<'PY'
+import statistics, sys
+n, jf, jd = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+tf = sorted(map(float, sys.argv[4].split())); td = sorted(map(float, sys.argv[5].split()))
+mf, md = statistics.median(tf), statistics.median(td)
+print(f"nodes {n}: fluxion best {tf[0]:.4f} s, median {mf:.4f} s, worst {tf[-1]:.4f} s (J+ = {jf:.10f}); "
+      f"DEVSIM best {td[0]:.3f} s, median {md:.3f} s, worst {td[-1]:.3f} s (J+ = {jd:.10f}); "
+      f"|J+| agree to {abs(abs(jf) - abs(jd)) / abs(jd):.1e}; DEVSIM/fluxion = {td[0] / tf[0]:.0f}x (best), {md / mf:.0f}x (median)")
 PY
 done
+if [ "$fipy" = 1 ]; then
+  for cells in 100 1000; do
+    echo "FiPy, $cells cells: $("$PY" bench/peers/fipy_pnp.py "$cells" | tail -1 || true)"
+  done
+fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -22,7 +22,7 @@ pub struct BenchArgs {
     /// Applied potential in thermal voltages.
     #[arg(long, default_value_t = 2.0)]
     volts: f64,
-    /// Repetitions per size (the best time is reported).
+    /// Repetitions per size (the best, median and worst times are reported).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
     /// Benchmark the vortex dynamics instead (vortex counts in --vortices).
@@ -45,8 +45,15 @@ fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
         rayon::current_num_threads()
     );
     println!(
-        "{:>10} {:>12} {:>14} {:>16} {:>10} {:>14}",
-        "vortices", "ms_per_step", "pairs_per_step", "pairs_per_s", "rebuilds", "sweep_40x2000_s"
+        "{:>10} {:>12} {:>12} {:>12} {:>14} {:>16} {:>10} {:>14}",
+        "vortices",
+        "ms_per_step",
+        "median_ms",
+        "max_ms",
+        "pairs_per_step",
+        "pairs_per_s",
+        "rebuilds",
+        "sweep_40x2000_s"
     );
     for s in &args.vortices {
         let n: f64 = s.trim().parse().map_err(|_| {
@@ -69,20 +76,29 @@ fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
         for _ in 0..50 {
             sys.step([0.0, -0.5], 1e-3);
         }
+        // `--repeat` blocks of `--steps` steps; best, median and worst time per step.
         let r0 = sys.rebuilds;
         let mut pairs = 0usize;
-        let t0 = Instant::now();
-        for _ in 0..args.steps {
-            pairs += sys.pair_evaluations();
-            sys.step([0.0, -0.5], 1e-3);
+        let mut times = vec![];
+        for _ in 0..args.repeat.max(1) {
+            let t0 = Instant::now();
+            for _ in 0..args.steps {
+                pairs += sys.pair_evaluations();
+                sys.step([0.0, -0.5], 1e-3);
+            }
+            times.push(t0.elapsed().as_secs_f64() / args.steps as f64);
         }
-        let t = t0.elapsed().as_secs_f64() / args.steps as f64;
+        times.sort_by(f64::total_cmp);
+        let (t, median, worst) = (times[0], times[times.len() / 2], times[times.len() - 1]);
+        let steps = args.steps * times.len();
         println!(
-            "{:>10} {:>12.3} {:>14} {:>16.3e} {:>10} {:>14.1}",
+            "{:>10} {:>12.3} {:>12.3} {:>12.3} {:>14} {:>16.3e} {:>10} {:>14.1}",
             sys.len(),
             t * 1e3,
-            pairs / args.steps,
-            pairs as f64 / (t * args.steps as f64),
+            median * 1e3,
+            worst * 1e3,
+            pairs / steps,
+            pairs as f64 / (t * steps as f64),
             sys.rebuilds - r0,
             t * 80_000.0
         );
@@ -125,11 +141,19 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         args.debye, args.volts
     );
     println!(
-        "{:>10} {:>12} {:>8} {:>14} {:>14} {:>14} {:>16}",
-        "nodes", "time_s", "newton", "solver_MB", "peak_rss_MB", "flux_p", "J+ (J L/D c0)"
+        "{:>10} {:>12} {:>12} {:>12} {:>8} {:>14} {:>14} {:>14} {:>16}",
+        "nodes",
+        "time_s",
+        "median_s",
+        "max_s",
+        "newton",
+        "solver_MB",
+        "peak_rss_MB",
+        "flux_p",
+        "J+ (J L/D c0)"
     );
     for n in sizes {
-        let mut best = f64::INFINITY;
+        let mut times = vec![];
         let mut last = None;
         for _ in 0..args.repeat {
             let t0 = Instant::now();
@@ -138,9 +162,12 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             let sol = m
                 .solve_steady(&SteadyOptions::default(), &mut ())
                 .map_err(|e| Failure::Solver(e.to_string()))?;
-            best = best.min(t0.elapsed().as_secs_f64());
+            times.push(t0.elapsed().as_secs_f64());
             last = Some(sol);
         }
+        // Best, median and worst of the repetitions: the spread shows the machine's noise.
+        times.sort_by(f64::total_cmp);
+        let (best, median, worst) = (times[0], times[times.len() / 2], times[times.len() - 1]);
         let sol = last.expect("at least one repetition");
         // The flux in the peers' dimensionless units (x in [0, 1], D = 1, c0 = 1).
         let p = pnp_benchmark(n, args.debye, args.volts);
@@ -151,9 +178,11 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         };
         let j = sol.profiles.boundary_flux[0][1];
         println!(
-            "{:>10} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e} {:>16.10}",
+            "{:>10} {:>12.4} {:>12.4} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e} {:>16.10}",
             n,
             best,
+            median,
+            worst,
             sol.stats.newton_iterations,
             sol.stats.memory_bytes as f64 / 1e6,
             peak_rss_mb().unwrap_or(f64::NAN),

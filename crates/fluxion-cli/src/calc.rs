@@ -181,8 +181,13 @@ fn pretty(v: f64, d: Dim) -> String {
         (dims::CHARGE, "C"),
     ];
     if let Some((_, u)) = simple.iter().find(|(sd, _)| *sd == d) {
+        let e3 = (v.abs().log10() / 3.0).floor() as i32 * 3;
+        if v != 0.0 && v.is_finite() && !(-18..=12).contains(&e3) {
+            // Beyond the prefixes (no "TT" for 3e24 T): the SI unit with an exponent.
+            return format!("{} {u}", sig(v, 6));
+        }
         if v != 0.0 && v.is_finite() {
-            let mut e3 = ((v.abs().log10() / 3.0).floor() as i32 * 3).clamp(-18, 12);
+            let mut e3 = e3;
             // Molecular lengths read better in nm than in pm (0.961 nm, not 961 pm).
             if d == dims::LENGTH && e3 == -12 && v.abs() >= 1e-10 {
                 e3 = -9;
@@ -232,6 +237,17 @@ fn human(l: &Law, e: &Evaluation) -> String {
             o.help
         );
     }
+    for name in &e.undefined {
+        let help = l
+            .outputs
+            .iter()
+            .find(|(n, _, _)| name.starts_with(n.trim_end_matches("[]")))
+            .map_or("", |o| o.2);
+        s += &format!(
+            "  {name:<w$} = {:<22} {help} (undefined for these inputs)\n",
+            "undefined"
+        );
+    }
     s
 }
 
@@ -259,6 +275,9 @@ fn to_json(l: &Law, e: &Evaluation) -> Value {
             json!({"value": o.value, "unit": format_dim(o.dim), "description": o.help}),
         );
     }
+    for name in &e.undefined {
+        outputs.insert(name.clone(), json!({"value": null, "undefined": true}));
+    }
     json!({
         "law": l.name,
         "equation": l.equation,
@@ -280,5 +299,9 @@ mod tests {
         assert_eq!(pretty(-0.0890553, dims::VOLTAGE), "-89.0553 mV");
         assert_eq!(pretty(9.6e-10, dims::LENGTH), "0.96 nm");
         assert_eq!(pretty(140.0, dims::CONCENTRATION), "140 mM");
+        // Issue #8: values beyond the SI prefixes printed as "3.29106e12 TT".
+        assert_eq!(pretty(3.29106e24, dims::MAGNETIC_FIELD), "3.29106e24 T");
+        assert_eq!(pretty(9.61988e139, dims::LENGTH), "9.61988e139 m");
+        assert_eq!(pretty(2e-25, dims::LENGTH), "2e-25 m");
     }
 }

@@ -78,7 +78,10 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-pub fn command(name: Option<&str>, write: Option<&Path>) -> Result<(), Failure> {
+/// `fluxion examples [NAME [--write FILE [--force]]]`: list, print or write an example. An
+/// existing FILE is refused (exit 2) unless `force`; the file is written under a temporary
+/// name and renamed, so it is never half-written.
+pub fn command(name: Option<&str>, write: Option<&Path>, force: bool) -> Result<(), Failure> {
     let Some(name) = name else {
         println!("Bundled example scenarios (fluxion examples NAME [--write FILE]):\n");
         for (n, d, _) in EXAMPLES {
@@ -96,8 +99,17 @@ pub fn command(name: Option<&str>, write: Option<&Path>) -> Result<(), Failure> 
     match write {
         None => print!("{text}"),
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| {
-                Failure::Input(format!("error: cannot write {}: {e}", path.display()))
+            if !force && (path.exists() || path.is_symlink()) {
+                return Err(Failure::Input(format!(
+                    "error: {} already exists; `fluxion examples --write` does not overwrite files\n  fix: add --force to replace it, or write to another file",
+                    path.display()
+                )));
+            }
+            write_file(path, text.as_bytes()).map_err(|e| {
+                Failure::Io(format!(
+                    "cannot write {}: {e}\n  fix: check that its folder exists and is writable",
+                    path.display()
+                ))
             })?;
             println!(
                 "wrote {} (run it with: fluxion run {})",
@@ -107,4 +119,18 @@ pub fn command(name: Option<&str>, write: Option<&Path>) -> Result<(), Failure> 
         }
     }
     Ok(())
+}
+
+/// Write `bytes` to `path` through a temporary file in the same folder and a rename.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "example".to_string());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

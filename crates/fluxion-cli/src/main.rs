@@ -1,17 +1,28 @@
 //! The `fluxion` command: a thin layer over the `fluxion` library.
 //!
-//! Exit codes: 0 success, 1 solver failure, 2 bad input (scenario file, arguments).
+//! Exit codes (also in `--help` and the README):
+//! - 0: success.
+//! - 1: the computation failed: the solver did not converge (the message says where and
+//!   what to try), or a figure could not be rendered.
+//! - 2: bad input: a scenario file that cannot be read or is invalid, bad arguments, a
+//!   `calc` argument outside a law's validity or a result that overflows, an existing file
+//!   that `examples --write` would overwrite without `--force`.
+//! - 3: I/O failure on output: the output directory cannot be created or written, is a
+//!   file, or is being written by another run; an output file cannot be written.
+//!
+//! Library errors reach the user through their `Display` text, and [`in_words`] turns the
+//! few `Debug` names that library messages still embed into words.
 
 mod bench;
 mod calc;
 mod examples;
+mod outdir;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use fluxion::output::OutputFile;
 use fluxion::scenario::{self, AnyScenario};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -20,7 +31,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     name = "fluxion",
     version,
     about = "Transport driven by potential gradients: Nernst-Planck electrodiffusion and closed-form laws",
-    long_about = "fluxion solves transport driven by potential gradients (J = -L grad mu).\n\nStart with `fluxion examples` to list the bundled scenarios, `fluxion examples gouy_chapman --write gc.toml` to copy one, and `fluxion run gc.toml --out out/` to solve it.\n\nExit codes: 0 success, 1 solver failure, 2 bad input."
+    long_about = "fluxion solves transport driven by potential gradients (J = -L grad mu).\n\nStart with `fluxion examples` to list the bundled scenarios, `fluxion examples gouy_chapman --write gc.toml` to copy one, and `fluxion run gc.toml --out out/` to solve it.\n\nExit codes:\n  0  success\n  1  the computation failed (the solver did not converge; the message says what to try)\n  2  bad input (unreadable or invalid scenario, bad arguments, calc outside a law's validity, examples --write onto an existing file without --force)\n  3  I/O failure on output (the output directory is a file, cannot be created or written, or is in use by another run)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,7 +44,8 @@ enum Command {
     Run {
         /// Scenario file (TOML). See docs/scenario.md.
         scenario: PathBuf,
-        /// Output directory (created if missing; files are replaced atomically).
+        /// Output directory: created if missing and checked before the solve; the set of
+        /// files fluxion wrote there is replaced as a whole (other files are not touched).
         #[arg(long, default_value = "out")]
         out: PathBuf,
         /// No progress bar and no summary on the terminal.
@@ -49,9 +61,13 @@ enum Command {
     Examples {
         /// Name of an example to print (without .toml).
         name: Option<String>,
-        /// Write the example to this file instead of printing it.
+        /// Write the example to this file instead of printing it (an existing file is
+        /// refused unless --force).
         #[arg(long, requires = "name")]
         write: Option<PathBuf>,
+        /// With --write: replace the file if it exists.
+        #[arg(long, requires = "write")]
+        force: bool,
     },
     #[command(about = calc::ABOUT, long_about = "Evaluate a closed-form law with units.\n\n  fluxion calc --list                 all laws\n  fluxion calc nernst --help          one law: equation, parameters, units, defaults\n  fluxion calc nernst z=1 c_out=5mM c_in=140mM T=37degC\n  fluxion calc ghk-potential z=1,1,-1 P=1,0.04,0.45 c_in=400,50,52mM c_out=20,440,560mM --json\n\nValues take units (140mM, 37degC, -60mV, 1.3e-9m^2/s, 4.5eV); bare numbers are SI. Exit code 2 on bad input.")]
     Calc(calc::CalcArgs),
@@ -61,8 +77,31 @@ enum Command {
 
 /// Errors with their exit code.
 enum Failure {
+    /// Exit 2: bad input (the message starts with `error: ` and may span lines).
     Input(String),
+    /// Exit 1: the computation failed.
     Solver(String),
+    /// Exit 3: output I/O failed.
+    Io(String),
+}
+
+/// Solver messages with the `Debug` names of Newton's failure reasons replaced by words
+/// (e.g. `MaxIterations` becomes "the iteration limit was reached").
+fn in_words(msg: &str) -> String {
+    let mut s = msg
+        .replace("MaxIterations", "the iteration limit was reached")
+        .replace("LineSearch", "the line search found no decreasing step")
+        .replace("NonFinite", "the residual became NaN or infinite");
+    while let Some(i) = s.find("Singular(") {
+        let rest = &s[i + "Singular(".len()..];
+        let Some(j) = rest.find(')') else { break };
+        let unknown = rest[..j].to_string();
+        s.replace_range(
+            i..i + "Singular(".len() + j + 1,
+            &format!("the Jacobian is singular at unknown {unknown}"),
+        );
+    }
+    s
 }
 
 fn main() -> ExitCode {
@@ -74,7 +113,9 @@ fn main() -> ExitCode {
             quiet,
         } => run(&scenario, &out, quiet),
         Command::Check { scenario } => check(&scenario),
-        Command::Examples { name, write } => examples::command(name.as_deref(), write.as_deref()),
+        Command::Examples { name, write, force } => {
+            examples::command(name.as_deref(), write.as_deref(), force)
+        }
         Command::Bench(args) => bench::run(&args),
         Command::Calc(args) => calc::command(args),
     };
@@ -88,8 +129,12 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Solver(msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", in_words(&msg));
             ExitCode::from(1)
+        }
+        Err(Failure::Io(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(3)
         }
     }
 }
@@ -187,17 +232,28 @@ fn progress_bar(quiet: bool) -> Bar {
 
 fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
     let s = load(path)?;
+    // The output directory is checked (and stale temporaries cleaned up) before the solve.
+    let dir = outdir::OutDir::prepare(out).map_err(|e| Failure::Io(e.0))?;
+    for note in &dir.recovered {
+        eprintln!("note: {note}");
+    }
     let mut bar = progress_bar(quiet);
     let report = scenario::run_any(&s, &mut bar);
     bar.0.finish_and_clear();
-    let report = report.map_err(|e| match e {
-        fluxion::scenario::RunError::Solve(
-            fluxion::models::electrodiffusion::SolveError::Model(m),
-        ) => Failure::Input(format!("error: {m}\n")),
-        fluxion::scenario::RunError::Vortex(v) => Failure::Input(format!("error: {v}\n")),
-        other => Failure::Solver(other.to_string()),
-    })?;
-    write_atomically(out, &report.files).map_err(Failure::Solver)?;
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            dir.abandon();
+            return Err(match e {
+                fluxion::scenario::RunError::Solve(
+                    fluxion::models::electrodiffusion::SolveError::Model(m),
+                ) => Failure::Input(format!("error: {m}\n")),
+                fluxion::scenario::RunError::Vortex(v) => Failure::Input(format!("error: {v}\n")),
+                other => Failure::Solver(other.to_string()),
+            });
+        }
+    };
+    dir.commit(&report.files).map_err(|e| Failure::Io(e.0))?;
     if let Some(w) = report.summary["warnings"].as_array() {
         print_warnings(w.iter().filter_map(|x| x.as_str()));
     }
@@ -254,27 +310,23 @@ fn short_summary(v: &serde_json::Value) -> String {
     lines.join("\n")
 }
 
-/// Write every file to a temporary name in `dir` first, then rename them into place, so a
-/// failure never leaves a half-written file; on error the temporaries are removed.
-fn write_atomically(dir: &Path, files: &[OutputFile]) -> Result<(), String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create output directory {}: {e}", dir.display()))?;
-    let pid = std::process::id();
-    let mut temps = vec![];
-    for f in files {
-        let tmp = dir.join(format!(".{}.tmp-{pid}", f.name));
-        if let Err(e) = std::fs::write(&tmp, &f.bytes) {
-            for t in &temps {
-                let _ = std::fs::remove_file(t);
-            }
-            let _ = std::fs::remove_file(&tmp);
-            return Err(format!("cannot write {}: {e}", tmp.display()));
-        }
-        temps.push(tmp);
+#[cfg(test)]
+mod tests {
+    use super::in_words;
+
+    /// Issue #8: every `Debug` name of `NewtonFailure` that library messages embed is put in
+    /// words; text without them is unchanged.
+    #[test]
+    fn newton_failure_debug_names_are_put_in_words() {
+        assert_eq!(
+            in_words("Newton's method failed (Singular(12)) after 3 iterations"),
+            "Newton's method failed (the Jacobian is singular at unknown 12) after 3 iterations"
+        );
+        assert_eq!(
+            in_words("(LineSearch after 2 iterations) (NonFinite) (MaxIterations)"),
+            "(the line search found no decreasing step after 2 iterations) (the residual became NaN or infinite) (the iteration limit was reached)"
+        );
+        let plain = "the time stepper failed at t = 1e-3 s";
+        assert_eq!(in_words(plain), plain);
     }
-    for (f, tmp) in files.iter().zip(&temps) {
-        std::fs::rename(tmp, dir.join(&f.name))
-            .map_err(|e| format!("cannot move {} into place: {e}", tmp.display()))?;
-    }
-    Ok(())
 }

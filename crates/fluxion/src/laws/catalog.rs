@@ -110,8 +110,28 @@ pub struct Evaluation {
     pub law: &'static str,
     /// Every parameter with its SI value(s) (defaults included).
     pub inputs: Vec<(&'static str, Vec<f64>, Dim)>,
-    /// Results.
+    /// Results (every value finite: [`evaluate`] refuses a non-finite result).
     pub outputs: Vec<Output>,
+    /// Outputs that the law does not define for these inputs, e.g. the Nernst potential
+    /// `E[2]` of an ion that is absent on one side in `ghk-potential`.
+    pub undefined: Vec<String>,
+}
+
+/// Bits of the NaN that a law's `eval` returns for an output whose optional input was not
+/// given (the output is left out). Any other NaN or infinity is an error of `evaluate`.
+const NOT_GIVEN_BITS: u64 = 0x7ff8_0000_6e6f_6e65;
+/// Bits of the NaN for an output that is undefined for the given inputs (listed in
+/// [`Evaluation::undefined`]).
+const UNDEFINED_BITS: u64 = 0x7ff8_0000_756e_6466;
+
+/// The value for "optional input not given": the output is left out.
+fn not_given() -> f64 {
+    f64::from_bits(NOT_GIVEN_BITS)
+}
+
+/// The value for "undefined for these inputs": the output is listed as undefined.
+fn undefined() -> f64 {
+    f64::from_bits(UNDEFINED_BITS)
 }
 
 /// Errors of `fluxion calc`: each names the law or parameter and says what to write.
@@ -184,12 +204,27 @@ pub enum CalcError {
     /// The law rejected the values.
     #[error("{0}")]
     Law(#[from] LawError),
+    /// A result is infinite or NaN: the inputs are outside the range where the law can be
+    /// evaluated (an overflow, or an argument outside the law's validity).
+    #[error("`{law}`: the result `{output}` would be {value} for {inputs}; these inputs are outside the range where the law can be evaluated in double precision (an exponent or ratio overflows). Use values in the physical range of the law (see `fluxion calc {law} --help`)")]
+    NotFinite {
+        /// The law.
+        law: &'static str,
+        /// The output that is not finite.
+        output: String,
+        /// `inf`, `-inf` or `NaN`.
+        value: String,
+        /// The inputs, as `name = value unit, ...` in SI.
+        inputs: String,
+    },
 }
 
-/// A value with at most 10 significant digits (no binary noise such as 26.850000000000023).
+/// A value with at most 10 significant digits (no binary noise such as 26.850000000000023),
+/// in exponent notation when very large or small (`1e300`, not 301 digits).
 fn short(v: f64) -> String {
     let s = format!("{v:.10e}");
     match s.parse::<f64>() {
+        Ok(r) if r != 0.0 && !(1e-5..1e9).contains(&r.abs()) => format!("{r:e}"),
         Ok(r) => format!("{r}"),
         Err(_) => s,
     }
@@ -277,6 +312,14 @@ pub fn parse_value(param: &Param, text: &str) -> Result<Vec<f64>, CalcError> {
                 expected: param.dim,
             }));
         };
+        if !value.is_finite() {
+            return Err(CalcError::Range {
+                param: param.name,
+                value,
+                unit: String::new(),
+                requirement: "it must be a finite number (a value such as 1e999 overflows)",
+            });
+        }
         out.push(value);
     }
     Ok(out)
@@ -349,41 +392,61 @@ pub fn evaluate(law: &'static Law, args: &[(&str, &str)]) -> Result<Evaluation, 
         },
         e => CalcError::Law(e),
     })?;
-    let outputs = name_outputs(law, &parsed, values);
+    let (outputs, undefined) = name_outputs(law, values);
+    // A catalog-level guarantee: no result is printed as inf or NaN.
+    if let Some(o) = outputs.iter().find(|o| !o.value.is_finite()) {
+        return Err(CalcError::NotFinite {
+            law: law.name,
+            output: o.name.clone(),
+            value: format!("{}", o.value),
+            inputs: inputs
+                .iter()
+                .map(|(name, v, dim)| {
+                    let v: Vec<String> = v.iter().map(|x| short(*x)).collect();
+                    match crate::units::display_unit(*dim).as_str() {
+                        "" => format!("{name} = {}", v.join(",")),
+                        u => format!("{name} = {} {u}", v.join(",")),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     Ok(Evaluation {
         law: law.name,
         inputs,
         outputs,
+        undefined,
     })
 }
 
-/// Attach names to output values; list outputs (`name[]`) take the remaining values, and
-/// outputs whose optional input is missing are skipped (their value is NaN).
-fn name_outputs(law: &Law, _args: &Args, values: Vec<f64>) -> Vec<Output> {
+/// Attach names to output values; list outputs (`name[]`) take the remaining values.
+/// Outputs whose optional input is missing (value [`not_given`]) are left out, and outputs
+/// that the law does not define for these inputs ([`undefined`]) are returned by name.
+fn name_outputs(law: &Law, values: Vec<f64>) -> (Vec<Output>, Vec<String>) {
     let mut out = vec![];
+    let mut undef = vec![];
+    let mut push = |name: String, value: f64, dim, help| match value.to_bits() {
+        NOT_GIVEN_BITS => {}
+        UNDEFINED_BITS => undef.push(name),
+        _ => out.push(Output {
+            name,
+            value,
+            dim,
+            help,
+        }),
+    };
     let mut it = values.into_iter().peekable();
     for &(name, dim, help) in law.outputs {
         if let Some(stem) = name.strip_suffix("[]") {
             for (k, v) in it.by_ref().enumerate() {
-                out.push(Output {
-                    name: format!("{stem}[{}]", k + 1),
-                    value: v,
-                    dim,
-                    help,
-                });
+                push(format!("{stem}[{}]", k + 1), v, dim, help);
             }
         } else if let Some(v) = it.next() {
-            if !v.is_nan() {
-                out.push(Output {
-                    name: name.to_string(),
-                    value: v,
-                    dim,
-                    help,
-                });
-            }
+            push(name.to_string(), v, dim, help);
         }
     }
-    out
+    (out, undef)
 }
 
 const T: Param = Param {
@@ -547,7 +610,8 @@ static LAWS: &[Law] = &[
                 .collect();
             let mut out = vec![ec::ghk_potential(&ions, a.s("T"))?];
             for i in &ions {
-                out.push(ec::nernst_potential(i.z, i.c_out, i.c_in, a.s("T")).unwrap_or(f64::NAN));
+                // The Nernst potential of an ion absent on one side is undefined.
+                out.push(ec::nernst_potential(i.z, i.c_out, i.c_in, a.s("T")).unwrap_or_else(|_| undefined()));
             }
             Ok(out)
         },
@@ -578,7 +642,7 @@ static LAWS: &[Law] = &[
             let j = ec::constant_field_flux(d, l, z, c0, cl, v, t)?;
             let c = match a.opt("x") {
                 Some(x) => ec::constant_field_concentration(x, l, z, c0, cl, v, t)?,
-                None => f64::NAN,
+                None => not_given(),
             };
             Ok(vec![j, c])
         },
@@ -868,7 +932,7 @@ static LAWS: &[Law] = &[
             let bin = electrode::limiting_current_binary(n, a.s("z_plus"), a.s("z_minus"), c, d, delta)?;
             let (mixed, ratio) = match a.opt("c_B") {
                 Some(cb) => electrode::limiting_current_supported(c, cb, d, delta)?,
-                None => (f64::NAN, f64::NAN),
+                None => (not_given(), not_given()),
             };
             Ok(vec![sup, bin, mixed, ratio])
         },
@@ -960,7 +1024,7 @@ static LAWS: &[Law] = &[
         ],
         eval: |a| {
             let m = coupled::electroosmotic_mobility(a.s("eps_r"), a.s("zeta"), a.s("eta"))?;
-            Ok(vec![m, a.opt("E").map_or(f64::NAN, |e| m * e)])
+            Ok(vec![m, a.opt("E").map_or_else(not_given, |e| m * e)])
         },
     },
     Law {
@@ -987,7 +1051,7 @@ static LAWS: &[Law] = &[
             let v = coupled::streaming_potential(e, z, eta, a.s("K"), dp)?;
             let j = match a.opt("L") {
                 Some(l) => coupled::streaming_current_density(e, z, eta, dp, l)?,
-                None => f64::NAN,
+                None => not_given(),
             };
             Ok(vec![v, j])
         },
@@ -1210,163 +1274,166 @@ mod tests {
         assert!(LAWS.len() >= 25);
     }
 
+    /// One evaluable case per law (the list `every_law_evaluates` walks).
+    const CASES: &[(&str, &[(&str, &str)])] = &[
+        (
+            "nernst",
+            &[("z", "2"), ("c_out", "2 mM"), ("c_in", "100 nM")],
+        ),
+        (
+            "ghk-flux",
+            &[
+                ("z", "1"),
+                ("P", "1e-8 m/s"),
+                ("c_in", "140mM"),
+                ("c_out", "5mM"),
+                ("V", "-70 mV"),
+            ],
+        ),
+        (
+            "ghk-potential",
+            &[
+                ("z", "1,2"),
+                ("P", "1,0.1"),
+                ("c_in", "140,1e-4 mM"),
+                ("c_out", "5,2 mM"),
+            ],
+        ),
+        (
+            "constant-field",
+            &[
+                ("D", "1e-9"),
+                ("L", "5 nm"),
+                ("z", "-1"),
+                ("c0", "1mM"),
+                ("cL", "2mM"),
+                ("V", "30 mV"),
+                ("x", "1 nm"),
+            ],
+        ),
+        (
+            "einstein",
+            &[("mobility", "0.14 m^2/(V s)"), ("z", "-1"), ("T", "300 K")],
+        ),
+        ("debye-length", &[("z", "2,-1"), ("c", "1,2 mM")]),
+        (
+            "gouy-chapman",
+            &[("x", "1 nm"), ("psi0", "-80 mV"), ("c", "10 mM")],
+        ),
+        ("grahame", &[("psi0", "50 mV"), ("c", "1 mM"), ("z", "2")]),
+        (
+            "henderson",
+            &[
+                ("z", "1,1,-1"),
+                ("D", "9.311e-9,1.957e-9,2.032e-9"),
+                ("c_left", "100,0,100 mM"),
+                ("c_right", "0,100,100 mM"),
+            ],
+        ),
+        (
+            "planck",
+            &[
+                ("D_plus", "9.311e-9"),
+                ("D_minus", "2.032e-9"),
+                ("c_left", "100mM"),
+                ("c_right", "10mM"),
+            ],
+        ),
+        (
+            "salt-diffusion",
+            &[
+                ("z_plus", "2"),
+                ("D_plus", "0.792e-9"),
+                ("D_minus", "2.032e-9"),
+            ],
+        ),
+        (
+            "transference",
+            &[
+                ("z", "1,-1,2"),
+                ("D", "1.3e-9,2e-9,0.8e-9"),
+                ("c", "10,30,10 mM"),
+            ],
+        ),
+        ("cottrell", &[("c", "1 mM"), ("D", "1e-9"), ("t", "1 s")]),
+        (
+            "cottrell-spherical",
+            &[("c", "1 mM"), ("D", "1e-9"), ("t", "1 s"), ("r0", "5 um")],
+        ),
+        (
+            "limiting-current",
+            &[
+                ("c", "10 mM"),
+                ("D", "1.6e-9"),
+                ("delta", "100 um"),
+                ("c_B", "0 mM"),
+            ],
+        ),
+        (
+            "fick",
+            &[
+                ("D", "1.8e-9"),
+                ("c_left", "10 mM"),
+                ("c_right", "1 mM"),
+                ("L", "10 um"),
+            ],
+        ),
+        (
+            "diffusion-time",
+            &[("L", "1 mm"), ("D", "1e-9"), ("dims", "3")],
+        ),
+        (
+            "ternary-diffusion",
+            &[
+                ("z", "1,1,-1"),
+                ("D", "9.311e-9,1.334e-9,2.032e-9"),
+                ("c1", "1mM"),
+                ("c2", "100mM"),
+            ],
+        ),
+        ("electroosmosis", &[("zeta", "-50 mV"), ("E", "100 V/cm")]),
+        (
+            "streaming",
+            &[
+                ("zeta", "-50 mV"),
+                ("dp", "1 bar"),
+                ("K", "0.0147 S/m"),
+                ("L", "1 cm"),
+            ],
+        ),
+        (
+            "onsager-electrokinetic",
+            &[("zeta", "-30 mV"), ("K", "0.1 S/m")],
+        ),
+        (
+            "plasma-thermoelectric",
+            &[("grad_T", "1000 K/m"), ("beta", "0.71")],
+        ),
+        ("reaction-flux", &[("v_f", "2"), ("dG", "-5 kJ/mol")]),
+        ("richardson", &[("W", "4.54 eV"), ("T", "2500 K")]),
+        (
+            "charged-shell",
+            &[("sigma", "1 uC/cm^2"), ("R", "1 cm"), ("r", "2 cm")],
+        ),
+        ("flux-quantum", &[]),
+        ("upper-critical-field", &[("xi", "10 nm")]),
+        (
+            "flux-flow",
+            &[
+                ("J", "1e9 A/m^2"),
+                ("B", "1 T"),
+                ("rho_n", "1e-7 Ohm m"),
+                ("Bc2", "10 T"),
+            ],
+        ),
+        ("vortex-force-unit", &[("lambda", "100 nm")]),
+    ];
+
     /// Every law of the catalog evaluates from typical arguments to finite outputs, one of
     /// each named output at least.
     #[test]
     fn every_law_evaluates() {
-        let cases: &[(&str, &[(&str, &str)])] = &[
-            (
-                "nernst",
-                &[("z", "2"), ("c_out", "2 mM"), ("c_in", "100 nM")],
-            ),
-            (
-                "ghk-flux",
-                &[
-                    ("z", "1"),
-                    ("P", "1e-8 m/s"),
-                    ("c_in", "140mM"),
-                    ("c_out", "5mM"),
-                    ("V", "-70 mV"),
-                ],
-            ),
-            (
-                "ghk-potential",
-                &[
-                    ("z", "1,2"),
-                    ("P", "1,0.1"),
-                    ("c_in", "140,1e-4 mM"),
-                    ("c_out", "5,2 mM"),
-                ],
-            ),
-            (
-                "constant-field",
-                &[
-                    ("D", "1e-9"),
-                    ("L", "5 nm"),
-                    ("z", "-1"),
-                    ("c0", "1mM"),
-                    ("cL", "2mM"),
-                    ("V", "30 mV"),
-                    ("x", "1 nm"),
-                ],
-            ),
-            (
-                "einstein",
-                &[("mobility", "0.14 m^2/(V s)"), ("z", "-1"), ("T", "300 K")],
-            ),
-            ("debye-length", &[("z", "2,-1"), ("c", "1,2 mM")]),
-            (
-                "gouy-chapman",
-                &[("x", "1 nm"), ("psi0", "-80 mV"), ("c", "10 mM")],
-            ),
-            ("grahame", &[("psi0", "50 mV"), ("c", "1 mM"), ("z", "2")]),
-            (
-                "henderson",
-                &[
-                    ("z", "1,1,-1"),
-                    ("D", "9.311e-9,1.957e-9,2.032e-9"),
-                    ("c_left", "100,0,100 mM"),
-                    ("c_right", "0,100,100 mM"),
-                ],
-            ),
-            (
-                "planck",
-                &[
-                    ("D_plus", "9.311e-9"),
-                    ("D_minus", "2.032e-9"),
-                    ("c_left", "100mM"),
-                    ("c_right", "10mM"),
-                ],
-            ),
-            (
-                "salt-diffusion",
-                &[
-                    ("z_plus", "2"),
-                    ("D_plus", "0.792e-9"),
-                    ("D_minus", "2.032e-9"),
-                ],
-            ),
-            (
-                "transference",
-                &[
-                    ("z", "1,-1,2"),
-                    ("D", "1.3e-9,2e-9,0.8e-9"),
-                    ("c", "10,30,10 mM"),
-                ],
-            ),
-            ("cottrell", &[("c", "1 mM"), ("D", "1e-9"), ("t", "1 s")]),
-            (
-                "cottrell-spherical",
-                &[("c", "1 mM"), ("D", "1e-9"), ("t", "1 s"), ("r0", "5 um")],
-            ),
-            (
-                "limiting-current",
-                &[
-                    ("c", "10 mM"),
-                    ("D", "1.6e-9"),
-                    ("delta", "100 um"),
-                    ("c_B", "0 mM"),
-                ],
-            ),
-            (
-                "fick",
-                &[
-                    ("D", "1.8e-9"),
-                    ("c_left", "10 mM"),
-                    ("c_right", "1 mM"),
-                    ("L", "10 um"),
-                ],
-            ),
-            (
-                "diffusion-time",
-                &[("L", "1 mm"), ("D", "1e-9"), ("dims", "3")],
-            ),
-            (
-                "ternary-diffusion",
-                &[
-                    ("z", "1,1,-1"),
-                    ("D", "9.311e-9,1.334e-9,2.032e-9"),
-                    ("c1", "1mM"),
-                    ("c2", "100mM"),
-                ],
-            ),
-            ("electroosmosis", &[("zeta", "-50 mV"), ("E", "100 V/cm")]),
-            (
-                "streaming",
-                &[
-                    ("zeta", "-50 mV"),
-                    ("dp", "1 bar"),
-                    ("K", "0.0147 S/m"),
-                    ("L", "1 cm"),
-                ],
-            ),
-            (
-                "onsager-electrokinetic",
-                &[("zeta", "-30 mV"), ("K", "0.1 S/m")],
-            ),
-            (
-                "plasma-thermoelectric",
-                &[("grad_T", "1000 K/m"), ("beta", "0.71")],
-            ),
-            ("reaction-flux", &[("v_f", "2"), ("dG", "-5 kJ/mol")]),
-            ("richardson", &[("W", "4.54 eV"), ("T", "2500 K")]),
-            (
-                "charged-shell",
-                &[("sigma", "1 uC/cm^2"), ("R", "1 cm"), ("r", "2 cm")],
-            ),
-            ("flux-quantum", &[]),
-            ("upper-critical-field", &[("xi", "10 nm")]),
-            (
-                "flux-flow",
-                &[
-                    ("J", "1e9 A/m^2"),
-                    ("B", "1 T"),
-                    ("rho_n", "1e-7 Ohm m"),
-                    ("Bc2", "10 T"),
-                ],
-            ),
-            ("vortex-force-unit", &[("lambda", "100 nm")]),
-        ];
+        let cases = CASES;
         for law in LAWS {
             let (_, args) = cases
                 .iter()
@@ -1496,5 +1563,120 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("`D` has 1"), "{e}");
+    }
+
+    /// Issue #8: `fluxion calc` printed inf/NaN with exit 0 when an argument overflowed a law.
+    /// Every law, every numeric parameter of its typical case replaced in turn by huge,
+    /// tiny and huge negative values (and the other parameters typical): the evaluation
+    /// either refuses with an error or returns finite values only; nothing panics.
+    #[test]
+    fn calc_never_returns_inf_or_nan_at_extreme_arguments() {
+        let extremes = ["1e300", "-1e300", "1e-300", "1e308", "5e-324"];
+        let (mut refused, mut not_finite) = (0, 0);
+        for (law, args) in CASES {
+            let l = find(law).unwrap();
+            for p in l.params {
+                for x in extremes {
+                    // Keep the unit of the typical value, if any, so the dimension is right.
+                    let mut a: Vec<(&str, String)> =
+                        args.iter().map(|(k, v)| (*k, v.to_string())).collect();
+                    let value = match p.kind {
+                        Kind::Scalar => x.to_string(),
+                        Kind::List => {
+                            let n = a
+                                .iter()
+                                .find(|(k, _)| *k == p.name)
+                                .map_or(1, |(_, v)| v.split(',').count());
+                            vec![x; n].join(",")
+                        }
+                    };
+                    a.retain(|(k, _)| *k != p.name);
+                    a.push((p.name, value));
+                    let pairs: Vec<(&str, &str)> =
+                        a.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    match evaluate(l, &pairs) {
+                        Ok(e) => {
+                            for o in &e.outputs {
+                                assert!(
+                                    o.value.is_finite(),
+                                    "{law} {}={x}: {} = {}",
+                                    p.name,
+                                    o.name,
+                                    o.value
+                                );
+                            }
+                        }
+                        Err(e) => {
+                            refused += 1;
+                            not_finite += usize::from(matches!(e, CalcError::NotFinite { .. }));
+                            let m = e.to_string();
+                            assert!(!m.is_empty() && !m.contains("Some("), "{law}: {m}");
+                        }
+                    }
+                }
+            }
+        }
+        // Both kinds of refusal occur: a parameter check, and the catalog-level check of
+        // every output (the overflows that used to be printed as inf).
+        assert!(
+            refused > not_finite && not_finite > 0,
+            "{refused} {not_finite}"
+        );
+    }
+
+    /// Issue #8: at T = 1e300 K the Richardson-Dushman current `A0 T^2 exp(-W/kT)`
+    /// overflows to `inf`: refused with the output and the inputs named.
+    #[test]
+    fn overflowing_result_is_refused_with_the_output_named() {
+        let e = eval("richardson", &[("W", "4.54 eV"), ("T", "1e300 K")]).unwrap_err();
+        assert!(matches!(e, CalcError::NotFinite { .. }), "{e}");
+        let m = e.to_string();
+        assert!(m.contains("inf") && m.contains("T = 1e300 K"), "{m}");
+    }
+
+    /// Issue #8: `1e999` parses to infinity; it is refused as an input, not evaluated.
+    #[test]
+    fn infinite_argument_is_refused() {
+        let e = eval("debye-length", &[("c", "1e999 mM")]).unwrap_err();
+        assert!(
+            e.to_string().contains("`c`") && e.to_string().contains("finite"),
+            "{e}"
+        );
+    }
+
+    /// Issue #8: the flux-flow resistivity `rho_n B / B_c2` (Kim, Hempstead & Strnad 1965)
+    /// holds below `B_c2`; above it the sample is normal and `rho_f > rho_n` is unphysical.
+    #[test]
+    fn flux_flow_above_bc2_is_refused() {
+        let args = [("J", "1e9 A/m^2"), ("rho_n", "1e-7 Ohm m"), ("Bc2", "10 T")];
+        let mut a = args.to_vec();
+        a.push(("B", "12 T"));
+        let e = eval("flux-flow", &a).unwrap_err();
+        assert!(e.to_string().contains("B_c2"), "{e}");
+        let mut a = args.to_vec();
+        a.push(("B", "10 T"));
+        let e = eval("flux-flow", &a).unwrap();
+        assert_eq!(out(&e, "rho_f"), 1e-7);
+    }
+
+    /// Issue #8: in `ghk-potential` the Nernst potential of an ion absent on one side is
+    /// undefined: it is listed as undefined (not printed as NaN), and the GHK potential of
+    /// the others is still given (Hodgkin & Katz 1949 with Cl- absent outside: V equals the
+    /// two-ion GHK potential of K+ and Na+ plus the Cl- term).
+    #[test]
+    fn ghk_nernst_of_an_absent_ion_is_undefined_not_nan() {
+        let e = eval(
+            "ghk-potential",
+            &[
+                ("z", "1,1,-1"),
+                ("P", "1,0.04,0.45"),
+                ("c_in", "400,50,52mM"),
+                ("c_out", "20,440,0mM"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(e.undefined, vec!["E[3]".to_string()]);
+        assert!(e.outputs.iter().all(|o| o.value.is_finite()));
+        assert!(e.outputs.iter().any(|o| o.name == "E[2]"));
     }
 }

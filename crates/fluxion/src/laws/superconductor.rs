@@ -5,7 +5,7 @@
 //! at `v = J Phi0 / eta`, and the moving flux density `B` induces the field `E = B v`, so a
 //! free vortex lattice dissipates with the flux-flow resistivity `rho_f = rho_n B / B_c2`.
 
-use super::{non_negative, positive, Result};
+use super::{non_negative, positive, LawError, Result};
 use crate::constants::{FLUX_QUANTUM, VACUUM_PERMEABILITY};
 use std::f64::consts::PI;
 
@@ -58,7 +58,7 @@ pub fn bardeen_stephen_viscosity(bc2: f64, rho_n: f64) -> Result<f64> {
 
 /// Flux-flow resistivity (Ohm m) of a free vortex lattice: `rho_f = rho_n B / B_c2`, valid
 /// for `B` well below `B_c2` (Kim, Hempstead & Strnad 1965, Phys. Rev. 139, A1163; Tinkham
-/// eq. 5.71).
+/// eq. 5.71). `B > B_c2` is refused: the sample is then in the normal state.
 ///
 /// ```
 /// use fluxion::laws::superconductor::flux_flow_resistivity;
@@ -68,6 +68,13 @@ pub fn flux_flow_resistivity(rho_n: f64, b: f64, bc2: f64) -> Result<f64> {
     let rho_n = positive("rho_n", rho_n)?;
     let b = non_negative("B", b)?;
     let bc2 = positive("Bc2", bc2)?;
+    if b > bc2 {
+        return Err(LawError::OutOfRange {
+            param: "B",
+            value: b,
+            requirement: "flux flow needs B <= B_c2: above the upper critical field the sample is normal (rho = rho_n)",
+        });
+    }
     Ok(rho_n * b / bc2)
 }
 
