@@ -95,7 +95,7 @@ pub struct StepOutcome {
 
 /// The step size fell below the minimum.
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
-#[error("time step fell below {h:.3e} at t = {t:.6e}; last Newton failure: {newton:?}")]
+#[error("time step fell below {h:.3e} at t = {t:.6e}{}", newton.map(|n| format!("; last Newton failure: {n}")).unwrap_or_default())]
 pub struct StepTooSmall {
     /// Time reached.
     pub t: f64,
