@@ -246,21 +246,19 @@ impl Ctx {
         key: &str,
         (lo, hi): (f64, f64),
         what: &str,
+        unit: &str,
     ) -> Option<f64> {
         if (lo..=hi).contains(&x) {
             return Some(x);
         }
         let side = if x > hi {
-            format!("too large: {what} is at most {hi:e}")
+            format!("too large: {what} is at most {hi:e} {unit}")
         } else {
-            format!("too small: {what} is at least {lo:e}")
+            format!("too small: {what} is at least {lo:e} {unit}")
         };
         self.push(
             key,
-            format!(
-                "{} ({x:e} in SI units) is {side} in SI units (check the unit)",
-                show(v)
-            ),
+            format!("{} ({x:e} {unit}) is {side}; check the unit", show(v)),
             Some(v.span()),
         );
         None
@@ -340,6 +338,9 @@ impl Ctx {
 fn show(v: &Spanned<Value>) -> String {
     match v.get_ref() {
         Value::String(s) => format!("\"{s}\""),
+        Value::Float(f) if f.is_finite() && *f != 0.0 && !(1e-4..1e6).contains(&f.abs()) => {
+            format!("{f:e}")
+        }
         other => other.to_string(),
     }
 }
@@ -382,42 +383,45 @@ pub struct MemoryEstimate {
 }
 
 /// Estimate the memory of a run with `nodes` nodes, `species` species and `profiles`
-/// profiles held at once (the final one, the initial state and the snapshots of a transient
-/// run), an upper bound of what the solvers allocate:
+/// profiles held at once (1 for a steady run; the initial, the final one and the snapshots
+/// of a transient run), an upper bound of what the solvers allocate:
 ///
 /// ```text
-/// N = nodes (species + 1) unknowns, kl, ku <= 2 (species + 1) - 1 bands
+/// N = nodes (species + 1) unknowns, ku = 2 (species + 1) - 1 bands above the diagonal,
+/// kl = species + 1 below (2 (species + 1) - 1 with a current balance: `wide`)
 /// Jacobian  8 N (2 kl + ku + 1) + 24 N        LAPACK band storage with the fill-in rows,
 ///                                             pivots and row/column scales
 /// vectors   8 N (5 steady, 13 transient)      Newton (4) + state; BDF history, mass,
 ///                                             predictor, corrector, weights, derivative
 /// model     8 nodes (4 species + 8)           face flux buffers, grid metrics
 /// profile   8 nodes (4 + 10 species)          x, phi, E, rho; c, mu, 4 flux parts, face split
-///           + 25 nodes (4 + 6 species)        its CSV text (about 25 bytes per value)
-/// figures   80 nodes (species + 3)            two figures (PNG/SVG), 40 bytes per point
+///           + 20 nodes (4 + 6 species)        its CSV text (about 17 bytes per value)
+/// figures   32 nodes (species + 3)            two figures, 16 bytes per point
 /// ```
 ///
 /// ```
-/// let e = fluxion::scenario::memory_estimate(1_000_000, 2, 2, false);
-/// // 3e6 unknowns, 16 band rows: the Jacobian alone is about 0.46 GB.
-/// assert!((e.jacobian - 4.56e8).abs() < 1e7);
-/// assert!(e.total > e.jacobian && e.total < 1e9);
+/// let e = fluxion::scenario::memory_estimate(1_000_000, 2, 1, false, false);
+/// // 3e6 unknowns, 12 band rows: the Jacobian alone is about 0.36 GB.
+/// assert!((e.jacobian - 3.6e8).abs() < 1e6);
+/// assert!(e.total > e.jacobian && e.total < 2e9);
 /// ```
 pub fn memory_estimate(
     nodes: usize,
     species: usize,
     profiles: usize,
     transient: bool,
+    wide: bool,
 ) -> MemoryEstimate {
     let (n, m) = (nodes as f64, species as f64);
     let nv = m + 1.0;
     let unknowns = n * nv;
-    let (kl, ku) = (2.0 * nv - 1.0, 2.0 * nv - 1.0);
+    let ku = 2.0 * nv - 1.0;
+    let kl = if wide { ku } else { nv };
     let jacobian = 8.0 * unknowns * (2.0 * kl + ku + 1.0) + 24.0 * unknowns;
     let vectors = 8.0 * unknowns * if transient { 13.0 } else { 5.0 };
     let model = 8.0 * n * (4.0 * m + 8.0);
-    let profile = 8.0 * n * (4.0 + 10.0 * m) + 25.0 * n * (4.0 + 6.0 * m);
-    let figures = 80.0 * n * (m + 3.0);
+    let profile = 8.0 * n * (4.0 + 10.0 * m) + 20.0 * n * (4.0 + 6.0 * m);
+    let figures = 32.0 * n * (m + 3.0);
     MemoryEstimate {
         jacobian,
         total: jacobian + vectors + model + profiles as f64 * profile + figures,
@@ -478,8 +482,10 @@ fn build_nodes(raw: &raw::Scenario, transient: bool, limit: f64, cx: &mut Ctx) -
         listed + counted
     });
     let m = raw.species.len().max(1);
-    let profiles = if transient { snapshots + 3 } else { 2 };
-    let est = memory_estimate(n as usize, m, profiles, transient);
+    let profiles = if transient { snapshots + 2 } else { 1 };
+    // The wide lower band of a current balance exists only under the electroneutral closure.
+    let wide = raw.closure.get_ref() == "electroneutral";
+    let est = memory_estimate(n as usize, m, profiles, transient, wide);
     if est.total > limit {
         let per_node = est.total / n as f64;
         let most = (limit / per_node).floor() as u64;
@@ -1074,6 +1080,7 @@ fn build_grid(d: &Spanned<raw::Domain>, nodes: usize, cx: &mut Ctx) -> Option<Gr
                 "domain.length",
                 (MIN_LENGTH, MAX_LENGTH),
                 "the domain length",
+                "m",
             )
         });
     let geometry = match &d.geometry {
@@ -1111,6 +1118,7 @@ fn build_grid(d: &Spanned<raw::Domain>, nodes: usize, cx: &mut Ctx) -> Option<Gr
                         "domain.inner_radius",
                         (0.0, MAX_LENGTH),
                         "the inner radius",
+                        "m",
                     )
                 });
             if let Some(r) = r {
