@@ -68,7 +68,7 @@ use toml::Value;
 
 use crate::constants::{BOLTZMANN, ELEMENTARY_CHARGE, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::discretize::Scheme;
-use crate::mesh::{Geometry, Grid, Spacing};
+use crate::mesh::{Geometry, Grid, GridError, Spacing};
 use crate::models::electrodiffusion::{
     Boundary, Closure, Electrodiffusion, PotentialBc, Problem, Species, SpeciesBc, SteadyOptions,
     TransientOptions,
@@ -355,6 +355,11 @@ pub const MAX_VELOCITY: f64 = 1e3;
 pub const MIN_LENGTH: f64 = 1e-12;
 /// Longest accepted domain length or inner radius, m.
 pub const MAX_LENGTH: f64 = 1e6;
+/// Shortest accepted time (end time, step), s: a femtosecond, far below the dielectric
+/// relaxation of water (8 ps) under which a continuum transport model has no meaning.
+pub const MIN_TIME: f64 = 1e-15;
+/// Longest accepted time, s (30 million years).
+pub const MAX_TIME: f64 = 1e15;
 /// Highest accepted concentration, mol/m^3: the molarity of pure water, 55.5 mol/L
 /// (1000 g/L / 18.015 g/mol), the densest common solvent; no solute can be more
 /// concentrated than the solvent it is dissolved in is in itself.
@@ -1161,7 +1166,18 @@ fn build_grid(d: &Spanned<raw::Domain>, nodes: usize, cx: &mut Ctx) -> Option<Gr
                         );
                         None
                     }
-                    Some(v) => cx.positive(v, "domain.min_spacing", dims::LENGTH, "min_spacing"),
+                    Some(v) => cx
+                        .positive(v, "domain.min_spacing", dims::LENGTH, "min_spacing")
+                        .and_then(|m| {
+                            cx.within(
+                                m,
+                                v,
+                                "domain.min_spacing",
+                                (MIN_LENGTH, MAX_LENGTH),
+                                "min_spacing",
+                                "m",
+                            )
+                        }),
                 };
                 match (refine, min) {
                     (Some((l, r)), Some(m)) => Some(Spacing::Refined {
@@ -1178,6 +1194,20 @@ fn build_grid(d: &Spanned<raw::Domain>, nodes: usize, cx: &mut Ctx) -> Option<Gr
     let (length, geometry, inner, spacing) = (length?, geometry?, inner?, spacing?);
     match Grid::new(geometry, inner, length, nodes, spacing) {
         Ok(g) => Some(g),
+        Err(GridError::NotIncreasing(i)) => {
+            // Only a refined grid can collapse: neighbouring nodes closer than the
+            // floating-point resolution of their position.
+            cx.push(
+                "domain.min_spacing",
+                format!(
+                    "the refined grid cannot be built: to reach this min_spacing with {nodes} nodes the tanh stretching puts nodes {} and {i} at the same position in floating point; use a larger min_spacing (e.g. 1e-4 of the uniform spacing {:.3e} m) or fewer nodes",
+                    i - 1,
+                    length / (nodes - 1) as f64
+                ),
+                d.min_spacing.as_ref().map(|v| v.span()).or(span),
+            );
+            None
+        }
         Err(e) => {
             cx.push("domain", format!("{e}"), span);
             None
@@ -1515,6 +1545,14 @@ fn build_transient(
 ) -> Option<TransientOptions> {
     let t = t.get_ref();
     let end = cx.positive(&t.end_time, "transient.end_time", dims::TIME, "end_time")?;
+    let end = cx.within(
+        end,
+        &t.end_time,
+        "transient.end_time",
+        (MIN_TIME, MAX_TIME),
+        "end_time",
+        "s",
+    )?;
     let mut opts = TransientOptions::new(end);
     opts.newton = NewtonOptions {
         max_iterations: newton.max_iterations.min(20),
@@ -1564,10 +1602,26 @@ fn build_transient(
         }
     }
     if let Some(v) = &t.initial_step {
-        opts.initial_step = cx.positive(v, "transient.initial_step", dims::TIME, "initial_step")?;
+        let h = cx.positive(v, "transient.initial_step", dims::TIME, "initial_step")?;
+        opts.initial_step = cx.within(
+            h,
+            v,
+            "transient.initial_step",
+            (MIN_TIME, end),
+            "initial_step",
+            "s",
+        )?;
     }
     if let Some(v) = &t.max_step {
-        opts.max_step = cx.positive(v, "transient.max_step", dims::TIME, "max_step")?;
+        let h = cx.positive(v, "transient.max_step", dims::TIME, "max_step")?;
+        opts.max_step = cx.within(
+            h,
+            v,
+            "transient.max_step",
+            (MIN_TIME, MAX_TIME),
+            "max_step",
+            "s",
+        )?;
     }
     Some(opts)
 }

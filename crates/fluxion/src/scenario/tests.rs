@@ -443,3 +443,69 @@ fn species_name_with_newline_comma_quote_or_empty_is_refused() {
         .iter()
         .any(|i| i.message.contains("defined twice")));
 }
+
+/// Found by trial (issue #8): `min_spacing = "1e-300 m"` was reported as "grid nodes must be
+/// strictly increasing"; a spacing the stretching cannot reach says so at min_spacing.
+#[test]
+fn min_spacing_1e_300_is_too_small_not_nodes_not_increasing() {
+    let is = issues(&GOUY.replace("min_spacing = \"0.005 nm\"", "min_spacing = \"1e-300 m\""));
+    assert_eq!(is[0].key, "domain.min_spacing", "{is:?}");
+    assert!(is[0].message.contains("too small"), "{is:?}");
+    let is = issues(
+        &GOUY
+            .replace("min_spacing = \"0.005 nm\"", "min_spacing = \"1e-12 m\"")
+            .replace("nodes = 600", "nodes = 100000"),
+    );
+    if let Some(i) = is.iter().find(|i| i.key == "domain.min_spacing") {
+        assert!(i.message.contains("larger min_spacing"), "{i:?}");
+    }
+    assert!(
+        is.iter()
+            .all(|i| !i.message.contains("strictly increasing")),
+        "{is:?}"
+    );
+}
+
+/// Found by trial (issue #8): `end_time = "1e-300 s"` and `initial_step = "1e-300 s"` were
+/// accepted and the stepper failed (exit 1): times below a femtosecond are bad input.
+#[test]
+fn end_time_1e_300_s_is_refused_not_a_solver_failure() {
+    let t = include_str!("../../../../examples/cottrell.toml");
+    let is = issues(&t.replace("end_time = \"1 s\"", "end_time = \"1e-300 s\""));
+    assert_eq!(is[0].key, "transient.end_time", "{is:?}");
+    let is = issues(&t.replace("initial_step = \"1 ns\"", "initial_step = \"1e-300 s\""));
+    assert_eq!(is[0].key, "transient.initial_step", "{is:?}");
+    let is = issues(&t.replace("initial_step = \"1 ns\"", "initial_step = \"2 s\""));
+    assert!(is[0].message.contains("at most 1e0 s"), "{is:?}");
+}
+
+/// Issue #8: docs/scenario.md had the sign of the surface-charge condition wrong. Gauss's law
+/// at a wall carrying sigma, with the field pointing into the electrolyte for sigma > 0:
+/// a positive surface charge raises the wall potential above the bulk, by Grahame's
+/// phi_0 = (2RT/F) asinh(sigma / sqrt(8 eps RT c)) for a 1:1 electrolyte (Grahame, Chem.
+/// Rev. 41, 441 (1947); Bard and Faulkner, Electrochemical Methods, eq. 13.3.20).
+#[test]
+fn positive_surface_charge_gives_a_positive_wall_potential_grahame() {
+    let (eps_r, t, c) = (78.5, 298.15, 100.0);
+    let eps = eps_r * VACUUM_PERMITTIVITY;
+    let rt = GAS_CONSTANT * t;
+    for sigma in [0.01, -0.01, 0.05] {
+        let text = GOUY.replace(
+            "potential = \"50 mV\"",
+            &format!("surface_charge = \"{sigma} C/m^2\""),
+        );
+        let s = parse(&text).unwrap();
+        let Mode::Steady(opts) = &s.mode else {
+            panic!()
+        };
+        let sol = s.model().unwrap().solve_steady(opts, &mut ()).unwrap();
+        let p = &sol.profiles;
+        let phi0 = p.potential[0] - p.potential[p.potential.len() - 1];
+        let grahame = 2.0 * rt / FARADAY * (sigma / (8.0 * eps * rt * c).sqrt()).asinh();
+        assert_eq!(phi0.signum(), sigma.signum(), "sigma {sigma}: phi0 {phi0}");
+        assert!(
+            (phi0 - grahame).abs() < 2e-3 * grahame.abs(),
+            "sigma {sigma}: {phi0} vs Grahame {grahame}"
+        );
+    }
+}
