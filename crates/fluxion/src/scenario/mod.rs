@@ -774,6 +774,31 @@ fn key_at(text: &str, pos: usize) -> Option<String> {
     })
 }
 
+/// A correct line for a key of the electrodiffusion scenario, by its last path segment.
+fn example_line(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "closure" => "closure = \"poisson\"",
+        "mode" => "mode = \"steady\"",
+        "scheme" => "scheme = \"scharfetter_gummel\"",
+        "geometry" => "geometry = \"planar\"",
+        "grid" => "grid = \"refined\"",
+        "refine" => "refine = \"both\"",
+        "continuation" => "continuation = \"auto\"",
+        "name" => "name = \"Na+\"",
+        "title" => "title = \"my cell\"",
+        "description" => "description = \"free text\"",
+        "output_times" => "output_times = [\"1 ms\", \"10 ms\"]",
+        "species" => "a [[species]] table per species, with name, charge and diffusivity",
+        "concentration" => "concentration = { \"Na+\" = \"100 mM\" }",
+        "flux" => "flux = { \"Na+\" = \"1e-6 mol/(m^2 s)\" }",
+        "left" | "right" => "a [left] table with potential = \"0 V\"",
+        "domain" => "a [domain] table with length = \"1 um\" and nodes = 401",
+        "transient" => "a [transient] table with end_time = \"1 s\"",
+        "solver" => "a [solver] table with max_iterations = 60",
+        _ => return None,
+    })
+}
+
 /// "expected i64" and friends in words.
 fn expected_in_words(expected: &str) -> String {
     let e = expected.trim();
@@ -814,9 +839,13 @@ fn toml_issue_at(e: &toml::de::Error, text: &str) -> Issue {
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((found, expected)) = rest.split_once(", expected ") {
             let k = key.clone().unwrap_or_else(|| "this key".into());
+            let last = k.rsplit('.').next().unwrap_or(&k);
             msg = format!(
-                "`{k}` must be {}, found {found}; see docs/scenario.md for the form of each key",
-                expected_in_words(expected)
+                "`{k}` must be {}, found {found}; {}",
+                expected_in_words(expected),
+                example_line(last)
+                    .map(|e| format!("e.g. {e}"))
+                    .unwrap_or_else(|| "see docs/scenario.md for the form of each key".into())
             );
         }
     }

@@ -250,6 +250,13 @@ fn nodes_as_a_string_or_fraction_name_the_key_and_the_right_form() {
         "{is:?}"
     );
     assert!(!is[0].message.contains("expected a string"), "{is:?}");
+    assert!(
+        is[0].message.contains("e.g. closure = \"poisson\""),
+        "{is:?}"
+    );
+    let is = issues(&GOUY.replace("grid = \"refined\"", "grid = 2"));
+    assert_eq!(is[0].key, "domain.grid", "{is:?}");
+    assert!(is[0].message.contains("e.g. grid = \"refined\""), "{is:?}");
     let bad = GOUY.replace("[[species]]\nname = \"Na+\"", "[[species]]\nname = 3");
     assert_eq!(issues(&bad)[0].key, "species.name");
     for (key, line) in [
