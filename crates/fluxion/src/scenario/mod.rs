@@ -404,6 +404,10 @@ pub struct MemoryEstimate {
 /// figures   32 nodes (species + 3)            two figures, 16 bytes per point
 /// ```
 ///
+/// Measured peak resident memory (release build, 2 species, Poisson closure): 0.40 GB for a
+/// steady run on 500,000 nodes (estimate 0.64 GB), 0.99 GB for a transient run on 100,000
+/// nodes with 20 output times (estimate 1.22 GB).
+///
 /// ```
 /// let e = fluxion::scenario::memory_estimate(1_000_000, 2, 1, false, false);
 /// // 3e6 unknowns, 12 band rows: the Jacobian alone is about 0.36 GB.
