@@ -347,6 +347,15 @@ fn show(v: &Spanned<Value>) -> String {
 
 /// Highest accepted temperature, K: no liquid or solid electrolyte exists above it.
 pub const MAX_TEMPERATURE: f64 = 1e4;
+/// Lowest accepted temperature, K.
+pub const MIN_TEMPERATURE: f64 = 1.0;
+/// Largest accepted boundary flux density, mol/(m^2 s): pure water (55.5 mol/L) at 18 m/s.
+pub const MAX_FLUX: f64 = 1e6;
+/// Largest accepted applied current density, A/m^2 (100 kA/cm^2).
+pub const MAX_CURRENT_DENSITY: f64 = 1e9;
+/// Largest Boltzmann exponent `|z| F dphi / RT` accepted under the Poisson closure: above
+/// 700 the factor `exp(z F dphi / RT)` leaves the floating-point range (1.8e308 = e^709.8).
+pub const MAX_BOLTZMANN_EXPONENT: f64 = 700.0;
 /// Highest accepted relative permittivity (ferroelectric ceramics reach about 1e4).
 pub const MAX_PERMITTIVITY: f64 = 1e6;
 /// Highest accepted advection speed, m/s (the flow is taken as incompressible).
@@ -515,6 +524,16 @@ fn build_nodes(raw: &raw::Scenario, transient: bool, limit: f64, cx: &mut Ctx) -
     Some(n as usize)
 }
 
+/// A length in nm, in e-notation when tiny or huge.
+fn nm(x: f64) -> String {
+    let v = x * 1e9;
+    if (1e-3..1e6).contains(&v) {
+        format!("{v:.4} nm")
+    } else {
+        format!("{v:.3e} nm")
+    }
+}
+
 fn too_concentrated(v: &Spanned<Value>, c: f64) -> String {
     format!(
         "{} ({:.4e} mol/L) is above {} mol/L, the molarity of pure water: no solute is denser than the densest solvent; check the unit (\"mM\" is millimolar, \"M\" = mol/L)",
@@ -539,6 +558,30 @@ fn physics_checks(
     let eps = p.permittivity * VACUUM_PERMITTIVITY;
     let rt = GAS_CONSTANT * p.temperature;
     let names = ["left", "right"];
+    if let [PotentialBc::Potential(a), PotentialBc::Potential(b)] =
+        [p.boundaries[0].potential, p.boundaries[1].potential]
+    {
+        let zmax = p.species.iter().map(|s| s.charge.abs()).fold(0.0, f64::max);
+        let exponent = zmax * (a - b).abs() * FARADAY / rt;
+        if exponent > MAX_BOLTZMANN_EXPONENT {
+            let side = if a.abs() >= b.abs() { 0 } else { 1 };
+            let v = if side == 0 {
+                raw.left.get_ref().potential.as_ref()
+            } else {
+                raw.right.get_ref().potential.as_ref()
+            };
+            cx.push(
+                format!("{}.potential", names[side]),
+                format!(
+                    "a potential difference of {} V across the cell is {exponent:.0} thermal voltages for |z| = {zmax}: under closure = \"poisson\" the Boltzmann factor exp(|z| F dphi / RT) leaves the floating-point range above {MAX_BOLTZMANN_EXPONENT} (|dphi| < {:.2} V here), and no electrolyte sustains such a drop; check the unit (mV?)",
+                    a - b,
+                    MAX_BOLTZMANN_EXPONENT * rt / (FARADAY * zmax.max(1e-300))
+                ),
+                v.map(|v| v.span()),
+            );
+            return;
+        }
+    }
     let fixed = |side: usize, k: usize| match p.boundaries[side].species[k] {
         SpeciesBc::Concentration(c) => Some(c),
         SpeciesBc::Flux(_) => None,
@@ -643,16 +686,16 @@ fn physics_checks(
             .map(|i| x[i + 1] - x[i])
             .fold(0.0, f64::max);
         let detail = format!(
-            "the Debye length of the boundary compositions is lambda_D = sqrt(eps R T / (F^2 sum z^2 c)) = {:.4} nm, but intervals within 3 lambda_D of the {} wall are up to {:.4} nm = {:.2} lambda_D long",
-            lambda * 1e9,
+            "the Debye length of the boundary compositions is lambda_D = sqrt(eps R T / (F^2 sum z^2 c)) = {}, but intervals within 3 lambda_D of the {} wall are up to {} = {:.2} lambda_D long",
+            nm(lambda),
             names[side],
-            h_max * 1e9,
+            nm(h_max),
             h_max / lambda
         );
         let fix = format!(
-            "add nodes, or use grid = \"refined\" with refine = \"{}\" and min_spacing = \"{:.3} nm\" (0.05 lambda_D)",
+            "add nodes, or use grid = \"refined\" with refine = \"{}\" and min_spacing = \"{}\" (0.05 lambda_D)",
             if side == 0 { "left" } else { "right" },
-            0.05 * lambda * 1e9
+            nm(0.05 * lambda)
         );
         // Box-method decay of the linearized layer per interval: r + 1/r - 2 = (h/lambda)^2
         // against the exact exp(-h/lambda): 0.6096 vs 0.6065 at h = lambda/2, 0.172 vs 0.135
@@ -899,6 +942,17 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
                         "temperature",
                         format!(
                             "{} is at or below absolute zero; use e.g. \"25 degC\" or 298.15 (K)",
+                            show(v)
+                        ),
+                        Some(v.span()),
+                    );
+                    None
+                }
+                Some(t) if t < MIN_TEMPERATURE => {
+                    cx.push(
+                        "temperature",
+                        format!(
+                            "{} ({t:e} K) is below {MIN_TEMPERATURE} K, where no ion moves by thermal diffusion; check the unit, e.g. \"25 degC\" or 298.15 (K)",
                             show(v)
                         ),
                         Some(v.span()),
@@ -1438,6 +1492,17 @@ fn build_side(
                 cx.push(key, too_concentrated(v, x), Some(v.span()));
                 continue;
             }
+            if !is_conc && x.abs() > MAX_FLUX {
+                cx.push(
+                    key,
+                    format!(
+                        "{} is beyond {MAX_FLUX:e} mol/(m^2 s) in magnitude, more than pure water (55.5 mol/L) carries at 18 m/s: check the unit, e.g. \"1e-6 mol/(m^2 s)\"",
+                        show(v)
+                    ),
+                    Some(v.span()),
+                );
+                continue;
+            }
             bcs[idx] = Some(if is_conc {
                 SpeciesBc::Concentration(x)
             } else {
@@ -1491,11 +1556,20 @@ fn build_side(
     }
     if let Some(v) = &s.current {
         count += 1;
-        potential = PotentialBc::Current(cx.quantity(
-            v,
-            &format!("{name}.current"),
-            dims::CURRENT_DENSITY,
-        )?);
+        let key = format!("{name}.current");
+        let i = cx.quantity(v, &key, dims::CURRENT_DENSITY)?;
+        if i.abs() > MAX_CURRENT_DENSITY {
+            cx.push(
+                &key,
+                format!(
+                    "{} is beyond {MAX_CURRENT_DENSITY:e} A/m^2 (100 kA/cm^2) in magnitude, orders of magnitude above any electrochemical current density (at most about 1e5 A/m^2): check the unit, e.g. current = \"10 mA/cm^2\"",
+                    show(v)
+                ),
+                Some(v.span()),
+            );
+            return None;
+        }
+        potential = PotentialBc::Current(i);
     }
     if count > 1 {
         cx.push(
