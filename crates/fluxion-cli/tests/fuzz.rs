@@ -93,18 +93,24 @@ unsafe impl GlobalAlloc for Counting {
 /// Print without allocating (the allocator must not recurse).
 fn eprintln_size(size: usize) {
     use std::io::Write;
-    let mut buf = [0u8; 96];
+    let mut buf = [0u8; 128];
     let mut w = &mut buf[..];
     let _ = writeln!(
         w,
-        "fuzz: refused an allocation of {size} bytes (limit {ALLOCATION_LIMIT})"
+        "fuzz: refused {size} bytes (limit {ALLOCATION_LIMIT}); case in fluxion-fuzz-last.toml"
     );
-    let n = 96 - w.len();
+    let n = 128 - w.len();
     let _ = std::io::stderr().write_all(&buf[..n]);
 }
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// Where each in-process case is written before it runs: after an abort on a refused
+/// allocation, this file holds the scenario that caused it.
+fn last_case() -> PathBuf {
+    std::env::temp_dir().join("fluxion-fuzz-last.toml")
+}
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
@@ -444,6 +450,8 @@ fn mutated_examples_never_panic_nor_allocate_absurdly_in_check() {
         if skipped(name, original, &text) {
             return Ok(());
         }
+        // The case in hand, for an abort (a refused allocation cannot unwind).
+        let _ = std::fs::write(last_case(), &text);
         PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
         let base = LIVE.load(Ordering::SeqCst);
         let outcome = catch_unwind(AssertUnwindSafe(|| check(&text)));
@@ -498,7 +506,7 @@ fn survey(examples: &[(String, String)]) {
             return Ok(());
         }
         // The case in hand, for an abort (a refused allocation cannot unwind).
-        let _ = std::fs::write(std::env::temp_dir().join("fluxion-fuzz-last.toml"), &text);
+        let _ = std::fs::write(last_case(), &text);
         if catch_unwind(AssertUnwindSafe(|| check(&text))).is_err() {
             let site = LAST_PANIC.with(|p| p.borrow().clone());
             seen.borrow_mut()
