@@ -97,19 +97,27 @@ fn eprintln_size(size: usize) {
     let mut w = &mut buf[..];
     let _ = writeln!(
         w,
-        "fuzz: refused {size} bytes (limit {ALLOCATION_LIMIT}); case in fluxion-fuzz-last.toml"
+        "fuzz: refused {size} bytes (limit {ALLOCATION_LIMIT}) on this scenario:"
     );
     let n = 128 - w.len();
-    let _ = std::io::stderr().write_all(&buf[..n]);
+    let mut err = std::io::stderr();
+    let _ = err.write_all(&buf[..n]);
+    // No allocation here: the text is already allocated, stderr is unbuffered.
+    if let Ok(c) = CASE.try_lock() {
+        let _ = err.write_all(c.as_bytes());
+    }
 }
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Where each in-process case is written before it runs: after an abort on a refused
-/// allocation, this file holds the scenario that caused it.
-fn last_case() -> PathBuf {
-    std::env::temp_dir().join("fluxion-fuzz-last.toml")
+/// The in-process case in hand, printed by the allocator before an abort.
+static CASE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn set_case(text: &str) {
+    let mut c = CASE.lock().unwrap();
+    c.clear();
+    c.push_str(text);
 }
 
 fn examples_dir() -> PathBuf {
@@ -450,8 +458,9 @@ fn mutated_examples_never_panic_nor_allocate_absurdly_in_check() {
         if skipped(name, original, &text) {
             return Ok(());
         }
-        // The case in hand, for an abort (a refused allocation cannot unwind).
-        let _ = std::fs::write(last_case(), &text);
+        // The case in hand, printed by the allocator if it refuses a request (a refused
+        // allocation aborts: it cannot unwind).
+        set_case(&text);
         PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
         let base = LIVE.load(Ordering::SeqCst);
         let outcome = catch_unwind(AssertUnwindSafe(|| check(&text)));
@@ -506,7 +515,7 @@ fn survey(examples: &[(String, String)]) {
             return Ok(());
         }
         // The case in hand, for an abort (a refused allocation cannot unwind).
-        let _ = std::fs::write(last_case(), &text);
+        set_case(&text);
         if catch_unwind(AssertUnwindSafe(|| check(&text))).is_err() {
             let site = LAST_PANIC.with(|p| p.borrow().clone());
             seen.borrow_mut()
