@@ -1529,7 +1529,7 @@ fn build_side(
         }
         if phi.abs() > WARN_POTENTIAL {
             warnings.push(format!(
-                "{key} = {}: above {WARN_POTENTIAL} V in magnitude, beyond the stability window of any electrolyte (water decomposes above 1.23 V, the widest organic and ionic-liquid electrolytes near 5-6 V); a double layer at such a potential would hold Boltzmann factors exp(F phi / RT) of e^{:.0}. Check the unit (mV?) unless the drive is meant (e.g. electrophoresis)",
+                "{key} = {}: above {WARN_POTENTIAL} V in magnitude, beyond the stability window of any electrolyte (water decomposes above 1.23 V, the widest organic and ionic-liquid electrolytes near 5-6 V); a double layer at such a potential would hold Boltzmann factors exp(F phi / RT) of e^{:.0} (at 25 degC). Check the unit (mV?) unless the drive is meant (e.g. electrophoresis)",
                 show(v),
                 phi.abs() / 0.025_693
             ));
