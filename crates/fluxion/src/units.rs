@@ -229,6 +229,16 @@ pub enum UnitError {
         /// The text as given (trimmed).
         text: String,
     },
+    /// A prefix larger than one on the molar unit `M` (`"100 MM"`, `"1 kM"`): a kilomolar
+    /// solution would already hold about 20 times more solute than pure water holds water
+    /// (55.5 mol/L), so such a prefix is almost always a typo for `m` (milli).
+    #[error("\"{text}\" uses the unit \"{unit}\", a multiple of the molar unit M = mol/L, but no solution is denser than about 55.5 M (pure water); did you mean \"mM\", as in \"{}\"?", replace_atom(.text, .unit, "mM"))]
+    LargeMolarPrefix {
+        /// The text as given (trimmed).
+        text: String,
+        /// The prefixed unit, e.g. `"MM"`.
+        unit: String,
+    },
     /// The quantity has another dimension than expected.
     #[error("\"{text}\" is {} but {} is expected here, e.g. \"{}\"", describe(*.got), describe(*.expected), example(*.expected))]
     Mismatch {
@@ -554,12 +564,23 @@ fn resolve(atom: &str) -> Option<Scale> {
     }
     PREFIXES.iter().find_map(|&(p, e)| {
         let &(_, dim, factor, exp10, _) = find(atom.strip_prefix(p)?).filter(|u| u.4)?;
+        if dim == CONCENTRATION && e > 0 {
+            // Multiples of the molar unit are refused (see `UnitError::LargeMolarPrefix`).
+            return None;
+        }
         Some(Scale {
             dim,
             factor,
             exp10: exp10 + e,
         })
     })
+}
+
+/// `kM`, `MM`, `GM`, ...: the molar unit with a prefix larger than one.
+fn is_large_molar(atom: &str) -> bool {
+    PREFIXES
+        .iter()
+        .any(|&(p, e)| e > 0 && atom.strip_prefix(p) == Some("M"))
 }
 
 /// A close known spelling for an unknown atom: an alias, a case fix, or a split into two units.
@@ -744,10 +765,19 @@ impl<'a> Parser<'a> {
     /// A unit symbol or a parenthesized expression, with an optional exponent.
     fn factor(&mut self) -> Result<Scale, UnitError> {
         let base = match self.next() {
-            Some(Tok::Atom(a)) => resolve(a).ok_or_else(|| UnitError::UnknownUnit {
-                unit: a.into(),
-                text: self.text.into(),
-                suggestion: suggest(a),
+            Some(Tok::Atom(a)) => resolve(a).ok_or_else(|| {
+                if is_large_molar(a) {
+                    UnitError::LargeMolarPrefix {
+                        text: self.text.into(),
+                        unit: a.into(),
+                    }
+                } else {
+                    UnitError::UnknownUnit {
+                        unit: a.into(),
+                        text: self.text.into(),
+                        suggestion: suggest(a),
+                    }
+                }
             })?,
             Some(Tok::One) if self.peek() == Some(Tok::Div) => ONE,
             Some(Tok::One) => {
@@ -833,7 +863,7 @@ mod tests {
         ("1e-3 M", 1.0, CONCENTRATION), ("1 mmol/L", 1.0, CONCENTRATION),
         ("1 umol/mL", 1.0, CONCENTRATION), ("1e-3 mol/l", 1.0, CONCENTRATION),
         ("1000 uM", 1.0, CONCENTRATION), ("10mM", 10.0, CONCENTRATION),
-        ("1 M", 1e3, CONCENTRATION), ("1 molar", 1e3, CONCENTRATION), ("1 MM", 1e9, CONCENTRATION),
+        ("1 M", 1e3, CONCENTRATION), ("1 molar", 1e3, CONCENTRATION),
         // temperatures
         ("37 degC", 310.15, TEMPERATURE), ("37 °C", 310.15, TEMPERATURE),
         ("37degC", 310.15, TEMPERATURE), ("310.15 K", 310.15, TEMPERATURE),
@@ -935,6 +965,39 @@ mod tests {
                 e => panic!("{text}: {e:?}"),
             }
         }
+    }
+
+    /// Issue #8: "100 MM" parsed as 100 megamolar (1e8 mol/m^3) and was solved. No solution
+    /// is denser than pure water (55.5 mol/L), so multiples of M are refused with a hint.
+    #[test]
+    fn megamolar_100_mm_is_refused_with_a_did_you_mean_mm_hint() {
+        for (t, unit) in [
+            ("100 MM", "MM"),
+            ("1 kM", "kM"),
+            ("2 GM", "GM"),
+            ("3 daM", "daM"),
+        ] {
+            let e = parse_as(t, CONCENTRATION).unwrap_err();
+            assert_eq!(
+                e,
+                UnitError::LargeMolarPrefix {
+                    text: t.into(),
+                    unit: unit.into()
+                }
+            );
+            let m = e.to_string();
+            assert!(m.contains("did you mean \"mM\""), "{m}");
+            assert!(m.contains("55.5 M"), "{m}");
+        }
+        assert!(parse_as("100 MM", CONCENTRATION)
+            .unwrap_err()
+            .to_string()
+            .ends_with("as in \"100 mM\"?"));
+        // Sub-unit prefixes and other units with large prefixes still work.
+        close("100 mM", 100.0, CONCENTRATION);
+        close("5 nM", 5e-6, CONCENTRATION);
+        close("2 MV", 2e6, VOLTAGE);
+        close("1 kmol/m^3", 1e3, CONCENTRATION);
     }
 
     #[test]

@@ -28,6 +28,11 @@ pub fn parse_any(
     text: &str,
     read_file: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<AnyScenario, ScenarioError> {
+    if let Some(issue) = model_issue(text, &["electrodiffusion", "vortex"]) {
+        return Err(ScenarioError {
+            issues: vec![issue],
+        });
+    }
     let model = toml::from_str::<toml::Table>(text)
         .ok()
         .and_then(|t| t.get("model").and_then(|m| m.as_str().map(str::to_string)));
@@ -61,9 +66,9 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::Value;
 
-use crate::constants::{BOLTZMANN, ELEMENTARY_CHARGE};
+use crate::constants::{BOLTZMANN, ELEMENTARY_CHARGE, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::discretize::Scheme;
-use crate::mesh::{Geometry, Grid, Spacing};
+use crate::mesh::{Geometry, Grid, GridError, Spacing};
 use crate::models::electrodiffusion::{
     Boundary, Closure, Electrodiffusion, PotentialBc, Problem, Species, SpeciesBc, SteadyOptions,
     TransientOptions,
@@ -233,6 +238,76 @@ impl Ctx {
         Some(x)
     }
 
+    /// `x` (already converted) if it lies in `[lo, hi]`, otherwise an issue naming the range.
+    fn within(
+        &mut self,
+        x: f64,
+        v: &Spanned<Value>,
+        key: &str,
+        (lo, hi): (f64, f64),
+        what: &str,
+        unit: &str,
+    ) -> Option<f64> {
+        if (lo..=hi).contains(&x) {
+            return Some(x);
+        }
+        let side = if x > hi {
+            format!("too large: {what} is at most {hi:e} {unit}")
+        } else {
+            format!("too small: {what} is at least {lo:e} {unit}")
+        };
+        self.push(
+            key,
+            format!("{} ({x:e} {unit}) is {side}; check the unit", show(v)),
+            Some(v.span()),
+        );
+        None
+    }
+
+    /// A whole number given as a TOML integer (or a float with no fractional part, such
+    /// as `5e7`); `example` is a correct line such as `nodes = 401`.
+    fn integer(&mut self, v: &Spanned<Value>, key: &str, example: &str) -> Option<i64> {
+        match v.get_ref() {
+            Value::Integer(i) => Some(*i),
+            Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                Some(*f as i64)
+            }
+            other => {
+                let found = match other {
+                    Value::Float(f) => format!("the number {f}"),
+                    Value::String(s) => format!("the string \"{s}\" (remove the quotes)"),
+                    o => format!("a {}", o.type_str()),
+                };
+                self.push(
+                    key,
+                    format!("expected a whole number, found {found}; e.g. {example}"),
+                    Some(v.span()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A plain number (no units); `example` is a correct line such as `rtol = 1e-6`.
+    fn number(&mut self, v: &Spanned<Value>, key: &str, example: &str) -> Option<f64> {
+        match v.get_ref() {
+            Value::Integer(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            other => {
+                let found = match other {
+                    Value::String(s) => format!("the string \"{s}\" (remove the quotes)"),
+                    o => format!("a {}", o.type_str()),
+                };
+                self.push(
+                    key,
+                    format!("expected a number, found {found}; e.g. {example}"),
+                    Some(v.span()),
+                );
+                None
+            }
+        }
+    }
+
     fn choice<'a>(
         &mut self,
         v: &'a Spanned<String>,
@@ -263,7 +338,384 @@ impl Ctx {
 fn show(v: &Spanned<Value>) -> String {
     match v.get_ref() {
         Value::String(s) => format!("\"{s}\""),
+        Value::Float(f) if f.is_finite() && *f != 0.0 && !(1e-4..1e6).contains(&f.abs()) => {
+            format!("{f:e}")
+        }
         other => other.to_string(),
+    }
+}
+
+/// Highest accepted temperature, K: no liquid or solid electrolyte exists above it.
+pub const MAX_TEMPERATURE: f64 = 1e4;
+/// Lowest accepted temperature, K.
+pub const MIN_TEMPERATURE: f64 = 1.0;
+/// Largest accepted boundary flux density, mol/(m^2 s): pure water (55.5 mol/L) at 18 m/s.
+pub const MAX_FLUX: f64 = 1e6;
+/// Largest accepted applied current density, A/m^2 (100 kA/cm^2).
+pub const MAX_CURRENT_DENSITY: f64 = 1e9;
+/// Largest Boltzmann exponent `|z| F dphi / RT` accepted under the Poisson closure: above
+/// 700 the factor `exp(z F dphi / RT)` leaves the floating-point range (1.8e308 = e^709.8).
+pub const MAX_BOLTZMANN_EXPONENT: f64 = 700.0;
+/// Highest accepted relative permittivity (ferroelectric ceramics reach about 1e4).
+pub const MAX_PERMITTIVITY: f64 = 1e6;
+/// Highest accepted advection speed, m/s (the flow is taken as incompressible).
+pub const MAX_VELOCITY: f64 = 1e3;
+/// Shortest accepted domain length, m (a hundredth of an atomic radius).
+pub const MIN_LENGTH: f64 = 1e-12;
+/// Longest accepted domain length or inner radius, m.
+pub const MAX_LENGTH: f64 = 1e6;
+/// Shortest accepted time (end time, step), s: a femtosecond, far below the dielectric
+/// relaxation of water (8 ps) under which a continuum transport model has no meaning.
+pub const MIN_TIME: f64 = 1e-15;
+/// Longest accepted time, s (30 million years).
+pub const MAX_TIME: f64 = 1e15;
+/// Highest accepted concentration, mol/m^3: the molarity of pure water, 55.5 mol/L
+/// (1000 g/L / 18.015 g/mol), the densest common solvent; no solute can be more
+/// concentrated than the solvent it is dissolved in is in itself.
+pub const MAX_CONCENTRATION: f64 = 55_500.0;
+/// Largest accepted boundary potential, V.
+pub const MAX_POTENTIAL: f64 = 1e6;
+/// Boundary potentials above this (V) are flagged: beyond the stability window of any
+/// electrolyte (water 1.23 V, the widest organic and ionic-liquid electrolytes about 6 V).
+pub const WARN_POTENTIAL: f64 = 10.0;
+/// Largest accepted surface charge density, C/m^2: one elementary charge per 0.08 nm^2,
+/// beyond a close-packed monolayer of ions (about one per 0.1 nm^2, 1.6 C/m^2).
+pub const MAX_SURFACE_CHARGE: f64 = 2.0;
+/// Largest accepted charge number of a species.
+pub const MAX_CHARGE_NUMBER: f64 = 1000.0;
+/// Default memory limit of a run, bytes (`solver.memory_limit_gb` changes it).
+pub const DEFAULT_MEMORY_LIMIT: f64 = 4e9;
+
+/// The memory an electrodiffusion run needs, estimated from its sizes before anything is
+/// allocated (bytes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MemoryEstimate {
+    /// The banded Jacobian and its LU factors.
+    pub jacobian: f64,
+    /// Everything: Jacobian, solver vectors, model buffers, profiles and output text.
+    pub total: f64,
+}
+
+/// Estimate the memory of a run with `nodes` nodes, `species` species and `profiles`
+/// profiles held at once (1 for a steady run; the initial, the final one and the snapshots
+/// of a transient run), an upper bound of what the solvers allocate:
+///
+/// ```text
+/// N = nodes (species + 1) unknowns, ku = 2 (species + 1) - 1 bands above the diagonal,
+/// kl = species + 1 below (2 (species + 1) - 1 with a current balance: `wide`)
+/// Jacobian  8 N (2 kl + ku + 1) + 24 N        LAPACK band storage with the fill-in rows,
+///                                             pivots and row/column scales
+/// vectors   8 N (5 steady, 13 transient)      Newton (4) + state; BDF history, mass,
+///                                             predictor, corrector, weights, derivative
+/// model     8 nodes (4 species + 8)           face flux buffers, grid metrics
+/// profile   8 nodes (4 + 10 species)          x, phi, E, rho; c, mu, 4 flux parts, face split
+///           + 20 nodes (4 + 6 species)        its CSV text (about 17 bytes per value)
+/// figures   32 nodes (species + 3)            two figures, 16 bytes per point
+/// ```
+///
+/// Measured peak resident memory (release build, 2 species, Poisson closure): 0.40 GB for a
+/// steady run on 500,000 nodes (estimate 0.64 GB), 0.99 GB for a transient run on 100,000
+/// nodes with 20 output times (estimate 1.22 GB).
+///
+/// ```
+/// let e = fluxion::scenario::memory_estimate(1_000_000, 2, 1, false, false);
+/// // 3e6 unknowns, 12 band rows: the Jacobian alone is about 0.36 GB.
+/// assert!((e.jacobian - 3.6e8).abs() < 1e6);
+/// assert!(e.total > e.jacobian && e.total < 2e9);
+/// ```
+pub fn memory_estimate(
+    nodes: usize,
+    species: usize,
+    profiles: usize,
+    transient: bool,
+    wide: bool,
+) -> MemoryEstimate {
+    let (n, m) = (nodes as f64, species as f64);
+    let nv = m + 1.0;
+    let unknowns = n * nv;
+    let ku = 2.0 * nv - 1.0;
+    let kl = if wide { ku } else { nv };
+    let jacobian = 8.0 * unknowns * (2.0 * kl + ku + 1.0) + 24.0 * unknowns;
+    let vectors = 8.0 * unknowns * if transient { 13.0 } else { 5.0 };
+    let model = 8.0 * n * (4.0 * m + 8.0);
+    let profile = 8.0 * n * (4.0 + 10.0 * m) + 20.0 * n * (4.0 + 6.0 * m);
+    let figures = 32.0 * n * (m + 3.0);
+    MemoryEstimate {
+        jacobian,
+        total: jacobian + vectors + model + profiles as f64 * profile + figures,
+    }
+}
+
+fn gb(bytes: f64) -> String {
+    if bytes >= 1e9 {
+        format!("{:.3} GB", bytes / 1e9)
+    } else {
+        format!("{:.1} MB", bytes / 1e6)
+    }
+}
+
+/// The memory limit of the run in bytes (`solver.memory_limit_gb`).
+fn memory_limit(s: Option<&raw::Solver>, cx: &mut Ctx) -> f64 {
+    let Some(v) = s.and_then(|s| s.memory_limit_gb.as_ref()) else {
+        return DEFAULT_MEMORY_LIMIT;
+    };
+    match cx.number(v, "solver.memory_limit_gb", "memory_limit_gb = 16") {
+        Some(g) if g > 0.0 && g <= 1e6 => g * 1e9,
+        Some(_) => {
+            cx.push(
+                "solver.memory_limit_gb",
+                format!(
+                    "{} must be a positive number of GB (1e9 bytes) up to 1e6, e.g. memory_limit_gb = 16 (default {})",
+                    show(v),
+                    DEFAULT_MEMORY_LIMIT / 1e9
+                ),
+                Some(v.span()),
+            );
+            DEFAULT_MEMORY_LIMIT
+        }
+        None => DEFAULT_MEMORY_LIMIT,
+    }
+}
+
+/// `domain.nodes`, checked against the memory a run of that size needs.
+fn build_nodes(raw: &raw::Scenario, transient: bool, limit: f64, cx: &mut Ctx) -> Option<usize> {
+    let d = raw.domain.get_ref();
+    let n = cx.integer(&d.nodes, "domain.nodes", "nodes = 401")?;
+    if n < 3 {
+        cx.push(
+            "domain.nodes",
+            format!("{n} nodes: a grid needs at least 3 (the two boundaries and one interior node), e.g. nodes = 401"),
+            Some(d.nodes.span()),
+        );
+        return None;
+    }
+    let snapshots = raw.transient.as_ref().filter(|_| transient).map_or(0, |t| {
+        let t = t.get_ref();
+        let listed = t.output_times.as_ref().map_or(1, Vec::len);
+        let counted = t
+            .output_count
+            .as_ref()
+            .and_then(|c| c.get_ref().as_integer())
+            .map_or(0, |c| c.clamp(0, 10_000) as usize);
+        listed + counted
+    });
+    let m = raw.species.len().max(1);
+    let profiles = if transient { snapshots + 2 } else { 1 };
+    // The wide lower band of a current balance exists only under the electroneutral closure.
+    let wide = raw.closure.get_ref() == "electroneutral";
+    let est = memory_estimate(n as usize, m, profiles, transient, wide);
+    if est.total > limit {
+        let per_node = est.total / n as f64;
+        let most = (limit / per_node).floor() as u64;
+        cx.push(
+            "domain.nodes",
+            format!(
+                "{n} nodes with {m} species would need about {} of memory ({} for the banded Jacobian{}), above the limit of {}: use at most {most} nodes (grid = \"refined\" puts them where the profiles are steep){} or, if the machine has the memory, raise the limit with memory_limit_gb in [solver]",
+                gb(est.total),
+                gb(est.jacobian),
+                if transient { format!(", {snapshots} snapshots") } else { String::new() },
+                gb(limit),
+                if transient { ", fewer output times" } else { "" },
+            ),
+            Some(d.nodes.span()),
+        );
+        return None;
+    }
+    Some(n as usize)
+}
+
+/// A length in nm, in e-notation when tiny or huge.
+fn nm(x: f64) -> String {
+    let v = x * 1e9;
+    if (1e-3..1e6).contains(&v) {
+        format!("{v:.4} nm")
+    } else {
+        format!("{v:.3e} nm")
+    }
+}
+
+fn too_concentrated(v: &Spanned<Value>, c: f64) -> String {
+    format!(
+        "{} ({:.4e} mol/L) is above {} mol/L, the molarity of pure water: no solute is denser than the densest solvent; check the unit (\"mM\" is millimolar, \"M\" = mol/L)",
+        show(v),
+        c / 1e3,
+        MAX_CONCENTRATION / 1e3
+    )
+}
+
+/// Physical consistency of a built problem under the Poisson closure: neutral reservoirs,
+/// surface charges against the contact theorem, and a grid that resolves the Debye length.
+fn physics_checks(
+    p: &Problem,
+    mode: &Mode,
+    raw: &raw::Scenario,
+    cx: &mut Ctx,
+    warnings: &mut Vec<String>,
+) {
+    if p.closure != Closure::Poisson {
+        return;
+    }
+    let eps = p.permittivity * VACUUM_PERMITTIVITY;
+    let rt = GAS_CONSTANT * p.temperature;
+    let names = ["left", "right"];
+    if let [PotentialBc::Potential(a), PotentialBc::Potential(b)] =
+        [p.boundaries[0].potential, p.boundaries[1].potential]
+    {
+        let zmax = p.species.iter().map(|s| s.charge.abs()).fold(0.0, f64::max);
+        let exponent = zmax * (a - b).abs() * FARADAY / rt;
+        if exponent > MAX_BOLTZMANN_EXPONENT {
+            let side = if a.abs() >= b.abs() { 0 } else { 1 };
+            let v = if side == 0 {
+                raw.left.get_ref().potential.as_ref()
+            } else {
+                raw.right.get_ref().potential.as_ref()
+            };
+            cx.push(
+                format!("{}.potential", names[side]),
+                format!(
+                    "a potential difference of {} V across the cell is {exponent:.0} thermal voltages for |z| = {zmax}: under closure = \"poisson\" the Boltzmann factor exp(|z| F dphi / RT) leaves the floating-point range above {MAX_BOLTZMANN_EXPONENT} (|dphi| < {:.2} V here), and no electrolyte sustains such a drop; check the unit (mV?)",
+                    a - b,
+                    MAX_BOLTZMANN_EXPONENT * rt / (FARADAY * zmax.max(1e-300))
+                ),
+                v.map(|v| v.span()),
+            );
+            return;
+        }
+    }
+    let fixed = |side: usize, k: usize| match p.boundaries[side].species[k] {
+        SpeciesBc::Concentration(c) => Some(c),
+        SpeciesBc::Flux(_) => None,
+    };
+    let any_charged = p.species.iter().any(|s| s.charge != 0.0);
+    // A reservoir: every charged species has a fixed concentration on that side.
+    let reservoir: [bool; 2] = std::array::from_fn(|side| {
+        any_charged
+            && p.species
+                .iter()
+                .enumerate()
+                .all(|(k, s)| s.charge == 0.0 || fixed(side, k).is_some())
+    });
+    let sum = |side: usize, f: &dyn Fn(f64, f64) -> f64| -> f64 {
+        p.species
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| fixed(side, k).map(|c| f(s.charge, c)))
+            .sum()
+    };
+    let mut charged_reservoir = [false; 2];
+    for side in 0..2 {
+        if !reservoir[side] {
+            continue;
+        }
+        let q = sum(side, &|z, c| z * c);
+        let a = sum(side, &|z, c| z.abs() * c);
+        if a > 0.0 && q.abs() > 1e-6 * a {
+            charged_reservoir[side] = true;
+            warnings.push(format!(
+                "{}.concentration: the fixed composition is not electroneutral (sum z c = {q:.4e} mol/m^3 against sum |z| c = {a:.4e} mol/m^3). Under closure = \"poisson\" the boundary then holds a space charge F sum z c = {:.3e} C/m^3: the solution forms a layer about a Debye length thick at this boundary, with a potential jump and a net charge there, that no real reservoir has. Make sum z c = 0 unless a charged reservoir is meant",
+                names[side],
+                FARADAY * q
+            ));
+        }
+    }
+    // Ionic strength sum z^2 c of the boundary compositions (the larger side: the shorter
+    // Debye length), else of the initial values.
+    let (mut s2, mut total) = (0.0f64, 0.0);
+    for side in 0..2 {
+        let v = sum(side, &|z, c| z * z * c);
+        if v > s2 {
+            s2 = v;
+            total = sum(side, &|_, c| c);
+        }
+    }
+    if s2 == 0.0 {
+        if let Mode::Transient(_, init) = mode {
+            for i in 0..p.grid.len() {
+                let v: f64 = p
+                    .species
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| s.charge * s.charge * init[k][i])
+                    .sum();
+                s2 = s2.max(v);
+            }
+        }
+    }
+    for side in 0..2 {
+        let PotentialBc::SurfaceCharge(sigma) = p.boundaries[side].potential else {
+            continue;
+        };
+        // Contact theorem of the planar Poisson-Boltzmann double layer (Grahame 1947;
+        // Henderson and Blum, J. Chem. Phys. 69, 5441 (1978)): the total ion concentration
+        // at the wall is sum c_bulk + sigma^2 / (2 eps R T).
+        let wall = total + sigma * sigma / (2.0 * eps * rt);
+        if wall > MAX_CONCENTRATION {
+            warnings.push(format!(
+                "{}.surface_charge = {sigma} C/m^2 is very high: by the contact theorem of the Poisson-Boltzmann double layer (Grahame 1947) the total ion concentration at the wall is sum c_bulk + sigma^2/(2 eps R T) = {:.1} mol/L, above the {} mol/L of pure water. Point ions cannot pack that densely, so the profiles next to the wall are not physical (in water at 25 degC this happens above about {:.2} C/m^2)",
+                names[side],
+                wall / 1e3,
+                MAX_CONCENTRATION / 1e3,
+                (2.0 * eps * rt * (MAX_CONCENTRATION - total).max(0.0)).sqrt()
+            ));
+        }
+    }
+    if s2 <= 0.0 {
+        return;
+    }
+    let lambda = (eps * rt / (FARADAY * FARADAY * s2)).sqrt();
+    let x = p.grid.x();
+    let n = x.len();
+    for side in 0..2 {
+        let charged_wall = match p.boundaries[side].potential {
+            PotentialBc::Potential(_) => true,
+            PotentialBc::SurfaceCharge(s) => s != 0.0,
+            _ => false,
+        };
+        if !((charged_wall && !reservoir[side]) || charged_reservoir[side]) {
+            continue;
+        }
+        // The longest interval that starts within 3 lambda_D of the wall.
+        let h_max = (0..n - 1)
+            .filter(|&i| {
+                if side == 0 {
+                    x[i] - x[0] < 3.0 * lambda
+                } else {
+                    x[n - 1] - x[i + 1] < 3.0 * lambda
+                }
+            })
+            .map(|i| x[i + 1] - x[i])
+            .fold(0.0, f64::max);
+        let detail = format!(
+            "the Debye length of the boundary compositions is lambda_D = sqrt(eps R T / (F^2 sum z^2 c)) = {}, but intervals within 3 lambda_D of the {} wall are up to {} = {:.2} lambda_D long",
+            nm(lambda),
+            names[side],
+            nm(h_max),
+            h_max / lambda
+        );
+        let fix = format!(
+            "add nodes, or use grid = \"refined\" with refine = \"{}\" and min_spacing = \"{}\" (0.05 lambda_D)",
+            if side == 0 { "left" } else { "right" },
+            nm(0.05 * lambda)
+        );
+        // Box-method decay of the linearized layer per interval: r + 1/r - 2 = (h/lambda)^2
+        // against the exact exp(-h/lambda): 0.6096 vs 0.6065 at h = lambda/2, 0.172 vs 0.135
+        // at h = 2 lambda, where the whole layer lies inside one interval.
+        if h_max > 2.0 * lambda {
+            cx.push(
+                "domain",
+                format!(
+                    "the double layer at the {} wall is not resolved: {detail}; above 2 lambda_D the layer lies inside one interval and the wall field and charge come out wrong by a large factor: {fix}",
+                    names[side]
+                ),
+                Some(raw.domain.get_ref().nodes.span()),
+            );
+        } else if h_max > 0.5 * lambda {
+            warnings.push(format!(
+                "domain: the double layer at the {} wall is coarsely resolved: {detail}; above lambda_D/2 the wall field is off by about h/(2 lambda_D) = {:.0}%: {fix}",
+                names[side],
+                50.0 * h_max / lambda
+            ));
+        }
     }
 }
 
@@ -290,8 +742,13 @@ fn show(v: &Spanned<Value>) -> String {
 /// assert_eq!(s.problem.species[0].name, "K+");
 /// ```
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    if let Some(issue) = model_issue(text, &["electrodiffusion"]) {
+        return Err(ScenarioError {
+            issues: vec![issue],
+        });
+    }
     let raw: raw::Scenario = toml::from_str(text).map_err(|e| ScenarioError {
-        issues: vec![toml_issue(&e)],
+        issues: vec![toml_issue_at(&e, text)],
     })?;
     let mut cx = Ctx { issues: vec![] };
     let scenario = build(&raw, &mut cx);
@@ -301,8 +758,144 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     }
 }
 
+/// The model families and what they are for (listed by the unknown-model message).
+const MODELS: [(&str, &str); 2] = [
+    (
+        "electrodiffusion",
+        "Nernst-Planck transport in 1D, the default",
+    ),
+    ("vortex", "superconducting vortex dynamics"),
+];
+
+/// An issue when the `model` key names no model family (or not one of `accepted`): read
+/// before the full deserialization, so that `model = "vortx"` says "unknown model" instead
+/// of complaining about the first key of the other family.
+fn model_issue(text: &str, accepted: &[&str]) -> Option<Issue> {
+    let key: raw::ModelKey = toml::from_str(text).ok()?;
+    let m = key.model?;
+    let list = MODELS
+        .iter()
+        .map(|(n, what)| format!("\"{n}\" ({what})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = match m.get_ref() {
+        Value::String(s) if accepted.contains(&s.as_str()) => return None,
+        Value::String(s) if MODELS.iter().any(|(n, _)| n == s) => format!(
+            "model = \"{s}\" is read by fluxion::scenario::parse_any (or `fluxion run`), not by this parser"
+        ),
+        Value::String(s) => format!("unknown model \"{s}\"; use one of {list}"),
+        other => format!(
+            "the model is a name in quotes, found a {}; use one of {list}, e.g. model = \"vortex\"",
+            other.type_str()
+        ),
+    };
+    Some(Issue {
+        key: "model".into(),
+        message,
+        span: Some(m.span()),
+    })
+}
+
+/// The dotted key at byte `pos` of a TOML text, found from the line (`key = ...`) and the
+/// last table header above it (`[domain]`, `[[species]]`), e.g. `domain.nodes`.
+fn key_at(text: &str, pos: usize) -> Option<String> {
+    let pos = pos.min(text.len());
+    let pos = (0..=pos).rev().find(|&p| text.is_char_boundary(p))?;
+    let line_start = text[..pos].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = text[pos..].find('\n').map_or(text.len(), |p| pos + p);
+    let line = &text[line_start..line_end];
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"'))?;
+    if key.is_empty() || key.starts_with('[') || key.starts_with('#') {
+        return None;
+    }
+    let header = text[..line_start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        l.starts_with('[')
+            .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    });
+    Some(match header {
+        Some(h) if !h.is_empty() => format!("{h}.{key}"),
+        _ => key.to_string(),
+    })
+}
+
+/// A correct line for a key of the electrodiffusion scenario, by its last path segment.
+fn example_line(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "closure" => "closure = \"poisson\"",
+        "mode" => "mode = \"steady\"",
+        "scheme" => "scheme = \"scharfetter_gummel\"",
+        "geometry" => "geometry = \"planar\"",
+        "grid" => "grid = \"refined\"",
+        "refine" => "refine = \"both\"",
+        "continuation" => "continuation = \"auto\"",
+        "name" => "name = \"Na+\"",
+        "title" => "title = \"my cell\"",
+        "description" => "description = \"free text\"",
+        "output_times" => "output_times = [\"1 ms\", \"10 ms\"]",
+        "species" => "a [[species]] table per species, with name, charge and diffusivity",
+        "concentration" => "concentration = { \"Na+\" = \"100 mM\" }",
+        "flux" => "flux = { \"Na+\" = \"1e-6 mol/(m^2 s)\" }",
+        "left" | "right" => "a [left] table with potential = \"0 V\"",
+        "domain" => "a [domain] table with length = \"1 um\" and nodes = 401",
+        "transient" => "a [transient] table with end_time = \"1 s\"",
+        "solver" => "a [solver] table with max_iterations = 60",
+        _ => return None,
+    })
+}
+
+/// "expected i64" and friends in words.
+fn expected_in_words(expected: &str) -> String {
+    let e = expected.trim();
+    match e {
+        "i64" | "u64" | "usize" | "i32" | "u32" => "a whole number such as 600".into(),
+        "f64" | "f32" => "a number such as 1e-6".into(),
+        "a string" => "a string in quotes such as \"poisson\"".into(),
+        "a sequence" => "a list such as [1, 2]".into(),
+        "a boolean" => "true or false".into(),
+        _ if e.starts_with("struct ") || e.starts_with("a map") => {
+            "a table (a [section] or { key = value, ... })".into()
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// A deserialization error as an issue, without the source text (no key is derived).
 fn toml_issue(e: &toml::de::Error) -> Issue {
-    let msg = e.message().trim().to_string();
+    toml_issue_at(e, "")
+}
+
+/// A deserialization error as an issue: the key is found from the error's position in
+/// `text`, and type errors are put in words ("must be a whole number such as 600").
+fn toml_issue_at(e: &toml::de::Error, text: &str) -> Issue {
+    let mut msg = e.message().trim().to_string();
+    let located = [
+        "invalid type",
+        "invalid value",
+        "unknown field",
+        "duplicate key",
+    ]
+    .iter()
+    .any(|p| msg.starts_with(p));
+    let key = e
+        .span()
+        .filter(|_| located)
+        .and_then(|sp| key_at(text, sp.start));
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            let k = key.clone().unwrap_or_else(|| "this key".into());
+            let last = k.rsplit('.').next().unwrap_or(&k);
+            msg = format!(
+                "`{k}` must be {}, found {found}; {}",
+                expected_in_words(expected),
+                example_line(last)
+                    .map(|e| format!("e.g. {e}"))
+                    .unwrap_or_else(|| "see docs/scenario.md for the form of each key".into())
+            );
+        }
+    }
     let hint = if let Some(rest) = msg.strip_prefix("missing field ") {
         let field = rest.trim_matches('`');
         match field {
@@ -329,7 +922,7 @@ fn toml_issue(e: &toml::de::Error) -> Issue {
         format!("{msg}: {hint}")
     };
     Issue {
-        key: "file".into(),
+        key: key.unwrap_or_else(|| "file".into()),
         message,
         span: e.span(),
     }
@@ -355,18 +948,49 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
                     );
                     None
                 }
+                Some(t) if t < MIN_TEMPERATURE => {
+                    cx.push(
+                        "temperature",
+                        format!(
+                            "{} ({t:e} K) is below {MIN_TEMPERATURE} K, where no ion moves by thermal diffusion; check the unit, e.g. \"25 degC\" or 298.15 (K)",
+                            show(v)
+                        ),
+                        Some(v.span()),
+                    );
+                    None
+                }
+                Some(t) if t > MAX_TEMPERATURE => {
+                    cx.push(
+                        "temperature",
+                        format!(
+                            "{} ({t:.4e} K) is above {MAX_TEMPERATURE} K, where no liquid or solid electrolyte exists; check the unit, e.g. \"25 degC\" or 298.15 (K)",
+                            show(v)
+                        ),
+                        Some(v.span()),
+                    );
+                    None
+                }
                 t => t,
             }
         }
     };
     let permittivity = match &raw.permittivity {
         None => Some(78.5),
-        Some(v) => cx.positive(
-            v,
-            "permittivity",
-            dims::DIMENSIONLESS,
-            "the relative permittivity",
-        ),
+        Some(v) => match cx.quantity(v, "permittivity", dims::DIMENSIONLESS) {
+            // eps_r >= 1: no medium screens less than vacuum.
+            Some(e) if !(1.0..=MAX_PERMITTIVITY).contains(&e) => {
+                cx.push(
+                    "permittivity",
+                    format!(
+                        "the relative permittivity must lie between 1 (vacuum: no medium polarizes less) and {MAX_PERMITTIVITY:e} (ferroelectrics reach 1e4), got {}; water at 25 degC has 78.5",
+                        show(v)
+                    ),
+                    Some(v.span()),
+                );
+                None
+            }
+            e => e,
+        },
     };
     let closure = cx
         .choice(
@@ -391,17 +1015,47 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
     };
     let velocity = match &raw.velocity {
         None => Some(0.0),
-        Some(v) => cx.quantity(v, "velocity", dims::VELOCITY),
+        Some(v) => match cx.quantity(v, "velocity", dims::VELOCITY) {
+            Some(u) if u.abs() > MAX_VELOCITY => {
+                cx.push(
+                    "velocity",
+                    format!(
+                        "{} is faster than {MAX_VELOCITY} m/s; the advection term v c assumes an incompressible flow far below the speed of sound (1480 m/s in water): check the unit, e.g. velocity = \"1 um/s\"",
+                        show(v)
+                    ),
+                    Some(v.span()),
+                );
+                None
+            }
+            u => u,
+        },
     };
-    let grid = build_grid(&raw.domain, cx);
-    let species = build_species(&raw.species, temperature.unwrap_or(298.15), cx);
-    let names: Vec<String> = species.iter().map(|s| s.name.clone()).collect();
-    let left = build_side(&raw.left, "left", &names, cx);
-    let right = build_side(&raw.right, "right", &names, cx);
     let transient = matches!(
         raw.mode.as_ref().map(|m| m.get_ref().as_str()),
         Some("transient")
     );
+    let mut warnings = vec![];
+    // Resources first: nothing is allocated for a grid that would not fit.
+    let limit = memory_limit(raw.solver.as_ref(), cx);
+    let nodes = build_nodes(raw, transient, limit, cx);
+    let grid = nodes.and_then(|n| build_grid(&raw.domain, n, cx));
+    if let (Some(g), Some(v)) = (&grid, &raw.velocity) {
+        if g.geometry() != Geometry::Planar && velocity.is_some_and(|u| u != 0.0) {
+            cx.push(
+                "velocity",
+                format!(
+                    "a constant velocity is not divergence-free in {} geometry (div(v e_r) = {} v / r), so it would create or destroy solvent; remove velocity or use geometry = \"planar\"",
+                    g.geometry().name(),
+                    if g.geometry() == Geometry::Cylindrical { 1 } else { 2 }
+                ),
+                Some(v.span()),
+            );
+        }
+    }
+    let species = build_species(&raw.species, temperature.unwrap_or(298.15), cx);
+    let names: Vec<String> = species.iter().map(|s| s.name.clone()).collect();
+    let left = build_side(&raw.left, "left", &names, cx, &mut warnings);
+    let right = build_side(&raw.right, "right", &names, cx, &mut warnings);
     if let Some(m) = &raw.mode {
         cx.choice(m, "mode", &["steady", "transient"]);
     }
@@ -451,6 +1105,10 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
     if !cx.issues.is_empty() {
         return None;
     }
+    physics_checks(&problem, &mode, raw, cx, &mut warnings);
+    if !cx.issues.is_empty() {
+        return None;
+    }
     // Model-level checks (enough boundary conditions, electroneutral boundaries, ...).
     if let Err(e) = Electrodiffusion::new(problem.clone()) {
         let msg = e.to_string();
@@ -493,19 +1151,30 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
             .unwrap_or_else(|| "fluxion scenario".into()),
         problem,
         mode,
-        warnings: vec![],
+        warnings,
     })
 }
 
-fn build_grid(d: &Spanned<raw::Domain>, cx: &mut Ctx) -> Option<Grid> {
+fn build_grid(d: &Spanned<raw::Domain>, nodes: usize, cx: &mut Ctx) -> Option<Grid> {
     let span = Some(d.span());
     let d = d.get_ref();
-    let length = cx.positive(
-        &d.length,
-        "domain.length",
-        dims::LENGTH,
-        "the domain length",
-    );
+    let length = cx
+        .positive(
+            &d.length,
+            "domain.length",
+            dims::LENGTH,
+            "the domain length",
+        )
+        .and_then(|l| {
+            cx.within(
+                l,
+                &d.length,
+                "domain.length",
+                (MIN_LENGTH, MAX_LENGTH),
+                "the domain length",
+                "m",
+            )
+        });
     let geometry = match &d.geometry {
         None => Some(Geometry::Planar),
         Some(g) => cx
@@ -532,7 +1201,18 @@ fn build_grid(d: &Spanned<raw::Domain>, cx: &mut Ctx) -> Option<Grid> {
             Some(0.0)
         }
         Some(v) => {
-            let r = cx.quantity(v, "domain.inner_radius", dims::LENGTH);
+            let r = cx
+                .quantity(v, "domain.inner_radius", dims::LENGTH)
+                .and_then(|r| {
+                    cx.within(
+                        r,
+                        v,
+                        "domain.inner_radius",
+                        (0.0, MAX_LENGTH),
+                        "the inner radius",
+                        "m",
+                    )
+                });
             if let Some(r) = r {
                 if r < 0.0 {
                     cx.push(
@@ -553,15 +1233,6 @@ fn build_grid(d: &Spanned<raw::Domain>, cx: &mut Ctx) -> Option<Grid> {
             r
         }
     };
-    let nodes = *d.nodes.get_ref();
-    if !(3..=50_000_000).contains(&nodes) {
-        cx.push(
-            "domain.nodes",
-            format!("{nodes} nodes: use between 3 and 50000000 (e.g. nodes = 401)"),
-            Some(d.nodes.span()),
-        );
-        return None;
-    }
     let spacing = match d.grid.as_ref() {
         None => Some(Spacing::Uniform),
         Some(g) => match cx.choice(g, "domain.grid", &["uniform", "refined"]) {
@@ -582,7 +1253,18 @@ fn build_grid(d: &Spanned<raw::Domain>, cx: &mut Ctx) -> Option<Grid> {
                         );
                         None
                     }
-                    Some(v) => cx.positive(v, "domain.min_spacing", dims::LENGTH, "min_spacing"),
+                    Some(v) => cx
+                        .positive(v, "domain.min_spacing", dims::LENGTH, "min_spacing")
+                        .and_then(|m| {
+                            cx.within(
+                                m,
+                                v,
+                                "domain.min_spacing",
+                                (MIN_LENGTH, MAX_LENGTH),
+                                "min_spacing",
+                                "m",
+                            )
+                        }),
                 };
                 match (refine, min) {
                     (Some((l, r)), Some(m)) => Some(Spacing::Refined {
@@ -597,8 +1279,22 @@ fn build_grid(d: &Spanned<raw::Domain>, cx: &mut Ctx) -> Option<Grid> {
         },
     };
     let (length, geometry, inner, spacing) = (length?, geometry?, inner?, spacing?);
-    match Grid::new(geometry, inner, length, nodes as usize, spacing) {
+    match Grid::new(geometry, inner, length, nodes, spacing) {
         Ok(g) => Some(g),
+        Err(GridError::NotIncreasing(i)) => {
+            // Only a refined grid can collapse: neighbouring nodes closer than the
+            // floating-point resolution of their position.
+            cx.push(
+                "domain.min_spacing",
+                format!(
+                    "the refined grid cannot be built: to reach this min_spacing with {nodes} nodes the tanh stretching puts nodes {} and {i} at the same position in floating point; use a larger min_spacing (e.g. 1e-4 of the uniform spacing {:.3e} m) or fewer nodes",
+                    i - 1,
+                    length / (nodes - 1) as f64
+                ),
+                d.min_spacing.as_ref().map(|v| v.span()).or(span),
+            );
+            None
+        }
         Err(e) => {
             cx.push("domain", format!("{e}"), span);
             None
@@ -618,10 +1314,12 @@ fn build_species(raw: &[raw::Species], temperature: f64, cx: &mut Ctx) -> Vec<Sp
     for (k, s) in raw.iter().enumerate() {
         let key = |f: &str| format!("species[{k}].{f}");
         let name = s.name.get_ref().trim().to_string();
-        if name.is_empty() || name.contains(',') || name.contains('"') {
+        // The name heads CSV columns (`c_<name>_mol_m3`) and keys JSON objects.
+        if name.is_empty() || name.contains([',', '"', '\'']) || name.chars().any(char::is_control)
+        {
             cx.push(
                 key("name"),
-                format!("\"{name}\" cannot name a species: use a non-empty name without commas or quotes, e.g. \"Na+\""),
+                format!("{name:?} cannot name a species: it heads the CSV columns, so use a non-empty name without commas, quotes, line breaks or other control characters, e.g. \"Na+\""),
                 Some(s.name.span()),
             );
         }
@@ -633,8 +1331,30 @@ fn build_species(raw: &[raw::Species], temperature: f64, cx: &mut Ctx) -> Vec<Sp
             );
         }
         let z = match s.charge.get_ref() {
-            Value::Integer(i) => Some(*i as f64),
-            Value::Float(f) if f.is_finite() => Some(*f),
+            Value::Integer(i) if (*i as f64).abs() <= MAX_CHARGE_NUMBER => Some(*i as f64),
+            Value::Float(f) if f.is_finite() && f.abs() <= MAX_CHARGE_NUMBER => Some(*f),
+            Value::Integer(_) | Value::Float(_) => {
+                cx.push(
+                    key("charge"),
+                    format!(
+                        "the charge number {} is beyond {MAX_CHARGE_NUMBER} in magnitude; even polyelectrolytes carry fewer charges per molecule (model a long chain per charged segment), e.g. charge = 1",
+                        show(&s.charge)
+                    ),
+                    Some(s.charge.span()),
+                );
+                None
+            }
+            Value::String(t) if t.trim().parse::<f64>().is_ok() => {
+                cx.push(
+                    key("charge"),
+                    format!(
+                        "the charge number is a plain number without quotes: write charge = {}",
+                        t.trim()
+                    ),
+                    Some(s.charge.span()),
+                );
+                None
+            }
             _ => {
                 cx.push(
                     key("charge"),
@@ -714,6 +1434,7 @@ fn build_side(
     name: &str,
     species: &[String],
     cx: &mut Ctx,
+    warnings: &mut Vec<String>,
 ) -> Option<Boundary> {
     let span = Some(side.span());
     let s = side.get_ref();
@@ -767,6 +1488,21 @@ fn build_side(
                 );
                 continue;
             }
+            if is_conc && x > MAX_CONCENTRATION {
+                cx.push(key, too_concentrated(v, x), Some(v.span()));
+                continue;
+            }
+            if !is_conc && x.abs() > MAX_FLUX {
+                cx.push(
+                    key,
+                    format!(
+                        "{} is beyond {MAX_FLUX:e} mol/(m^2 s) in magnitude, more than pure water (55.5 mol/L) carries at 18 m/s: check the unit, e.g. \"1e-6 mol/(m^2 s)\"",
+                        show(v)
+                    ),
+                    Some(v.span()),
+                );
+                continue;
+            }
             bcs[idx] = Some(if is_conc {
                 SpeciesBc::Concentration(x)
             } else {
@@ -778,24 +1514,62 @@ fn build_side(
     let mut count = 0;
     if let Some(v) = &s.potential {
         count += 1;
-        potential =
-            PotentialBc::Potential(cx.quantity(v, &format!("{name}.potential"), dims::VOLTAGE)?);
+        let key = format!("{name}.potential");
+        let phi = cx.quantity(v, &key, dims::VOLTAGE)?;
+        if phi.abs() > MAX_POTENTIAL {
+            cx.push(
+                &key,
+                format!(
+                    "{} is beyond {MAX_POTENTIAL:e} V, far above the breakdown of any electrolyte or membrane; check the unit, e.g. potential = \"25 mV\"",
+                    show(v)
+                ),
+                Some(v.span()),
+            );
+            return None;
+        }
+        if phi.abs() > WARN_POTENTIAL {
+            warnings.push(format!(
+                "{key} = {}: above {WARN_POTENTIAL} V in magnitude, beyond the stability window of any electrolyte (water decomposes above 1.23 V, the widest organic and ionic-liquid electrolytes near 5-6 V); a double layer at such a potential would hold Boltzmann factors exp(F phi / RT) of e^{:.0} (at 25 degC). Check the unit (mV?) unless the drive is meant (e.g. electrophoresis)",
+                show(v),
+                phi.abs() / 0.025_693
+            ));
+        }
+        potential = PotentialBc::Potential(phi);
     }
     if let Some(v) = &s.surface_charge {
         count += 1;
-        potential = PotentialBc::SurfaceCharge(cx.quantity(
-            v,
-            &format!("{name}.surface_charge"),
-            dims::SURFACE_CHARGE,
-        )?);
+        let key = format!("{name}.surface_charge");
+        let sigma = cx.quantity(v, &key, dims::SURFACE_CHARGE)?;
+        if sigma.abs() > MAX_SURFACE_CHARGE {
+            cx.push(
+                &key,
+                format!(
+                    "{} is beyond {MAX_SURFACE_CHARGE} C/m^2 in magnitude, i.e. more than one elementary charge per {:.3} nm^2, denser than a close-packed monolayer of ions (about one per 0.1 nm^2, 1.6 C/m^2); real surfaces carry up to a few tenths of a C/m^2: check the unit, e.g. surface_charge = \"-0.05 C/m^2\" or \"-5 uC/cm^2\"",
+                    show(v),
+                    ELEMENTARY_CHARGE / MAX_SURFACE_CHARGE * 1e18
+                ),
+                Some(v.span()),
+            );
+            return None;
+        }
+        potential = PotentialBc::SurfaceCharge(sigma);
     }
     if let Some(v) = &s.current {
         count += 1;
-        potential = PotentialBc::Current(cx.quantity(
-            v,
-            &format!("{name}.current"),
-            dims::CURRENT_DENSITY,
-        )?);
+        let key = format!("{name}.current");
+        let i = cx.quantity(v, &key, dims::CURRENT_DENSITY)?;
+        if i.abs() > MAX_CURRENT_DENSITY {
+            cx.push(
+                &key,
+                format!(
+                    "{} is beyond {MAX_CURRENT_DENSITY:e} A/m^2 (100 kA/cm^2) in magnitude, orders of magnitude above any electrochemical current density (at most about 1e5 A/m^2): check the unit, e.g. current = \"10 mA/cm^2\"",
+                    show(v)
+                ),
+                Some(v.span()),
+            );
+            return None;
+        }
+        potential = PotentialBc::Current(i);
     }
     if count > 1 {
         cx.push(
@@ -821,18 +1595,20 @@ fn build_solver(raw: Option<&raw::Solver>, cx: &mut Ctx) -> (NewtonOptions, Stea
         return (newton, steady);
     };
     if let Some(n) = &s.max_iterations {
-        if *n.get_ref() < 1 {
-            cx.push(
+        match cx.integer(n, "solver.max_iterations", "max_iterations = 60") {
+            Some(k) if !(1..=100_000).contains(&k) => cx.push(
                 "solver.max_iterations",
-                "must be at least 1 (default 60)",
+                format!("{k} must be between 1 and 100000 (default 60)"),
                 Some(n.span()),
-            );
-        } else {
-            newton.max_iterations = *n.get_ref() as usize;
+            ),
+            Some(k) => newton.max_iterations = k as usize,
+            None => {}
         }
     }
     if let Some(t) = &s.rtol {
-        let v = *t.get_ref();
+        let Some(v) = cx.number(t, "solver.rtol", "rtol = 1e-10") else {
+            return (newton, steady);
+        };
         if !(v > 0.0 && v < 1.0) {
             cx.push(
                 "solver.rtol",
@@ -849,7 +1625,9 @@ fn build_solver(raw: Option<&raw::Solver>, cx: &mut Ctx) -> (NewtonOptions, Stea
         }
     }
     if let Some(st) = &s.continuation_step {
-        let v = *st.get_ref();
+        let Some(v) = cx.number(st, "solver.continuation_step", "continuation_step = 0.05") else {
+            return (newton, steady);
+        };
         if !(v > 0.0 && v <= 1.0) {
             cx.push(
                 "solver.continuation_step",
@@ -874,6 +1652,14 @@ fn build_transient(
 ) -> Option<TransientOptions> {
     let t = t.get_ref();
     let end = cx.positive(&t.end_time, "transient.end_time", dims::TIME, "end_time")?;
+    let end = cx.within(
+        end,
+        &t.end_time,
+        "transient.end_time",
+        (MIN_TIME, MAX_TIME),
+        "end_time",
+        "s",
+    )?;
     let mut opts = TransientOptions::new(end);
     opts.newton = NewtonOptions {
         max_iterations: newton.max_iterations.min(20),
@@ -897,21 +1683,21 @@ fn build_transient(
         }
         opts.output_times = times;
     }
-    if let Some(n) = &t.output_count {
-        let n = *n.get_ref();
-        if !(1..=10_000).contains(&n) {
-            cx.push(
+    if let Some(nv) = &t.output_count {
+        match cx.integer(nv, "transient.output_count", "output_count = 10") {
+            Some(n) if !(1..=10_000).contains(&n) => cx.push(
                 "transient.output_count",
-                "must be between 1 and 10000",
-                Some(t.output_count.as_ref().unwrap().span()),
-            );
-        } else {
-            opts.output_times
-                .extend((1..=n).map(|i| end * i as f64 / n as f64));
+                format!("{n} must be between 1 and 10000"),
+                Some(nv.span()),
+            ),
+            Some(n) => opts
+                .output_times
+                .extend((1..=n).map(|i| end * i as f64 / n as f64)),
+            None => {}
         }
     }
     if let Some(r) = &t.rtol {
-        let v = *r.get_ref();
+        let v = cx.number(r, "transient.rtol", "rtol = 1e-5")?;
         if !(v > 0.0 && v < 1.0) {
             cx.push(
                 "transient.rtol",
@@ -923,10 +1709,26 @@ fn build_transient(
         }
     }
     if let Some(v) = &t.initial_step {
-        opts.initial_step = cx.positive(v, "transient.initial_step", dims::TIME, "initial_step")?;
+        let h = cx.positive(v, "transient.initial_step", dims::TIME, "initial_step")?;
+        opts.initial_step = cx.within(
+            h,
+            v,
+            "transient.initial_step",
+            (MIN_TIME, end),
+            "initial_step",
+            "s",
+        )?;
     }
     if let Some(v) = &t.max_step {
-        opts.max_step = cx.positive(v, "transient.max_step", dims::TIME, "max_step")?;
+        let h = cx.positive(v, "transient.max_step", dims::TIME, "max_step")?;
+        opts.max_step = cx.within(
+            h,
+            v,
+            "transient.max_step",
+            (MIN_TIME, MAX_TIME),
+            "max_step",
+            "s",
+        )?;
     }
     Some(opts)
 }
@@ -1022,6 +1824,10 @@ fn build_initial(raw: &[raw::Species], grid: &Grid, cx: &mut Ctx) -> Option<Vec<
                     "initial concentrations cannot be negative",
                     Some(init.span()),
                 );
+                continue;
+            }
+            if let Some(c) = v.iter().copied().find(|c| *c > MAX_CONCENTRATION) {
+                cx.push(key, too_concentrated(init, c), Some(init.span()));
                 continue;
             }
             out.push(v);

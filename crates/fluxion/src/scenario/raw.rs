@@ -1,4 +1,7 @@
 //! Raw deserialized scenario: shapes only, every value with its position.
+//!
+//! Numbers are kept as [`Value`]s so that a value of the wrong type (`nodes = "600"`) is
+//! reported by the validation with its key and an example, not as a serde type error.
 
 use std::collections::BTreeMap;
 
@@ -30,7 +33,7 @@ pub(super) struct Scenario {
 #[serde(deny_unknown_fields)]
 pub(super) struct Domain {
     pub length: Spanned<Value>,
-    pub nodes: Spanned<i64>,
+    pub nodes: Spanned<Value>,
     pub geometry: Option<Spanned<String>>,
     pub inner_radius: Option<Spanned<Value>>,
     pub grid: Option<Spanned<String>>,
@@ -64,8 +67,8 @@ pub(super) struct Side {
 pub(super) struct Transient {
     pub end_time: Spanned<Value>,
     pub output_times: Option<Vec<Spanned<Value>>>,
-    pub output_count: Option<Spanned<usize>>,
-    pub rtol: Option<Spanned<f64>>,
+    pub output_count: Option<Spanned<Value>>,
+    pub rtol: Option<Spanned<Value>>,
     pub initial_step: Option<Spanned<Value>>,
     pub max_step: Option<Spanned<Value>>,
 }
@@ -73,8 +76,17 @@ pub(super) struct Transient {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Solver {
-    pub max_iterations: Option<Spanned<i64>>,
-    pub rtol: Option<Spanned<f64>>,
+    pub max_iterations: Option<Spanned<Value>>,
+    pub rtol: Option<Spanned<Value>>,
     pub continuation: Option<Spanned<String>>,
-    pub continuation_step: Option<Spanned<f64>>,
+    pub continuation_step: Option<Spanned<Value>>,
+    /// Memory limit in GB (1e9 bytes) for the resource estimate; default 4.
+    pub memory_limit_gb: Option<Spanned<Value>>,
+}
+
+/// Only the `model` key, read before the full deserialization so that a typo in it is
+/// reported as an unknown model rather than as the first key of the other model family.
+#[derive(Deserialize, Debug)]
+pub(super) struct ModelKey {
+    pub model: Option<Spanned<Value>>,
 }
