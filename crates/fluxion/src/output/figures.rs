@@ -243,7 +243,9 @@ impl FigureContext {
             };
             ctx.debye_length =
                 comp.and_then(|c| debye_length(&z, &c, p.permittivity, p.temperature).ok());
-            if let (None, Some(ld)) = (ctx.wall, ctx.debye_length) {
+            // A thin layer between a wall and a reservoir: show it on a log distance axis.
+            let reservoir = side_c(0).is_some() || side_c(1).is_some();
+            if let (None, Some(ld), true) = (ctx.wall, ctx.debye_length, reservoir) {
                 if ld < length / 100.0 {
                     ctx.wall = Some(stronger);
                 }
@@ -432,8 +434,17 @@ fn length_label(v: f64) -> String {
     format!("{} {u}", short_sig(v * s))
 }
 
+/// Three significant digits, trailing zeros removed: `0.962`, `4.1`, `1000`.
 fn short_sig(v: f64) -> String {
-    let s = format!("{v:.3}");
+    let digits = if v == 0.0 {
+        0
+    } else {
+        (2 - v.abs().log10().floor() as i64).clamp(0, 12) as usize
+    };
+    let s = format!("{v:.digits$}");
+    if !s.contains('.') {
+        return s;
+    }
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
 }

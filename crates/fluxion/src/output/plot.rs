@@ -424,6 +424,23 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
         let vals = linear_ticks(10f64.powf(lo), 10f64.powf(hi), 5);
         return (vals.into_iter().map(f64::log10).collect(), vec![]);
     }
+    if span < 2.5 {
+        // Few decades: label 1, 2 and 5 times each decade, minor ticks at the others.
+        let (mut major, mut minor) = (vec![], vec![]);
+        for e in (lo.floor() as i64)..=(hi.floor() as i64) {
+            for m in 1..10 {
+                let v = e as f64 + (m as f64).log10();
+                if v >= lo && v <= hi {
+                    if matches!(m, 1 | 2 | 5) {
+                        major.push(v);
+                    } else {
+                        minor.push(v);
+                    }
+                }
+            }
+        }
+        return (major, minor);
+    }
     let d = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
         .into_iter()
         .find(|d| span / d <= 10.0)
@@ -651,6 +668,23 @@ fn clip_polyline(pts: &[(f64, f64)], xr: (f64, f64), yr: (f64, f64)) -> Vec<Vec<
     out
 }
 
+/// Pixel points along a polyline, at most 4 px apart (for the legend's overlap count).
+fn densify(px: &[(i32, i32)]) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = px.first().copied().into_iter().collect();
+    for w in px.windows(2) {
+        let (dx, dy) = ((w[1].0 - w[0].0) as f64, (w[1].1 - w[0].1) as f64);
+        let steps = ((dx.abs().max(dy.abs()) / 4.0).ceil() as usize).clamp(1, 2000);
+        for k in 1..=steps {
+            let f = k as f64 / steps as f64;
+            out.push((
+                w[0].0 + (f * dx).round() as i32,
+                w[0].1 + (f * dy).round() as i32,
+            ));
+        }
+    }
+    out
+}
+
 fn inside(p: (f64, f64), xr: (f64, f64), yr: (f64, f64)) -> bool {
     p.0 >= xr.0 && p.0 <= xr.1 && p.1 >= yr.0 && p.1 <= yr.1
 }
@@ -818,7 +852,8 @@ fn draw_panel<DB: DrawingBackend>(
             });
         }
     }
-    let show_legend = p.legend != LegendPos::Hidden && !entries.is_empty();
+    // A single unlabelled-by-context series needs no legend; the axis label names it.
+    let show_legend = p.legend != LegendPos::Hidden && entries.len() > 1;
     let lsize = legend_size(area, &entries);
     let strip = if show_legend && p.legend == LegendPos::Outside {
         (lsize.0 as u32 + 2 * MARGIN).min(w / 2)
@@ -1038,12 +1073,40 @@ fn draw_panel<DB: DrawingBackend>(
             (lx - base.0 + MARGIN as i32, py.start - base.1)
         } else {
             // The corner of the axes with the fewest data pixels under the box.
-            let pix: Vec<(i32, i32)> = data
-                .iter()
-                .flatten()
-                .filter(|q| inside(**q, xr, yr))
-                .map(|q| chart.backend_coord(q))
-                .collect();
+            let mut pix: Vec<(i32, i32)> = vec![];
+            for (s, pts) in p.series.iter().zip(&data) {
+                if matches!(s.style, Style::Line | Style::Dashed | Style::Dotted) {
+                    for piece in clip_polyline(pts, xr, yr) {
+                        let px: Vec<(i32, i32)> =
+                            piece.iter().map(|q| chart.backend_coord(q)).collect();
+                        pix.extend(densify(&px));
+                    }
+                } else {
+                    pix.extend(
+                        pts.iter()
+                            .filter(|q| inside(**q, xr, yr))
+                            .map(|q| chart.backend_coord(q)),
+                    );
+                }
+            }
+            for g in &p.vlines {
+                let v = tf(g.at, log_x);
+                if v.is_finite() && v >= xr.0 && v <= xr.1 {
+                    pix.extend(densify(&[
+                        chart.backend_coord(&(v, yr.0)),
+                        chart.backend_coord(&(v, yr.1)),
+                    ]));
+                }
+            }
+            for g in &p.hlines {
+                let v = tf(g.at, log_y);
+                if v.is_finite() && v >= yr.0 && v <= yr.1 {
+                    pix.extend(densify(&[
+                        chart.backend_coord(&(xr.0, v)),
+                        chart.backend_coord(&(xr.1, v)),
+                    ]));
+                }
+            }
             let pad = 6;
             let corners = [
                 (px.end - lsize.0 - pad, py.start + pad),
@@ -1327,6 +1390,8 @@ mod tests {
             vec![0.0, 1.0],
             vec![0.0, 1.0],
         ));
+        p.series
+            .push(Series::line("b", vec![0.0, 1.0], vec![1.0, 0.0]));
         p.legend = LegendPos::Outside;
         let mut f = Figure::new("legend", 1);
         f.push(p);
@@ -1366,6 +1431,10 @@ mod tests {
         assert!(minor.contains(&(2f64.log10() - 9.0)));
         let (major, minor) = log_ticks(-30.0, 5.0);
         assert!(major.len() <= 8 && major.contains(&0.0) && minor.is_empty());
+        // 14 to 700 mM (a double layer): labels at 20, 50, 100, 200, 500.
+        let (major, _) = log_ticks(14f64.log10(), 700f64.log10());
+        let labels: Vec<String> = major.iter().map(|v| tick(10f64.powf(*v))).collect();
+        assert_eq!(labels, ["20", "50", "100", "200", "500"]);
         let lin = linear_ticks(0.0, 1.0, 5);
         assert_eq!(lin.len(), 6);
         for (a, b) in lin.iter().zip([0.0, 0.2, 0.4, 0.6, 0.8, 1.0]) {

@@ -9,6 +9,7 @@
 mod raw;
 mod run;
 mod vortex;
+mod vortex_figures;
 
 pub use run::{run, RunError, RunReport};
 pub use vortex::{parse_pins_csv, run_vortex, VortexScenario};
