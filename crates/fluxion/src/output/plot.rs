@@ -855,11 +855,6 @@ fn draw_panel<DB: DrawingBackend>(
     // A single unlabelled-by-context series needs no legend; the axis label names it.
     let show_legend = p.legend != LegendPos::Hidden && entries.len() > 1;
     let lsize = legend_size(area, &entries);
-    let strip = if show_legend && p.legend == LegendPos::Outside {
-        (lsize.0 as u32 + 2 * MARGIN).min(w / 2)
-    } else {
-        0
-    };
 
     // Axis types and ranges.
     let any_pos =
@@ -882,7 +877,7 @@ fn draw_panel<DB: DrawingBackend>(
         .iter()
         .map(|g| tf(g.at, log_y))
         .filter(|v| v.is_finite());
-    let mut xr = fx.unwrap_or_else(|| {
+    let xr0 = fx.unwrap_or_else(|| {
         auto_range(
             data.iter()
                 .flatten()
@@ -891,7 +886,7 @@ fn draw_panel<DB: DrawingBackend>(
                 .chain(gx),
         )
     });
-    let mut yr = fy.unwrap_or_else(|| {
+    let yr0 = fy.unwrap_or_else(|| {
         auto_range(
             data.iter()
                 .flatten()
@@ -900,22 +895,119 @@ fn draw_panel<DB: DrawingBackend>(
                 .chain(gy),
         )
     });
-    let chart_w = w.saturating_sub(strip);
-    let chart_h = h.saturating_sub(top);
-    let plot_w = chart_w.saturating_sub(2 * MARGIN + Y_LABEL_AREA).max(1) as f64;
-    let plot_h = chart_h.saturating_sub(2 * MARGIN + X_LABEL_AREA).max(1) as f64;
-    if p.equal_aspect {
-        let (sx, sy) = ((xr.1 - xr.0) / plot_w, (yr.1 - yr.0) / plot_h);
-        if sx > sy {
-            let c = 0.5 * (yr.0 + yr.1);
-            let half = 0.5 * sx * plot_h;
-            yr = (c - half, c + half);
-        } else {
-            let c = 0.5 * (xr.0 + xr.1);
-            let half = 0.5 * sy * plot_w;
-            xr = (c - half, c + half);
+    // Axis ranges and the axes' pixel rectangle (panel coordinates) for a legend strip of
+    // `strip` px on the right.
+    let plan = |strip: u32| {
+        let (mut xr, mut yr) = (xr0, yr0);
+        let chart_w = w.saturating_sub(strip);
+        let chart_h = h.saturating_sub(top);
+        let plot_w = chart_w.saturating_sub(2 * MARGIN + Y_LABEL_AREA).max(1) as f64;
+        let plot_h = chart_h.saturating_sub(2 * MARGIN + X_LABEL_AREA).max(1) as f64;
+        if p.equal_aspect {
+            let (sx, sy) = ((xr.1 - xr.0) / plot_w, (yr.1 - yr.0) / plot_h);
+            if sx > sy {
+                let c = 0.5 * (yr.0 + yr.1);
+                let half = 0.5 * sx * plot_h;
+                yr = (c - half, c + half);
+            } else {
+                let c = 0.5 * (xr.0 + xr.1);
+                let half = 0.5 * sy * plot_w;
+                xr = (c - half, c + half);
+            }
+        }
+        let rect = [
+            (MARGIN + Y_LABEL_AREA) as i32,
+            (top + MARGIN) as i32,
+            chart_w as i32 - MARGIN as i32,
+            (top + chart_h) as i32 - (MARGIN + X_LABEL_AREA) as i32,
+        ];
+        (xr, yr, rect)
+    };
+    // Pixels (panel coordinates) covered by data and guides, for placing the legend.
+    let covered = |xr: (f64, f64), yr: (f64, f64), rect: [i32; 4]| {
+        let to_px = |q: &(f64, f64)| {
+            (
+                rect[0] + ((q.0 - xr.0) / (xr.1 - xr.0) * (rect[2] - rect[0]) as f64) as i32,
+                rect[3] - ((q.1 - yr.0) / (yr.1 - yr.0) * (rect[3] - rect[1]) as f64) as i32,
+            )
+        };
+        let mut pix: Vec<(i32, i32)> = vec![];
+        for (s, pts) in p.series.iter().zip(&data) {
+            if matches!(s.style, Style::Line | Style::Dashed | Style::Dotted) {
+                for piece in clip_polyline(pts, xr, yr) {
+                    let px: Vec<(i32, i32)> = piece.iter().map(to_px).collect();
+                    pix.extend(densify(&px));
+                }
+            } else {
+                pix.extend(pts.iter().filter(|q| inside(**q, xr, yr)).map(to_px));
+            }
+        }
+        for g in &p.vlines {
+            let v = tf(g.at, log_x);
+            if v.is_finite() && v >= xr.0 && v <= xr.1 {
+                pix.extend(densify(&[to_px(&(v, yr.0)), to_px(&(v, yr.1))]));
+            }
+        }
+        for g in &p.hlines {
+            let v = tf(g.at, log_y);
+            if v.is_finite() && v >= yr.0 && v <= yr.1 {
+                pix.extend(densify(&[to_px(&(xr.0, v)), to_px(&(xr.1, v))]));
+            }
+        }
+        pix
+    };
+    // The inside position with the fewest covered pixels under the box: the four corners,
+    // then the middles of the edges.
+    let best_inside = |rect: [i32; 4], pix: &[(i32, i32)]| {
+        let pad = 6;
+        let (l, r) = (rect[0] + pad, rect[2] - lsize.0 - pad);
+        let (t, b) = (rect[1] + pad, rect[3] - lsize.1 - pad);
+        let (cx, cy) = ((l + r) / 2, (t + b) / 2);
+        let candidates = [
+            (r, t),
+            (l, t),
+            (r, b),
+            (l, b),
+            (cx, t),
+            (cx, b),
+            (r, cy),
+            (l, cy),
+        ];
+        let count = |c: &(i32, i32)| {
+            pix.iter()
+                .filter(|q| {
+                    q.0 >= c.0 - 4
+                        && q.0 <= c.0 + lsize.0 + 4
+                        && q.1 >= c.1 - 4
+                        && q.1 <= c.1 + lsize.1 + 4
+                })
+                .count()
+        };
+        candidates
+            .iter()
+            .map(|c| (*c, count(c)))
+            .min_by_key(|x| x.1)
+            .unwrap_or(((r, t), 0))
+    };
+    let outside_strip = (lsize.0 as u32 + 2 * MARGIN).min(w / 2);
+    let (mut strip, mut inside_at) = (0, None);
+    if show_legend {
+        match p.legend {
+            LegendPos::Outside => strip = outside_strip,
+            _ => {
+                let (xr, yr, rect) = plan(0);
+                let (at, n) = best_inside(rect, &covered(xr, yr, rect));
+                // Inside only where the box covers nothing; otherwise outside.
+                if n == 0 || lsize.0 as u32 + 2 * MARGIN > w / 3 {
+                    inside_at = Some(at);
+                } else {
+                    strip = outside_strip;
+                }
+            }
         }
     }
+    let (xr, yr, _) = plan(strip);
+    let chart_w = w.saturating_sub(strip);
     let (x_major, x_minor) = if log_x {
         log_ticks(xr.0, xr.1)
     } else {
@@ -1068,68 +1160,12 @@ fn draw_panel<DB: DrawingBackend>(
         }
     }
     if show_legend {
-        let at = if p.legend == LegendPos::Outside {
-            let (lx, _) = legend_area.get_base_pixel();
-            (lx - base.0 + MARGIN as i32, py.start - base.1)
-        } else {
-            // The corner of the axes with the fewest data pixels under the box.
-            let mut pix: Vec<(i32, i32)> = vec![];
-            for (s, pts) in p.series.iter().zip(&data) {
-                if matches!(s.style, Style::Line | Style::Dashed | Style::Dotted) {
-                    for piece in clip_polyline(pts, xr, yr) {
-                        let px: Vec<(i32, i32)> =
-                            piece.iter().map(|q| chart.backend_coord(q)).collect();
-                        pix.extend(densify(&px));
-                    }
-                } else {
-                    pix.extend(
-                        pts.iter()
-                            .filter(|q| inside(**q, xr, yr))
-                            .map(|q| chart.backend_coord(q)),
-                    );
-                }
+        let at = match inside_at {
+            Some(at) => at,
+            None => {
+                let (lx, _) = legend_area.get_base_pixel();
+                (lx - base.0 + MARGIN as i32, py.start - base.1)
             }
-            for g in &p.vlines {
-                let v = tf(g.at, log_x);
-                if v.is_finite() && v >= xr.0 && v <= xr.1 {
-                    pix.extend(densify(&[
-                        chart.backend_coord(&(v, yr.0)),
-                        chart.backend_coord(&(v, yr.1)),
-                    ]));
-                }
-            }
-            for g in &p.hlines {
-                let v = tf(g.at, log_y);
-                if v.is_finite() && v >= yr.0 && v <= yr.1 {
-                    pix.extend(densify(&[
-                        chart.backend_coord(&(xr.0, v)),
-                        chart.backend_coord(&(xr.1, v)),
-                    ]));
-                }
-            }
-            let pad = 6;
-            let corners = [
-                (px.end - lsize.0 - pad, py.start + pad),
-                (px.start + pad, py.start + pad),
-                (px.end - lsize.0 - pad, py.end - lsize.1 - pad),
-                (px.start + pad, py.end - lsize.1 - pad),
-            ];
-            let count = |c: &(i32, i32)| {
-                pix.iter()
-                    .filter(|q| {
-                        q.0 >= c.0 - 4
-                            && q.0 <= c.0 + lsize.0 + 4
-                            && q.1 >= c.1 - 4
-                            && q.1 <= c.1 + lsize.1 + 4
-                    })
-                    .count()
-            };
-            let best = corners
-                .iter()
-                .min_by_key(|c| count(c))
-                .copied()
-                .unwrap_or(corners[0]);
-            (best.0 - base.0, best.1 - base.1)
         };
         draw_legend(area, &entries, at, lsize)?;
         layout.legend = Some([
@@ -1420,6 +1456,25 @@ mod tests {
         assert!(
             (b[1] as f64) > cy,
             "legend {b:?} should be in the lower half of {:?}",
+            l.plot
+        );
+    }
+
+    #[test]
+    fn auto_legend_moves_outside_when_every_corner_has_data() {
+        // A fast oscillation fills the axes: no inside position is free.
+        let x: Vec<f64> = (0..2000).map(|i| i as f64 / 1999.0).collect();
+        let y: Vec<f64> = x.iter().map(|v| (v * 300.0).sin()).collect();
+        let p = Panel::new("full", "x", "y")
+            .with(Series::line("sine", x.clone(), y))
+            .with(Series::reference("zero", x, vec![0.0; 2000]));
+        let mut f = Figure::new("legend", 1);
+        f.push(p);
+        let l = &f.layout().unwrap()[0];
+        let b = l.legend.expect("legend drawn");
+        assert!(
+            b[0] >= l.plot[2],
+            "legend {b:?} covers the data in {:?}",
             l.plot
         );
     }

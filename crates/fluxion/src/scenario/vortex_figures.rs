@@ -161,9 +161,14 @@ pub fn iv_figure(title: &str, points: &[SweepPoint], x: &IvExtras) -> Figure {
         );
         d.legend = LegendPos::Outside;
         markers(&mut d, &|p| p.defects.unwrap_or(f64::NAN));
+        let top = points
+            .iter()
+            .filter_map(|p| p.defects)
+            .fold(0.0f64, f64::max);
+        d.y_range = Some((0.0, (1.15 * top).clamp(0.05, 1.0)));
         fig.push(d);
     }
-    fig.panel_width = 640;
+    fig.panel_width = 760;
     fig
 }
 
@@ -207,7 +212,8 @@ pub fn snapshot_figure(
                 .color(palette::PINS)
                 .size(radius),
         );
-        panel.note = format!("pins drawn at their radius r_p = {} nm", sci(radius * 1e3));
+        panel.note = format!("pins drawn at their radius r_p = {:.3} nm", radius * 1e3)
+            .replace(".000 nm", " nm");
     }
     let (vx, vy): (Vec<f64>, Vec<f64>) = pos.iter().map(|p| (p[0] * um, p[1] * um)).unzip();
     panel.series.push(
