@@ -13,6 +13,9 @@
 //!   electrolyte (Poisson closure, steady): the Gouy-Chapman potential
 //!   ([`crate::laws::electrochem::gouy_chapman_potential`]) and the Boltzmann
 //!   concentrations `c_i = c0 exp(-z_i F psi / RT)` it implies;
+//! - a constant-field (fixed field) layer between fixed concentrations on a planar grid: the
+//!   Goldman profile ([`crate::laws::electrochem::constant_field_concentration`]) and flux
+//!   ([`crate::laws::electrochem::constant_field_flux`]);
 //! - under the Poisson closure, the Debye length
 //!   ([`crate::laws::electrochem::debye_length`]) of the reservoir composition.
 //!
@@ -24,7 +27,9 @@
 //! not shown (the discrete current there is set by the first cell, not by the physics).
 
 use crate::constants::{FARADAY, GAS_CONSTANT};
-use crate::laws::electrochem::{debye_length, gouy_chapman_potential};
+use crate::laws::electrochem::{
+    constant_field_concentration, constant_field_flux, debye_length, gouy_chapman_potential,
+};
 use crate::laws::electrode::{cottrell_current, cottrell_spherical_current};
 use crate::mesh::Geometry;
 use crate::models::electrodiffusion::{
@@ -143,6 +148,55 @@ impl GouyChapman {
     }
 }
 
+/// A constant-field layer detected in the problem (fixed-field closure, planar, no
+/// advection, potentials and all concentrations fixed on both sides).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstantField {
+    /// Layer thickness, m.
+    pub length: f64,
+    /// Potential drop along +x, `phi_0 - phi_L`, V.
+    pub drop: f64,
+    /// Boundary concentrations `[species] -> (c_0, c_L)`, mol/m^3.
+    pub concentrations: Vec<(f64, f64)>,
+    /// Temperature, K.
+    pub temperature: f64,
+}
+
+impl ConstantField {
+    /// Goldman's concentration (mol/m^3) of species `k` (charge `z`) at `x` (m).
+    pub fn concentration(&self, k: usize, z: f64, x: f64) -> Option<f64> {
+        let (c0, cl) = self.concentrations[k];
+        constant_field_concentration(x, self.length, z, c0, cl, self.drop, self.temperature).ok()
+    }
+
+    /// Goldman's flux (mol m^-2 s^-1) of species `k` (charge `z`, diffusivity `d`).
+    pub fn flux(&self, k: usize, z: f64, d: f64) -> Option<f64> {
+        let (c0, cl) = self.concentrations[k];
+        constant_field_flux(d, self.length, z, c0, cl, self.drop, self.temperature).ok()
+    }
+}
+
+fn constant_field(p: &Problem) -> Option<ConstantField> {
+    if p.closure != Closure::FixedField
+        || p.grid.geometry() != Geometry::Planar
+        || p.velocity != 0.0
+    {
+        return None;
+    }
+    let (PotentialBc::Potential(a), PotentialBc::Potential(b)) =
+        (p.boundaries[0].potential, p.boundaries[1].potential)
+    else {
+        return None;
+    };
+    let (c0, cl) = (all_fixed(p, 0)?, all_fixed(p, 1)?);
+    Some(ConstantField {
+        length: p.grid.length(),
+        drop: a - b,
+        concentrations: c0.into_iter().zip(cl).collect(),
+        temperature: p.temperature,
+    })
+}
+
 /// What the figures of a run know beyond the solution: species, the wall to measure
 /// distance from, the Debye length, and the analytic references that apply.
 #[derive(Clone, Debug, PartialEq)]
@@ -163,6 +217,10 @@ pub struct FigureContext {
     pub gouy_chapman: Option<GouyChapman>,
     /// The analytic current, where it applies.
     pub current_reference: Option<CurrentReference>,
+    /// The constant-field (Goldman) layer, where it applies (steady runs).
+    pub constant_field: Option<ConstantField>,
+    /// Diffusivities, m^2/s.
+    pub diffusivities: Vec<f64>,
     /// Earliest time shown in the current figure (s), and why, for a stepped boundary.
     pub resolved_time: Option<(f64, String)>,
 }
@@ -203,6 +261,8 @@ impl FigureContext {
             gouy_chapman: None,
             current_reference: None,
             resolved_time: None,
+            constant_field: None,
+            diffusivities: p.species.iter().map(|s| s.diffusivity).collect(),
         };
         if n < 3 {
             return ctx;
@@ -258,6 +318,9 @@ impl FigureContext {
         };
         if let Some(gc) = &ctx.gouy_chapman {
             ctx.wall = Some(gc.wall);
+        }
+        if initial.is_none() {
+            ctx.constant_field = constant_field(p);
         }
         if let Some(init) = initial {
             ctx.current_reference = current_reference(p, init);
@@ -616,6 +679,21 @@ fn flux_panels(fig: &mut Figure, p: &Profiles, ctx: &FigureContext, ax: &XAxis, 
                 Series::dotted("migration", ax.values.clone(), f.migrative.clone())
                     .color(palette::MIGRATION),
             );
+        if let Some(j) = ctx
+            .constant_field
+            .as_ref()
+            .and_then(|cf| cf.flux(k, ctx.charges[k], ctx.diffusivities[k]))
+        {
+            let (a, b) = (
+                ax.values.first().copied().unwrap_or(0.0),
+                ax.values.last().copied().unwrap_or(1.0),
+            );
+            panel = panel.with(Series::reference(
+                "Goldman (GHK) flux",
+                vec![a, b],
+                vec![j, j],
+            ));
+        }
         if f.advective.iter().any(|v| *v != 0.0) {
             panel = panel.with(
                 Series::dashed("advection", ax.values.clone(), f.advective.clone())
@@ -697,6 +775,23 @@ pub fn profiles_figure(
                     .push(Series::reference(label, ax.values.clone(), c).size(1.5));
             }
             conc.note = "dashed: c0 exp(-z F ψ_GC / RT) with the Gouy-Chapman potential".into();
+        }
+        if let Some(cf) = &ctx.constant_field {
+            let x0 = p.x.first().copied().unwrap_or(0.0);
+            for (k, zk) in ctx.charges.iter().enumerate() {
+                let c: Vec<f64> =
+                    p.x.iter()
+                        .map(|x| cf.concentration(k, *zk, (x - x0).clamp(0.0, cf.length)))
+                        .map(|c| c.unwrap_or(f64::NAN))
+                        .collect();
+                let label = if k == 0 {
+                    "constant field (Goldman)"
+                } else {
+                    ""
+                };
+                conc.series
+                    .push(Series::reference(label, ax.values.clone(), c).size(1.5));
+            }
         }
         if let Some(lo) = floor {
             if conc.log_y {
@@ -1226,6 +1321,56 @@ mod tests {
         }
         // The refined electrode wall gives a log distance axis.
         assert!(fig.panels[0].log_x);
+    }
+
+    #[test]
+    fn constant_field_overlay_is_goldmans_law() {
+        // examples/ghk_membrane.toml: K+ 140 | 5 mM across 5 nm at -60 mV (Goldman 1943).
+        let grid = Grid::new(Geometry::Planar, 0.0, 5e-9, 51, Spacing::Uniform).unwrap();
+        let p = Problem {
+            grid,
+            species: vec![species("K+", 1.0, 1e-12)],
+            temperature: 298.15,
+            permittivity: 78.5,
+            closure: Closure::FixedField,
+            boundaries: [
+                Boundary {
+                    species: vec![SpeciesBc::Concentration(140.0)],
+                    potential: PotentialBc::Potential(-0.06),
+                },
+                Boundary {
+                    species: vec![SpeciesBc::Concentration(5.0)],
+                    potential: PotentialBc::Potential(0.0),
+                },
+            ],
+            velocity: 0.0,
+            scheme: Scheme::ScharfetterGummel,
+        };
+        let ctx = FigureContext::new(&p, None, None);
+        assert!(ctx.constant_field.is_some());
+        let prof = fake_profiles(p.grid.x().to_vec(), 1);
+        let fig = profiles_figure("ghk", &prof, &[], &ctx);
+        let r = fig.panels[0]
+            .series
+            .iter()
+            .find(|s| s.label.starts_with("constant field"))
+            .unwrap();
+        for (x, c) in p.grid.x().iter().zip(&r.y) {
+            let want =
+                constant_field_concentration(*x, 5e-9, 1.0, 140.0, 5.0, -0.06, 298.15).unwrap();
+            assert!(
+                (c - want).abs() < 1e-12 * want.max(1.0),
+                "{x}: {c} vs {want}"
+            );
+        }
+        let flux = &fig.panels[2];
+        let j = flux
+            .series
+            .iter()
+            .find(|s| s.label.starts_with("Goldman"))
+            .unwrap();
+        let want = constant_field_flux(1e-12, 5e-9, 1.0, 140.0, 5.0, -0.06, 298.15).unwrap();
+        assert_eq!(j.y, vec![want, want]);
     }
 
     #[test]

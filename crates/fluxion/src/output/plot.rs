@@ -27,6 +27,8 @@ const FONT: &str = "sans-serif";
 const MAX_POINTS: usize = 4000;
 /// Margin around the axes of a panel, px.
 const MARGIN: u32 = 10;
+/// Right margin of the axes, px (room for the last x tick label).
+const RIGHT_MARGIN: u32 = 26;
 /// Height of the x tick-label and axis-label area, px.
 const X_LABEL_AREA: u32 = 42;
 /// Width of the y tick-label and axis-label area, px.
@@ -901,7 +903,9 @@ fn draw_panel<DB: DrawingBackend>(
         let (mut xr, mut yr) = (xr0, yr0);
         let chart_w = w.saturating_sub(strip);
         let chart_h = h.saturating_sub(top);
-        let plot_w = chart_w.saturating_sub(2 * MARGIN + Y_LABEL_AREA).max(1) as f64;
+        let plot_w = chart_w
+            .saturating_sub(MARGIN + RIGHT_MARGIN + Y_LABEL_AREA)
+            .max(1) as f64;
         let plot_h = chart_h.saturating_sub(2 * MARGIN + X_LABEL_AREA).max(1) as f64;
         if p.equal_aspect {
             let (sx, sy) = ((xr.1 - xr.0) / plot_w, (yr.1 - yr.0) / plot_h);
@@ -918,7 +922,7 @@ fn draw_panel<DB: DrawingBackend>(
         let rect = [
             (MARGIN + Y_LABEL_AREA) as i32,
             (top + MARGIN) as i32,
-            chart_w as i32 - MARGIN as i32,
+            chart_w as i32 - RIGHT_MARGIN as i32,
             (top + chart_h) as i32 - (MARGIN + X_LABEL_AREA) as i32,
         ];
         (xr, yr, rect)
@@ -1023,6 +1027,7 @@ fn draw_panel<DB: DrawingBackend>(
     let (chart_area, legend_area) = body.split_horizontally(chart_w);
     let mut chart = ChartBuilder::on(&chart_area)
         .margin(MARGIN)
+        .margin_right(RIGHT_MARGIN)
         .x_label_area_size(X_LABEL_AREA)
         .y_label_area_size(Y_LABEL_AREA)
         .build_cartesian_2d(
