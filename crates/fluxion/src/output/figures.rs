@@ -555,14 +555,27 @@ fn x_axis(p: &Profiles, ctx: &FigureContext) -> XAxis {
     let (scale, unit) = length_unit(x1 - x0);
     match ctx.wall {
         Some(w) => {
-            let (scale, unit) = length_unit(0.5 * (x1 - x0));
-            let d =
+            let dist: Vec<f64> =
                 p.x.iter()
                     .map(|x| if w == 0 { x - x0 } else { x1 - x })
-                    .map(|d| d * scale);
+                    .collect();
+            // The unit of the middle of the log range.
+            let d_min = dist
+                .iter()
+                .copied()
+                .filter(|d| *d > 0.0)
+                .fold(f64::INFINITY, f64::min);
+            let (scale, unit) = length_unit((d_min.min(x1 - x0) * (x1 - x0)).sqrt());
+            let label = match (ctx.geometry, w) {
+                (Geometry::Planar, _) => {
+                    format!("distance from the {} wall ({unit}), log scale", SIDES[w])
+                }
+                (_, 0) => format!("r - r_inner ({unit}), log scale"),
+                _ => format!("r_outer - r ({unit}), log scale"),
+            };
             XAxis {
-                values: d.collect(),
-                label: format!("distance from the {} wall ({unit}), log scale", SIDES[w]),
+                values: dist.iter().map(|d| d * scale).collect(),
+                label,
                 log: true,
                 scale,
             }

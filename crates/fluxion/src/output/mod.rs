@@ -6,6 +6,7 @@
 
 pub mod figures;
 pub mod plot;
+pub mod vortex_figures;
 
 pub use figures::{current_figure, profiles_figure, FigureContext};
 

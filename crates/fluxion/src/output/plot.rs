@@ -967,7 +967,7 @@ fn draw_panel<DB: DrawingBackend>(
         let (l, r) = (rect[0] + pad, rect[2] - lsize.0 - pad);
         let (t, b) = (rect[1] + pad, rect[3] - lsize.1 - pad);
         let (cx, cy) = ((l + r) / 2, (t + b) / 2);
-        let candidates = [
+        let mut candidates = vec![
             (r, t),
             (l, t),
             (r, b),
@@ -977,6 +977,18 @@ fn draw_panel<DB: DrawingBackend>(
             (r, cy),
             (l, cy),
         ];
+        // Then a grid over the axes (free space between curves).
+        for fy in [0.25, 0.5, 0.75] {
+            for fx in [1.0, 0.0, 0.75, 0.25, 0.5] {
+                let c = (
+                    l + (fx * (r - l) as f64) as i32,
+                    t + (fy * (b - t) as f64) as i32,
+                );
+                if !candidates.contains(&c) {
+                    candidates.push(c);
+                }
+            }
+        }
         let count = |c: &(i32, i32)| {
             pix.iter()
                 .filter(|q| {

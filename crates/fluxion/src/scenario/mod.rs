@@ -9,7 +9,6 @@
 mod raw;
 mod run;
 mod vortex;
-mod vortex_figures;
 
 pub use run::{run, RunError, RunReport};
 pub use vortex::{parse_pins_csv, run_vortex, VortexScenario};

@@ -6,13 +6,13 @@ use serde::Deserialize;
 use serde_json::json;
 use toml::{Spanned, Value};
 
-use super::vortex_figures::{iv_figure, pin_radius, snapshot_figure, IvExtras};
 use super::{Ctx, RunError, RunReport, ScenarioError};
 use crate::models::vortex::{
     critical_current, flux_flow_fit, Material, PinShape, PinSpec, Prepare, Sweep, VortexProblem,
     VortexResult, Well,
 };
 use crate::output::plot::Figure;
+use crate::output::vortex_figures::{iv_figure, pin_radius, snapshot_figure, IvExtras};
 use crate::output::OutputFile;
 use crate::solve::Progress;
 use crate::units::{dims, Dim};
