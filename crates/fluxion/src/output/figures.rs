@@ -1133,7 +1133,7 @@ mod tests {
         let fig = current_figure("c", &s, &ctx);
         let l = &fig.layout().unwrap()[0];
         assert!(l.log_x && l.log_y);
-        assert!(l.x_range.0 >= t_res.log10() - 1e-9, "{:?}", l.x_range);
+        assert!(l.x_range.0 >= t_res.log10() - 0.1, "{:?}", l.x_range);
         let i_max = cottrell_current(1.0, 1.0, 1e-9, t_res).unwrap();
         assert!(
             10f64.powf(l.y_range.1) < 1.5 * i_max,

@@ -588,7 +588,10 @@ fn prepare(s: &Series, log_x: bool, log_y: bool) -> Vec<(f64, f64)> {
 fn fixed_range(fixed: Option<(f64, f64)>, log: bool) -> Option<(f64, f64)> {
     let (a, b) = fixed?;
     let (a, b) = if log { (a.log10(), b.log10()) } else { (a, b) };
-    (a.is_finite() && b.is_finite() && a < b).then_some((a, b))
+    // On a log axis, 1% of the span on each side keeps the decade ticks at the ends
+    // labelled (plotters drops labels that fall exactly on the axis ends).
+    let pad = if log { 0.01 * (b - a) } else { 0.0 };
+    (a.is_finite() && b.is_finite() && a < b).then_some((a - pad, b + pad))
 }
 
 fn auto_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
