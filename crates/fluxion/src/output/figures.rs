@@ -616,6 +616,12 @@ fn debye_guide(ctx: &FigureContext, ax: &XAxis) -> Option<Guide> {
     Some(Guide::new(at, &format!("λ_D = {}", length_label(ld))))
 }
 
+/// Two profiles that a reader cannot tell apart (within 0.5% of their largest value).
+fn coincide(a: &[f64], b: &[f64]) -> bool {
+    let m = a.iter().chain(b).fold(0.0f64, |m, v| m.max(v.abs()));
+    m > 0.0 && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 5e-3 * m)
+}
+
 /// Whether concentrations need a log axis so that minor species stay visible: the species'
 /// largest values differ by more than a factor 20, or a Poisson double layer is drawn.
 fn log_concentrations(profiles: &[&Profiles], ctx: &FigureContext) -> bool {
@@ -767,10 +773,14 @@ pub fn profiles_figure(
         conc.log_x = ax.log;
         conc.log_y = log_c;
         for (k, name) in ctx.names.iter().enumerate() {
-            conc.series.push(
-                Series::line(name, ax.values.clone(), p.concentration[k].clone())
-                    .color(palette::species(k)),
-            );
+            let mut s = Series::line(name, ax.values.clone(), p.concentration[k].clone())
+                .color(palette::species(k));
+            // A curve on top of an earlier one (electroneutral binary salts) is dashed so
+            // that both stay visible.
+            if (0..k).any(|j| coincide(&p.concentration[j], &p.concentration[k])) {
+                s = s.style(super::plot::Style::Dashed).size(2.5);
+            }
+            conc.series.push(s);
         }
         if let Some(gc) = &ctx.gouy_chapman {
             let d = wall_d(&p.x);
@@ -1384,6 +1394,26 @@ mod tests {
             .unwrap();
         let want = constant_field_flux(1e-12, 5e-9, 1.0, 140.0, 5.0, -0.06, 298.15).unwrap();
         assert_eq!(j.y, vec![want, want]);
+    }
+
+    #[test]
+    fn coinciding_species_stay_visible() {
+        // An electroneutral binary salt: c(H+) = c(Cl-) everywhere.
+        let grid = Grid::new(Geometry::Planar, 0.0, 1e-3, 11, Spacing::Uniform).unwrap();
+        let prof = fake_profiles(grid.x().to_vec(), 2);
+        let (mut p, _) = cottrell_problem(Geometry::Planar);
+        p.grid = grid;
+        p.species.truncate(2);
+        let ctx = FigureContext::new(&p, None, None);
+        let fig = profiles_figure("lj", &prof, &[], &ctx);
+        let styles: Vec<_> = fig.panels[0].series.iter().map(|s| s.style).collect();
+        assert_eq!(
+            styles,
+            [
+                super::super::plot::Style::Line,
+                super::super::plot::Style::Dashed
+            ]
+        );
     }
 
     #[test]
