@@ -559,13 +559,13 @@ fn x_axis(p: &Profiles, ctx: &FigureContext) -> XAxis {
                 p.x.iter()
                     .map(|x| if w == 0 { x - x0 } else { x1 - x })
                     .collect();
-            // The unit of the middle of the log range.
+            // The unit of a little above the middle of the log range (labels 0.01 to 1e4).
             let d_min = dist
                 .iter()
                 .copied()
                 .filter(|d| *d > 0.0)
                 .fold(f64::INFINITY, f64::min);
-            let (scale, unit) = length_unit((d_min.min(x1 - x0) * (x1 - x0)).sqrt());
+            let (scale, unit) = length_unit(10.0 * (d_min.min(x1 - x0) * (x1 - x0)).sqrt());
             let label = match (ctx.geometry, w) {
                 (Geometry::Planar, _) => {
                     format!("distance from the {} wall ({unit}), log scale", SIDES[w])
