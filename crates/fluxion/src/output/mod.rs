@@ -4,14 +4,17 @@
 //! CSV files use a header row, commas and `1.234e-9` style numbers, which Python
 //! (`pandas.read_csv`), Julia (`CSV.read`) and spreadsheets read directly.
 
+pub mod figures;
 pub mod plot;
+pub mod vortex_figures;
+
+pub use figures::{current_figure, profiles_figure, FigureContext};
 
 use std::fmt::Write;
 
 use serde_json::{json, Map, Value};
 
 use crate::models::electrodiffusion::{Profiles, SteadyStats, TimeSeries};
-use plot::{Figure, Panel, Series};
 
 /// A named output file and its content.
 #[derive(Clone, Debug, PartialEq)]
@@ -275,84 +278,4 @@ pub fn tidy_json(v: &mut Value) {
         Value::Object(o) => o.values_mut().for_each(tidy_json),
         _ => {}
     }
-}
-
-fn nm_axis(x: &[f64]) -> (Vec<f64>, &'static str) {
-    let l = x.last().copied().unwrap_or(1.0);
-    let (scale, unit) = if l < 1e-6 {
-        (1e9, "x (nm)")
-    } else if l < 1e-3 {
-        (1e6, "x (µm)")
-    } else if l < 1.0 {
-        (1e3, "x (mm)")
-    } else {
-        (1.0, "x (m)")
-    };
-    (x.iter().map(|v| v * scale).collect(), unit)
-}
-
-/// The profile figure: concentrations, potential, and per species the flux split into
-/// diffusion and migration (and advection when present).
-pub fn profiles_figure(title: &str, p: &Profiles, names: &[String]) -> Figure {
-    let (x, xl) = nm_axis(&p.x);
-    let mut fig = Figure::new(title, 2);
-    let mut conc = Panel::new("Concentrations", xl, "c (mM)");
-    for (k, name) in names.iter().enumerate() {
-        conc.series
-            .push(Series::line(name, x.clone(), p.concentration[k].clone()));
-    }
-    fig.push(conc);
-    let mut pot = Panel::new("Electric potential", xl, "φ (mV)");
-    pot.series.push(Series::line(
-        "φ",
-        x.clone(),
-        p.potential.iter().map(|v| v * 1e3).collect(),
-    ));
-    fig.push(pot);
-    for (k, name) in names.iter().enumerate() {
-        let f = &p.flux[k];
-        let mut panel = Panel::new(&format!("Flux of {name}"), xl, "J (mol m⁻² s⁻¹)");
-        panel
-            .series
-            .push(Series::line("total", x.clone(), f.total.clone()));
-        panel
-            .series
-            .push(Series::dashed("diffusion", x.clone(), f.diffusive.clone()));
-        panel
-            .series
-            .push(Series::dashed("migration", x.clone(), f.migrative.clone()));
-        if f.advective.iter().any(|v| *v != 0.0) {
-            panel
-                .series
-                .push(Series::dashed("advection", x.clone(), f.advective.clone()));
-        }
-        fig.push(panel);
-    }
-    fig
-}
-
-/// The transient figure: current density against time (log time axis).
-pub fn current_figure(title: &str, s: &TimeSeries) -> Figure {
-    let mut fig = Figure::new(title, 1);
-    let mut panel = Panel::new("Current density", "t (s)", "i (A m⁻²)");
-    let (t, il, ir): (Vec<f64>, Vec<f64>, Vec<f64>) = s
-        .time
-        .iter()
-        .zip(&s.current_density[0])
-        .zip(&s.current_density[1])
-        .filter(|((t, _), _)| **t > 0.0)
-        .map(|((t, a), b)| (*t, *a, *b))
-        .fold((vec![], vec![], vec![]), |mut acc, (t, a, b)| {
-            acc.0.push(t);
-            acc.1.push(a);
-            acc.2.push(b);
-            acc
-        });
-    panel
-        .series
-        .push(Series::line("left boundary", t.clone(), il));
-    panel.series.push(Series::dashed("right boundary", t, ir));
-    panel.log_x = true;
-    fig.push(panel);
-    fig
 }

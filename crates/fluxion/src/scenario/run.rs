@@ -85,9 +85,11 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
                 "profiles.csv",
                 output::profiles_csv(&sol.profiles, &names),
             ));
+            let ctx =
+                output::FigureContext::new(&s.problem, None, Some(sol.profiles.boundary_field));
             files.extend(figure_files(
                 "profiles",
-                &output::profiles_figure(&s.title, &sol.profiles, &names),
+                &output::profiles_figure(&s.title, &sol.profiles, &[], &ctx),
             )?);
             let summary = output::steady_summary(
                 &s.title,
@@ -120,13 +122,18 @@ pub fn run(s: &Scenario, progress: &mut dyn Progress) -> Result<RunReport, RunEr
                 "snapshots.csv",
                 output::snapshots_csv(&sol.snapshots, &names),
             ));
+            let ctx = output::FigureContext::new(
+                &s.problem,
+                Some(init),
+                Some(sol.profiles.boundary_field),
+            );
             files.extend(figure_files(
                 "profiles",
-                &output::profiles_figure(&s.title, &sol.profiles, &names),
+                &output::profiles_figure(&s.title, &sol.profiles, &sol.snapshots, &ctx),
             )?);
             files.extend(figure_files(
                 "current",
-                &output::current_figure(&s.title, &sol.series),
+                &output::current_figure(&s.title, &sol.series, &ctx),
             )?);
             let p = &sol.profiles;
             let n = p.x.len();

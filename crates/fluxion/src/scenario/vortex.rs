@@ -11,7 +11,8 @@ use crate::models::vortex::{
     critical_current, flux_flow_fit, Material, PinShape, PinSpec, Prepare, Sweep, VortexProblem,
     VortexResult, Well,
 };
-use crate::output::plot::{Figure, Panel, Series};
+use crate::output::plot::Figure;
+use crate::output::vortex_figures::{iv_figure, pin_radius, snapshot_figure, IvExtras};
 use crate::output::OutputFile;
 use crate::solve::Progress;
 use crate::units::{dims, Dim};
@@ -661,7 +662,14 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
         );
     }
     files.push(OutputFile::text("iv.csv", csv));
-    files.extend(fig_files("iv", &iv_figure(s, &r, rho_ff, &analysis))?);
+    let extras = IvExtras {
+        rho_bs: rho_ff,
+        fit: analysis.fit,
+        jc_e: analysis.jc_e,
+        e_criterion: s.e_criterion,
+        pinned: !r.pins.is_empty(),
+    };
+    files.extend(fig_files("iv", &iv_figure(&s.title, &r.points, &extras))?);
     let mut pins_csv = String::from("x_nm,y_nm\n");
     for p in &r.pins {
         pins_csv += &format!("{:.6},{:.6}\n", p[0] * 1e9, p[1] * 1e9);
@@ -675,7 +683,14 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
         files.push(OutputFile::text(&format!("vortices_{stage}.csv"), c));
         files.extend(fig_files(
             &format!("snapshot_{stage}"),
-            &snapshot_figure(s, &r, stage, pos),
+            &snapshot_figure(
+                &s.title,
+                r.size,
+                &r.pins,
+                pin_radius(&s.problem.pins),
+                stage,
+                pos,
+            ),
         )?);
     }
     let summary = json!({
@@ -772,62 +787,6 @@ fn analyse(s: &VortexScenario, r: &VortexResult) -> Analysis {
         fit,
         notes,
     }
-}
-
-fn iv_figure(s: &VortexScenario, r: &VortexResult, rho_ff: f64, a: &Analysis) -> Figure {
-    let mut fig = Figure::new(&s.title, 2);
-    let pick =
-        |up: bool, f: &dyn Fn(&crate::models::vortex::SweepPoint) -> f64| -> (Vec<f64>, Vec<f64>) {
-            r.points
-                .iter()
-                .filter(|p| p.up == up)
-                .map(|p| (p.j, f(p)))
-                .unzip()
-        };
-    let (ju, eu) = pick(true, &|p| p.e);
-    let (jd, ed) = pick(false, &|p| p.e);
-    let jmax = r.points.iter().map(|p| p.j).fold(0.0, f64::max);
-    let mut e_panel = Panel::new("Electric field", "J (A/m^2)", "E (V/m)")
-        .with(Series::points("up", ju.clone(), eu))
-        .with(Series::dashed(
-            "flux flow rho_n B/Bc2",
-            vec![0.0, jmax],
-            vec![0.0, rho_ff * jmax],
-        ));
-    if !jd.is_empty() {
-        e_panel = e_panel.with(Series::points("down", jd, ed));
-    }
-    if let Some(jc) = a.jc_e {
-        e_panel = e_panel.with(Series::line(
-            "J_c (E criterion)",
-            vec![jc, jc],
-            vec![0.0, rho_ff * jmax],
-        ));
-    }
-    fig.push(e_panel);
-    let (jr, rr) = pick(true, &|p| p.rho / rho_ff);
-    fig.push(
-        Panel::new("Resistivity", "J (A/m^2)", "rho / (rho_n B/Bc2)")
-            .with(Series::points("up", jr, rr))
-            .with(Series::dashed("flux flow", vec![0.0, jmax], vec![1.0, 1.0])),
-    );
-    fig
-}
-
-fn snapshot_figure(s: &VortexScenario, r: &VortexResult, stage: &str, pos: &[[f64; 2]]) -> Figure {
-    let mut fig = Figure::new(&format!("{}: vortices ({stage})", s.title), 1);
-    let (px, py): (Vec<f64>, Vec<f64>) = r.pins.iter().map(|p| (p[0] * 1e6, p[1] * 1e6)).unzip();
-    let (vx, vy): (Vec<f64>, Vec<f64>) = pos.iter().map(|p| (p[0] * 1e6, p[1] * 1e6)).unzip();
-    let mut panel = Panel::new(
-        &format!("{} vortices, {} pins", pos.len(), r.pins.len()),
-        "x (um)",
-        "y (um)",
-    );
-    if !px.is_empty() {
-        panel = panel.with(Series::points("pins", px, py));
-    }
-    fig.push(panel.with(Series::points("vortices", vx, vy)));
-    fig
 }
 
 #[cfg(test)]
