@@ -209,7 +209,20 @@ fn build(
                 dims::MAGNETIC_FIELD,
                 "the upper critical field",
             )
-            .and_then(|b| crate::laws::superconductor::coherence_length(b).ok()),
+            .and_then(|b| crate::laws::superconductor::coherence_length(b).ok())
+            .and_then(|xi| {
+                // Report a coherence length out of range at the key that was given.
+                if (1e-10..=1e-3).contains(&xi) {
+                    Some(xi)
+                } else {
+                    cx.push(
+                        "material.bc2",
+                        format!("gives a coherence length xi = sqrt(Phi0 / (2 pi B_c2)) = {xi:.3e} m, outside the physical range 0.1 nm to 1 mm; give B_c2 between 3.3e-10 T and 3.3e4 T (e.g. bc2 = \"13 T\")"),
+                        Some(b.span()),
+                    );
+                    None
+                }
+            }),
         _ => {
             cx.push(
                 "material",
@@ -903,8 +916,19 @@ fn analyse(s: &VortexScenario, r: &VortexResult) -> Analysis {
         }
         // At zero current a pinned state must be at rest: a mean E above the criterion there
         // means the preparation has not relaxed and every J_c below is noise.
+        // Thermal noise of a window-mean E of N free vortices: B v0 sqrt(2 theta / (N t)).
+        let t_avg = s.problem.sweep.average as f64 * s.problem.dt;
+        let theta = r.units.theta(s.problem.temperature);
+        let noise_e =
+            r.field * r.units.velocity * (2.0 * theta / (r.vortices as f64 * t_avg)).sqrt();
         if let Some(p0) = r.points.iter().find(|p| p.up && p.j == 0.0) {
-            if p0.e.abs() >= s.e_criterion {
+            if p0.e.abs() >= s.e_criterion && p0.e.abs() <= 3.0 * noise_e {
+                warnings.push(format!(
+                    "at J = 0 the mean E ({:.3e} V/m) is within the thermal noise of the averaging window (3 sigma = {:.3e} V/m), which exceeds the criterion: J_c cannot be resolved by it; raise sweep.average (the noise falls as 1/sqrt(average)) or the criterion",
+                    p0.e,
+                    3.0 * noise_e
+                ));
+            } else if p0.e.abs() >= s.e_criterion {
                 warnings.push(format!(
                     "at J = 0 after the preparation the mean E is {:.3e} V/m, {:.1} times the criterion: the vortices are still relaxing and J_c is not meaningful; raise sweep.equilibrate or sweep.max_equilibrate",
                     p0.e,
@@ -1213,6 +1237,8 @@ mod tests {
             ("steps = 4000", "steps = 100000000", None),
             ("equilibrate = 500", "equilibrate = 100000000", None),
             ("seed = 7", "seed = -1", Some("seed")),
+            ("xi = \"4 nm\"", "bc2 = \"1e308 T\"", Some("material.bc2")),
+            ("xi = \"4 nm\"", "bc2 = \"1e-30 T\"", Some("material.bc2")),
         ];
         for (from, to, key) in cases {
             assert!(RANDOM.contains(from), "{from}");

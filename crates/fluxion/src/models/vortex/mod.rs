@@ -701,7 +701,7 @@ impl VortexProblem {
             let reach = p.cutoff() + skin;
             if lx < 2.0 * reach || ly < 2.0 * reach {
                 return Err(VortexError::Setup(format!(
-                    "the sample ({lx:.2} x {ly:.2} lambda) is smaller than twice the interaction reach \
+                    "the sample ({lx:.3e} x {ly:.3e} lambda) is smaller than twice the interaction reach \
                      ({reach:.2} lambda); use more vortices (a larger sample) or a smaller interaction.cutoff"
                 )));
             }

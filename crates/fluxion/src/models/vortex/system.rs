@@ -96,7 +96,7 @@ impl VortexSystem {
             let reach = p.cutoff() + skin;
             if n > 1 && (lx < 2.0 * reach || ly < 2.0 * reach) {
                 return Err(VortexError::Setup(format!(
-                    "the sample ({lx:.2} x {ly:.2} lambda) is smaller than twice the interaction reach \
+                    "the sample ({lx:.3e} x {ly:.3e} lambda) is smaller than twice the interaction reach \
                      ({reach:.2} lambda); use more vortices (a larger sample) or a smaller interaction.cutoff"
                 )));
             }
