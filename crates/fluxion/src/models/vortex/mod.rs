@@ -438,7 +438,7 @@ pub struct Estimate {
     pub max_steps: u64,
     /// Peak memory (bytes).
     pub memory_bytes: f64,
-    /// Estimated run time on one core (s), without and with the largest extensions.
+    /// Estimated run time on one core (s), without steady-state extensions.
     pub seconds: f64,
     /// Estimated run time with every point extended to the limit (s).
     pub max_seconds: f64,
