@@ -259,7 +259,13 @@ fn build(
         None => (5.0, 4.0),
         Some(i) => {
             let c = i.cutoff.as_ref().map_or(5.0, |c| *c.get_ref());
-            (c, i.taper_start.as_ref().map_or(c - 1.0, |t| *t.get_ref()))
+            (
+                c,
+                // One lambda inside the cutoff, or a fifth of it for cutoffs below 5.
+                i.taper_start
+                    .as_ref()
+                    .map_or(c - (0.2 * c).min(1.0), |t| *t.get_ref()),
+            )
         }
     };
     let dt = raw
