@@ -450,8 +450,8 @@ pub struct Estimate {
     pub noise_step: f64,
     /// `dt` times the stiffness of the pin wells (their largest force gradient), in t0 / t0.
     pub pin_stiffness_dt: f64,
-    /// `dt` times the stiffness of the pair interactions of the lattice (sum over the
-    /// lattice neighbours of `|f'(r)| + f(r)/r`).
+    /// `dt` times the largest relaxation rate of the lattice modes (the largest eigenvalue
+    /// of the dynamical matrix of the perfect lattice over the Brillouin zone).
     pub lattice_stiffness_dt: f64,
 }
 
@@ -601,9 +601,9 @@ impl VortexProblem {
     /// [`WORK_LIMIT_S`] are refused (the message states the need and what to change); a run
     /// time above [`WORK_WARNING_S`] is a warning. Displacements per step above one lambda (by
     /// the drive at the largest current, or by the thermal noise), a pin well whose stiffness
-    /// makes explicit Euler steps unstable (`dt k > 2`) and a lattice whose pair stiffness
-    /// `S = sum_j |f'(r_j)| + f(r_j)/r_j` gives `dt S > 8` are refused; a tenth of these
-    /// (and `dt S > 1`, where stability is no longer guaranteed) are warnings.
+    /// makes explicit Euler steps unstable (`dt k > 2`) and a lattice whose fastest mode makes
+    /// them unstable (`dt lambda_max > 2`, see `lattice_stiffness`) are refused; a tenth of
+    /// the step limits, `dt k > 0.5` and `dt lambda_max > 1` (overshooting modes) are warnings.
     pub fn validate(&self) -> Result<(Units, Estimate, Vec<String>), VortexError> {
         let u = self.material.units()?;
         let mut warnings = vec![];
@@ -882,14 +882,14 @@ impl VortexProblem {
                 ),
             ));
         }
-        if lattice_stiffness.is_nan() || lattice_stiffness > 8.0 {
+        if lattice_stiffness.is_nan() || lattice_stiffness > 2.0 {
             return Err(VortexError::param(
                 "dynamics.dt_t0",
                 self.dt,
                 &format!(
-                    "the vortex lattice (spacing {:.3e} lambda) is too stiff for this time step: dt_t0 times its pair stiffness is {lattice_stiffness:.3e} (explicit Euler is stable below 1, unstable far above); use dt_t0 below {:.3e}",
+                    "the vortex lattice (spacing {:.3e} lambda) is too stiff for this time step: dt_t0 times the largest relaxation rate of its modes is {lattice_stiffness:.3e}, and explicit Euler steps are unstable above 2; use dt_t0 below {:.3e}",
                     g.a,
-                    self.dt / lattice_stiffness
+                    2.0 * self.dt / lattice_stiffness
                 ),
             ));
         }
@@ -937,7 +937,7 @@ impl VortexProblem {
         }
         if lattice_stiffness > 1.0 {
             warnings.push(format!(
-                "the vortex lattice is stiff for the time step (dt times the pair stiffness = {lattice_stiffness:.3}): explicit Euler may be unstable; use dynamics.dt_t0 below {:.3e}",
+                "the vortex lattice is stiff for the time step (dt times the largest relaxation rate of its modes = {lattice_stiffness:.3}): explicit Euler steps overshoot (oscillate) above 1; use dynamics.dt_t0 below {:.3e}",
                 self.dt / lattice_stiffness
             ));
         }
@@ -1164,32 +1164,47 @@ impl VortexProblem {
     }
 }
 
-/// Pair stiffness of a triangular lattice of spacing `a` (lambda):
-/// `S = sum_j |f'(r_j)| + f(r_j) / r_j` over the lattice sites within the cutoff (an upper
-/// bound of half the largest eigenvalue of the dynamical matrix, so explicit Euler is stable
-/// for `dt S < 1`). Sites within `150 a` are summed exactly; beyond, the sum is the integral
-/// with the lattice density `2 / (sqrt 3 a^2)`.
+/// Largest relaxation rate of a perfect triangular lattice of spacing `a` (lambda) under the
+/// pair force: the largest eigenvalue over the Brillouin zone of the dynamical matrix
+///
+/// `D(q) = sum_j (1 - cos q.r_j) [ |f'(r_j)| r^ r^T - (f(r_j) / r_j) (I - r^ r^T) ]`
+///
+/// (the Hessian of the interaction energy per vortex; in internal units the drag is 1, so
+/// the linearized motion is `dx/dt = -D x`). Explicit Euler multiplies a mode by
+/// `1 - dt lambda`: it is stable for `dt lambda_max < 2` and monotone below 1. Sites within
+/// `150 a` are summed exactly; beyond, the sum is bounded by the integral of
+/// `2 (|f'| + f/r)` with the lattice density (an overestimate, so only very dense lattices are
+/// affected). `q` runs over a 12 x 12 grid of the reciprocal cell, which holds the zone corners
+/// `K` and edge centres `M`.
 fn lattice_stiffness(p: &PairForce, a: f64) -> f64 {
-    let k = |r: f64| {
+    let deriv = |r: f64| {
         let h = 1e-5 * r.max(1e-3);
-        let d = (p.exact(r + h) - p.exact((r - h).max(0.0))) / (r + h - (r - h).max(0.0));
-        d.abs() + p.exact(r) / r
+        let lo = (r - h).max(0.0);
+        (p.exact(r + h) - p.exact(lo)) / (r + h - lo)
     };
     let rc = p.cutoff();
     let r_exact = rc.min(150.0 * a);
-    let m = (r_exact / (a * 3f64.sqrt() / 2.0)).ceil() as i64 + 1;
-    let mut s = 0.0;
+    let h3 = a * 3f64.sqrt() / 2.0;
+    let m = (r_exact / h3).ceil() as i64 + 1;
+    // Sites with their Hessian blocks (xx, xy, yy).
+    let mut sites: Vec<([f64; 2], [f64; 3])> = vec![];
     for j in -m..=m {
-        let y = j as f64 * a * 3f64.sqrt() / 2.0;
+        let y = j as f64 * h3;
         let shift = if j.rem_euclid(2) == 1 { 0.5 * a } else { 0.0 };
         for i in -m..=m {
             let x = i as f64 * a + shift;
             let r = (x * x + y * y).sqrt();
             if r > 0.0 && r < r_exact {
-                s += k(r);
+                let (kr, kt) = (deriv(r).abs(), -p.exact(r) / r);
+                let (cx, cy) = (x / r, y / r);
+                let hxx = kr * cx * cx + kt * (1.0 - cx * cx);
+                let hxy = (kr - kt) * cx * cy;
+                let hyy = kr * cy * cy + kt * (1.0 - cy * cy);
+                sites.push(([x, y], [hxx, hxy, hyy]));
             }
         }
     }
+    let mut tail = 0.0;
     if r_exact < rc {
         let density = 2.0 / (3f64.sqrt() * a * a);
         let steps = 400;
@@ -1204,11 +1219,33 @@ fn lattice_stiffness(p: &PairForce, a: f64) -> f64 {
             } else {
                 2.0
             };
-            acc += w * 2.0 * std::f64::consts::PI * r * k(r);
+            acc += w * 2.0 * std::f64::consts::PI * r * 2.0 * (deriv(r).abs() + p.exact(r) / r);
         }
-        s += density * acc * h / 3.0;
+        tail = density * acc * h / 3.0;
     }
-    s
+    // Reciprocal vectors of the lattice a1 = (a, 0), a2 = (a/2, a sqrt(3)/2).
+    let tau = 2.0 * std::f64::consts::PI / a;
+    let b1 = [tau, -tau / 3f64.sqrt()];
+    let b2 = [0.0, 2.0 * tau / 3f64.sqrt()];
+    let grid = 12;
+    let mut best = 0.0f64;
+    for u in 0..grid {
+        for v in 0..grid {
+            let (fu, fv) = (u as f64 / grid as f64, v as f64 / grid as f64);
+            let q = [fu * b1[0] + fv * b2[0], fu * b1[1] + fv * b2[1]];
+            let (mut dxx, mut dxy, mut dyy) = (0.0, 0.0, 0.0);
+            for (r, h) in &sites {
+                let w = 1.0 - (q[0] * r[0] + q[1] * r[1]).cos();
+                dxx += w * h[0];
+                dxy += w * h[1];
+                dyy += w * h[2];
+            }
+            let mean = 0.5 * (dxx + dyy);
+            let disc = (0.25 * (dxx - dyy) * (dxx - dyy) + dxy * dxy).sqrt();
+            best = best.max(mean + disc);
+        }
+    }
+    best + tail
 }
 
 /// Critical current density (A/m^2) on the up sweep by a threshold on `value(point)`: the
@@ -1308,4 +1345,52 @@ pub fn flux_flow_fit(points: &[SweepPoint], j_min: f64) -> Option<FluxFlowFit> {
         count: sel.len(),
         slope: sxy / sxx,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stability limit of explicit Euler from the lattice modes is the real one: a
+    /// slightly perturbed triangular lattice relaxes with `dt = 0.9 (2 / lambda_max)` and
+    /// blows up with `dt = 1.1 (2 / lambda_max)` (linear stability of `x -> (1 - dt D) x`).
+    #[test]
+    fn lattice_stability_limit_is_the_largest_mode_rate() {
+        let pair = PairForce::new(5.0, 4.0, 0.05).unwrap();
+        let a = 0.8;
+        let lam = lattice_stiffness(&pair, a);
+        let (pos, lx, ly) = triangular_lattice(18, 18, a);
+        let perturbed: Vec<[f64; 2]> = pos
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let s = ((i * 7919) % 1000) as f64 / 1000.0 - 0.5;
+                let t = ((i * 104_729) % 997) as f64 / 997.0 - 0.5;
+                [p[0] + 1e-6 * s, p[1] + 1e-6 * t]
+            })
+            .collect();
+        let growth = |factor: f64| {
+            let dt = factor * 2.0 / lam;
+            let mut s =
+                VortexSystem::new(perturbed.clone(), lx, ly, Some(pair.clone()), None, dt, 1)
+                    .unwrap();
+            for _ in 0..400 {
+                s.step([0.0, 0.0], 0.0);
+            }
+            s.evaluate_forces([0.0, 0.0])
+                .iter()
+                .map(|f| f[0].abs().max(f[1].abs()))
+                .fold(0.0, f64::max)
+        };
+        let initial = growth(1e-9);
+        let (stable, unstable) = (growth(0.9), growth(1.1));
+        assert!(
+            stable < initial,
+            "{stable} vs {initial} (lambda_max = {lam})"
+        );
+        assert!(
+            unstable > 1e3 * initial,
+            "{unstable} vs {initial} (lambda_max = {lam})"
+        );
+    }
 }
