@@ -166,23 +166,22 @@ fn check(path: &Path) -> Result<(), Failure> {
     let s = match s {
         AnyScenario::Electrodiffusion(s) => s,
         AnyScenario::Vortex(v) => {
-            let (u, sys, field) = v
-                .problem
-                .build()
-                .map_err(|e| Failure::Input(format!("error: {e}\n")))?;
-            let (lx, ly) = sys.size();
+            // Parsing ran every validation and the resource estimate of `run`, without
+            // allocating the system (which may be what a bad input would overflow).
+            let est = &v.estimate;
             let sw = &v.problem.sweep;
             println!(
-                "{}: ok (vortex model, {} vortices at {:.4} T in {:.3} x {:.3} um, {} pins, {} currents{}, {} steps per current)",
+                "{}: ok (vortex model, {} vortices at {:.4} T in {:.3} x {:.3} um, {} pins, {} currents{}, {} steps per current)\n  estimate: {}",
                 path.display(),
-                sys.len(),
-                field,
-                lx * u.length * 1e6,
-                ly * u.length * 1e6,
-                sys.pins().map_or(0, |p| p.positions().len()),
+                est.vortices,
+                est.vortices as f64 * fluxion::constants::FLUX_QUANTUM / (est.size.0 * est.size.1),
+                est.size.0 * 1e6,
+                est.size.1 * 1e6,
+                est.pins,
                 sw.currents.len(),
                 if sw.down { " up and down" } else { "" },
-                sw.equilibrate + sw.average
+                sw.equilibrate + sw.average,
+                est.describe()
             );
             return Ok(());
         }

@@ -8,8 +8,8 @@ use toml::{Spanned, Value};
 
 use super::{Ctx, RunError, RunReport, ScenarioError};
 use crate::models::vortex::{
-    critical_current, flux_flow_fit, Material, PinShape, PinSpec, Prepare, Sweep, VortexProblem,
-    VortexResult, Well,
+    critical_current, flux_flow_fit, Estimate, FluxFlowFit, Material, PinShape, PinSpec, Prepare,
+    Steady, Sweep, VortexError, VortexProblem, VortexResult, Well,
 };
 use crate::output::plot::Figure;
 use crate::output::vortex_figures::{iv_figure, pin_radius, snapshot_figure, IvExtras};
@@ -95,6 +95,8 @@ struct RawSweep {
     down: Option<bool>,
     equilibrate: Option<Spanned<i64>>,
     average: Option<Spanned<i64>>,
+    max_equilibrate: Option<Spanned<i64>>,
+    steady_tolerance: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -119,6 +121,8 @@ pub struct VortexScenario {
     pub v_threshold: Option<f64>,
     /// Legal but suspicious input found by validation (printed, and stored in `summary.json`).
     pub warnings: Vec<String>,
+    /// Resources the run needs (memory, pair forces, steps, time), estimated at validation.
+    pub estimate: Estimate,
 }
 
 const AREA_DENSITY: Dim = Dim::new(-2, 0, 0, 0, 0, 0);
@@ -206,7 +210,20 @@ fn build(
                 dims::MAGNETIC_FIELD,
                 "the upper critical field",
             )
-            .and_then(|b| crate::laws::superconductor::coherence_length(b).ok()),
+            .and_then(|b| crate::laws::superconductor::coherence_length(b).ok())
+            .and_then(|xi| {
+                // Report a coherence length out of range at the key that was given.
+                if (1e-10..=1e-3).contains(&xi) {
+                    Some(xi)
+                } else {
+                    cx.push(
+                        "material.bc2",
+                        format!("gives a coherence length xi = sqrt(Phi0 / (2 pi B_c2)) = {xi:.3e} m, outside the physical range 0.1 nm to 1 mm; give B_c2 between 3.3e-10 T and 3.3e4 T (e.g. bc2 = \"13 T\")"),
+                        Some(b.span()),
+                    );
+                    None
+                }
+            }),
         _ => {
             cx.push(
                 "material",
@@ -243,7 +260,13 @@ fn build(
         None => (5.0, 4.0),
         Some(i) => {
             let c = i.cutoff.as_ref().map_or(5.0, |c| *c.get_ref());
-            (c, i.taper_start.as_ref().map_or(c - 1.0, |t| *t.get_ref()))
+            (
+                c,
+                // One lambda inside the cutoff, or a fifth of it for cutoffs below 5.
+                i.taper_start
+                    .as_ref()
+                    .map_or(c - (0.2 * c).min(1.0), |t| *t.get_ref()),
+            )
         }
     };
     let dt = raw
@@ -300,6 +323,29 @@ fn build(
         .average
         .as_ref()
         .map_or(Some(1000), |e| cx.count(e, "sweep.average", 1, 100_000_000));
+    // Steady-state test: by default up to 20 further averaging windows at each current.
+    let max_extra = match (&sw.max_equilibrate, average) {
+        (Some(m), _) => cx.count(m, "sweep.max_equilibrate", 0, 1_000_000_000),
+        (None, Some(a)) => Some(20 * a),
+        (None, None) => None,
+    };
+    let steady_tolerance = match &sw.steady_tolerance {
+        None => Some(0.05),
+        Some(t) if t.get_ref().is_finite() && *t.get_ref() > 0.0 && *t.get_ref() < 1.0 => {
+            Some(*t.get_ref())
+        }
+        Some(t) => {
+            cx.push(
+                "sweep.steady_tolerance",
+                format!(
+                    "{} is not a relative tolerance; use a number between 0 and 1 (default 0.05)",
+                    t.get_ref()
+                ),
+                Some(t.span()),
+            );
+            None
+        }
+    };
     let pins = build_pins(raw.pins.as_ref(), lambda, read_file, cx);
     let (e_criterion, v_threshold) = match &raw.criteria {
         None => (Some(1e-4), None),
@@ -322,6 +368,9 @@ fn build(
             }),
         ),
     };
+    let (e_criterion, field_v, v_threshold) = (e_criterion?, field?, v_threshold);
+    // The absolute steady-state tolerance: a tenth of the velocity at which a criterion is met.
+    let floor = (0.1 * e_criterion / field_v).min(v_threshold.map_or(f64::INFINITY, |v| 0.1 * v));
     let problem = VortexProblem {
         material: Material {
             lambda: lambda?,
@@ -329,7 +378,7 @@ fn build(
             rho_n: rho_n?,
             thickness: thickness?,
         },
-        field: field?,
+        field: field_v,
         vortices: vortices?,
         temperature: temperature?,
         cutoff,
@@ -342,37 +391,108 @@ fn build(
             down: sw.down.unwrap_or(true),
             equilibrate: equilibrate?,
             average: average?,
+            steady: Steady {
+                tolerance: steady_tolerance?,
+                floor,
+                max_extra: max_extra?,
+            },
         },
         seed: seed?,
     };
     if !cx.issues.is_empty() {
         return None;
     }
-    // Model-level checks: the set-up must build.
-    if let Err(e) = problem.build() {
-        let msg = e.to_string();
-        let (key, span) = if msg.starts_with("pins") {
-            ("pins", raw.pins.as_ref().map(|p| p.span()))
-        } else if msg.starts_with("material") {
-            ("material", Some(raw.material.span()))
-        } else if msg.starts_with("interaction") {
-            ("interaction", None)
-        } else {
-            ("sample", Some(raw.sample.span()))
-        };
-        cx.push(key, msg, span);
-        return None;
-    }
+    // Model-level checks and the resource estimate, without allocating the system.
+    let (estimate, warnings) = match problem.validate() {
+        Ok((_, est, w)) => (est, w),
+        Err(e) => {
+            let (key, span) = locate(raw, &e);
+            cx.push(key, e.to_string(), span);
+            return None;
+        }
+    };
     Some(VortexScenario {
         title: raw
             .title
             .clone()
             .unwrap_or_else(|| "vortex scenario".into()),
         problem,
-        e_criterion: e_criterion?,
+        e_criterion,
         v_threshold,
-        warnings: vec![],
+        warnings,
+        estimate,
     })
+}
+
+/// The scenario key and file position of a model error (from the parameter it names).
+fn locate(raw: &Raw, e: &VortexError) -> (String, Option<std::ops::Range<usize>>) {
+    let m = raw.material.get_ref();
+    let sw = raw.sweep.get_ref();
+    let pins = raw.pins.as_ref();
+    let param = match e {
+        VortexError::Param { param, .. } => param.as_str(),
+        VortexError::Setup(msg) if msg.starts_with("sweep") => "sweep",
+        VortexError::Setup(_) => "sample",
+    };
+    let pin_key = |f: &dyn Fn(&RawPins) -> Option<std::ops::Range<usize>>| {
+        pins.and_then(|p| f(p.get_ref()).or(Some(p.span())))
+    };
+    let span = match param {
+        "material.lambda" => Some(m.lambda.span()),
+        "material.xi" => m.xi.as_ref().or(m.bc2.as_ref()).map(|v| v.span()),
+        "material.rho_n" => Some(m.rho_n.span()),
+        "material.thickness" => m.thickness.as_ref().map(|v| v.span()),
+        "sample.field" => Some(raw.sample.get_ref().field.span()),
+        "sample.vortices" => Some(raw.sample.get_ref().vortices.span()),
+        "temperature" => raw.temperature.as_ref().map(|v| v.span()),
+        "prepare.start_temperature" => raw.prepare.as_ref().map(|p| {
+            p.get_ref()
+                .start_temperature
+                .as_ref()
+                .map_or(p.span(), |t| t.span())
+        }),
+        "sweep.currents" => Some(sw.currents.span()),
+        "sweep.average" => sw.average.as_ref().map(|v| v.span()),
+        "dynamics.dt" | "dynamics.dt_t0" => raw
+            .dynamics
+            .as_ref()
+            .and_then(|d| d.dt_t0.as_ref())
+            .map(|v| v.span()),
+        "interaction.cutoff" => raw
+            .interaction
+            .as_ref()
+            .and_then(|i| i.cutoff.as_ref())
+            .map(|v| v.span()),
+        "interaction.taper_start" => raw
+            .interaction
+            .as_ref()
+            .and_then(|i| i.taper_start.as_ref())
+            .map(|v| v.span()),
+        "pins.density" => pin_key(&|p| {
+            p.density
+                .as_ref()
+                .or(p.matching_field.as_ref())
+                .map(|v| v.span())
+        }),
+        "pins.spacing" => pin_key(&|p| {
+            p.spacing
+                .as_ref()
+                .or(p.matching_field.as_ref())
+                .map(|v| v.span())
+        }),
+        "pins.strength" => pin_key(&|p| {
+            p.strength
+                .as_ref()
+                .map(|v| v.span())
+                .or(p.strength_f0.as_ref().map(|v| v.span()))
+        }),
+        "pins.radius" => pin_key(&|p| p.radius.as_ref().map(|v| v.span())),
+        "pins.file" => pin_key(&|p| p.file.as_ref().map(|v| v.span())),
+        k if k.starts_with("pins") => pins.map(|p| p.span()),
+        "sweep" => Some(raw.sweep.span()),
+        _ => Some(raw.sample.span()),
+    };
+    (param.to_string(), span)
 }
 
 /// `currents = ["0 A/m^2", "1e9 A/m^2", ...]` or `{ from, to, steps }` (linear, inclusive).
@@ -421,7 +541,10 @@ fn build_currents(v: &Spanned<Value>, cx: &mut Ctx) -> Option<Vec<f64>> {
             return None;
         }
     };
-    if list.is_empty() || list.iter().any(|j| *j < 0.0) || list.windows(2).any(|w| w[1] <= w[0]) {
+    if list.is_empty()
+        || list.iter().any(|j| !(j.is_finite() && *j >= 0.0))
+        || list.windows(2).any(|w| w[1] <= w[0])
+    {
         cx.push(key, "the current densities must be zero or positive and strictly increasing (the sweep goes up, then down if sweep.down = true)", Some(v.span()));
         return None;
     }
@@ -645,12 +768,12 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
     let analysis = analyse(s, &r);
     let mut files = vec![];
     let mut csv = String::from(
-        "j_A_m2,branch,e_V_m,rho_Ohm_m,v_parallel_m_s,v_perp_m_s,rho_over_rho_ff,defect_fraction\n",
+        "j_A_m2,branch,e_V_m,rho_Ohm_m,v_parallel_m_s,v_perp_m_s,rho_over_rho_ff,defect_fraction,v_first_half_m_s,v_second_half_m_s,extra_steps,steady\n",
     );
     let rho_ff = s.problem.material.rho_n * r.field / r.units.bc2;
     for p in &r.points {
         csv += &format!(
-            "{:e},{},{:e},{:e},{:e},{:e},{:e},{}\n",
+            "{:e},{},{:e},{:e},{:e},{:e},{:e},{},{:e},{:e},{},{}\n",
             p.j,
             if p.up { "up" } else { "down" },
             p.e,
@@ -658,7 +781,11 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
             p.v_parallel,
             p.v_perp,
             p.rho / rho_ff,
-            p.defects.map_or(String::from("nan"), |d| format!("{d:.6}"))
+            p.defects.map_or(String::from("nan"), |d| format!("{d:.6}")),
+            p.halves.0,
+            p.halves.1,
+            p.extra_steps,
+            p.steady
         );
     }
     files.push(OutputFile::text("iv.csv", csv));
@@ -715,9 +842,9 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
         "criteria": {"electric_field_V_per_m": s.e_criterion, "velocity_m_per_s": analysis.v_threshold},
         "jc_electric_field_A_per_m2": analysis.jc_e,
         "jc_velocity_A_per_m2": analysis.jc_v,
-        "flux_flow_resistivity_fit_Ohm_m": analysis.fit.map(|f| f.0),
+        "flux_flow_resistivity_fit_Ohm_m": analysis.fit.map(|f| f.rho),
         "flux_flow_resistivity_bardeen_stephen_Ohm_m": rho_ff,
-        "flux_flow_ratio": analysis.fit.map(|f| f.0 / rho_ff),
+        "flux_flow_ratio": analysis.fit.map(|f| f.rho / rho_ff),
         "defect_fraction_prepared": crate::models::vortex::defect_fraction(
             &r.snapshots[0].1.iter().map(|p| [p[0] / r.units.length, p[1] / r.units.length]).collect::<Vec<_>>(),
             r.size.0 / r.units.length,
@@ -729,8 +856,23 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
         "max_step_displacement_m": r.max_step,
         "pair_force_truncation_error_N_per_m": r.truncation_error,
         "wall_time_s": wall,
-        "notes": analysis.notes,
-        "warnings": s.warnings.iter().chain(&analysis.notes).collect::<Vec<_>>(),
+        "steady_state": {
+            "tolerance": s.problem.sweep.steady.tolerance,
+            "floor_m_per_s": s.problem.sweep.steady.floor,
+            "max_extra_steps": s.problem.sweep.steady.max_extra,
+            "extra_steps": r.points.iter().map(|p| p.extra_steps).sum::<usize>(),
+            "unsteady_points": r.points.iter().filter(|p| !p.steady).count(),
+        },
+        "estimate": {
+            "memory_bytes": s.estimate.memory_bytes,
+            "pair_forces_per_step": s.estimate.pair_forces,
+            "pin_evaluations_per_step": s.estimate.pin_evaluations,
+            "steps": s.estimate.steps,
+            "max_steps": s.estimate.max_steps,
+            "seconds_one_core": s.estimate.seconds,
+        },
+        "flux_flow_fit": analysis.fit_note,
+        "warnings": s.warnings.iter().chain(&r.warnings).chain(&analysis.warnings).collect::<Vec<_>>(),
     });
     files.push(OutputFile::text(
         "summary.json",
@@ -741,51 +883,140 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
 
 struct Analysis {
     v_threshold: f64,
+    /// `J_c` by the electric-field criterion; `None` without pins (no J_c: free flux flow
+    /// at any current) or when the criterion is never reached.
     jc_e: Option<f64>,
     jc_v: Option<f64>,
-    fit: Option<(f64, f64)>,
-    notes: Vec<String>,
+    /// The flux-flow branch `E = rho_f J - b/J` (see [`FluxFlowFit`]).
+    fit: Option<FluxFlowFit>,
+    /// What the fit used and how it compares with Bardeen-Stephen (summary `flux_flow_fit`).
+    fit_note: serde_json::Value,
+    /// Problems with the result (summary `warnings`, printed by the CLI).
+    warnings: Vec<String>,
 }
 
 fn analyse(s: &VortexScenario, r: &VortexResult) -> Analysis {
     let eta = r.units.eta;
     let phi0 = crate::constants::FLUX_QUANTUM;
-    let jc_e = critical_current(&r.points, s.e_criterion, |p| p.e);
+    let pinned = !r.pins.is_empty()
+        && match &s.problem.pins {
+            PinSpec::None => false,
+            PinSpec::Random { well, .. }
+            | PinSpec::Square { well, .. }
+            | PinSpec::Triangular { well, .. }
+            | PinSpec::Positions { well, .. } => well.strength > 0.0,
+        };
+    let mut warnings = vec![];
     let j_max = r.points.iter().map(|p| p.j).fold(0.0, f64::max);
     let v_threshold = s.v_threshold.unwrap_or(0.01 * j_max * phi0 / eta);
-    let jc_v = critical_current(&r.points, v_threshold, |p| p.v_parallel);
-    let n_up = r.points.iter().filter(|p| p.up).count();
-    let fit = flux_flow_fit(&r.points, (n_up / 4).max(3));
-    let mut notes = vec![];
+    let (jc_e, jc_v) = if pinned {
+        (
+            critical_current(&r.points, s.e_criterion, |p| p.e),
+            critical_current(&r.points, v_threshold, |p| p.v_parallel),
+        )
+    } else {
+        (None, None)
+    };
     let first = r
         .points
         .iter()
         .filter(|p| p.up && p.j > 0.0)
         .map(|p| p.j)
         .next();
-    for (name, jc) in [("electric-field", jc_e), ("velocity", jc_v)] {
-        if jc.is_some() && jc == first {
-            notes.push(format!(
-                "the {name} criterion is already exceeded at the first nonzero current: J_c is at or below {:.4e} A/m^2; start the sweep lower",
-                first.unwrap_or(0.0)
-            ));
+    if pinned {
+        for (name, jc) in [("electric-field", jc_e), ("velocity", jc_v)] {
+            if jc.is_some() && jc == first {
+                warnings.push(format!(
+                    "the {name} criterion is already exceeded at the first nonzero current: J_c is at or below {:.4e} A/m^2; start the sweep lower",
+                    first.unwrap_or(0.0)
+                ));
+            }
+        }
+        if jc_e.is_none() {
+            warnings.push("E never reached the electric-field criterion: J_c lies above the largest current; raise sweep.currents".to_string());
+        }
+        // At zero current a pinned state must be at rest: a mean E above the criterion there
+        // means the preparation has not relaxed and every J_c below is noise.
+        // Thermal noise of a window-mean E of N free vortices: B v0 sqrt(2 theta / (N t)).
+        let t_avg = s.problem.sweep.average as f64 * s.problem.dt;
+        let theta = r.units.theta(s.problem.temperature);
+        let noise_e =
+            r.field * r.units.velocity * (2.0 * theta / (r.vortices as f64 * t_avg)).sqrt();
+        if let Some(p0) = r.points.iter().find(|p| p.up && p.j == 0.0) {
+            if p0.e.abs() >= s.e_criterion && p0.e.abs() <= 3.0 * noise_e {
+                warnings.push(format!(
+                    "at J = 0 the mean E ({:.3e} V/m) is within the thermal noise of the averaging window (3 sigma = {:.3e} V/m), which exceeds the criterion: J_c cannot be resolved by it; raise sweep.average (the noise falls as 1/sqrt(average)) or the criterion",
+                    p0.e,
+                    3.0 * noise_e
+                ));
+            } else if p0.e.abs() >= s.e_criterion {
+                warnings.push(format!(
+                    "at J = 0 after the preparation the mean E is {:.3e} V/m, {:.1} times the criterion: the vortices are still relaxing and J_c is not meaningful; raise sweep.equilibrate or sweep.max_equilibrate",
+                    p0.e,
+                    p0.e.abs() / s.e_criterion
+                ));
+            }
         }
     }
-    if jc_e.is_none() {
-        notes.push("E never reached the electric-field criterion: J_c lies above the largest current; raise sweep.currents".to_string());
-    }
     if r.max_step > 0.1 * r.units.length {
-        notes.push(format!(
+        warnings.push(format!(
             "a vortex moved {:.3} lambda in one step; reduce dynamics.dt_t0 for accuracy",
             r.max_step / r.units.length
         ));
     }
+    // The flux-flow branch: well above J_c (twice the larger criterion value), where the
+    // pinning term b/J is a small correction.
+    let rho_bs = s.problem.material.rho_n * r.field / r.units.bc2;
+    let j_fit = if pinned {
+        2.0 * jc_e.unwrap_or(0.0).max(jc_v.unwrap_or(0.0))
+    } else {
+        0.0
+    };
+    let fit = flux_flow_fit(&r.points, j_fit);
+    let fit_note = match &fit {
+        None => serde_json::Value::Null,
+        Some(f) => {
+            let ratio = f.rho / rho_bs;
+            let why = if !pinned {
+                "no pins: every vortex moves with J Phi0 / eta, so E = rho_f J exactly".to_string()
+            } else {
+                format!(
+                    "E = rho_f J - b/J fitted for J >= {:.3e} A/m^2 ({} points): the pins still slow the moving vortices by a mean force that falls as 1/v, so the plain slope dE/dJ of the same points ({:.3} x Bardeen-Stephen) exceeds rho_f; rho_f is its large-drive limit",
+                    f.j_min,
+                    f.count,
+                    f.slope / rho_bs
+                )
+            };
+            if pinned && f.j_min < j_fit {
+                warnings.push(format!(
+                    "the flux-flow fit has fewer than three points above twice J_c ({:.3e} A/m^2) and used the three highest currents; extend the sweep for a reliable rho_f",
+                    j_fit
+                ));
+            }
+            if (ratio - 1.0).abs() > 0.1 {
+                warnings.push(format!(
+                    "the fitted flux-flow resistivity is {ratio:.3} times Bardeen-Stephen rho_n B/B_c2; extend the sweep to higher currents (at least a few J_c)"
+                ));
+            }
+            json!({
+                "rho_f_Ohm_m": f.rho,
+                "b_V_A_per_m3": f.b,
+                "ratio_to_bardeen_stephen": ratio,
+                "slope_Ohm_m": f.slope,
+                "slope_ratio_to_bardeen_stephen": f.slope / rho_bs,
+                "j_min_A_per_m2": f.j_min,
+                "points": f.count,
+                "note": why,
+            })
+        }
+    };
     Analysis {
         v_threshold,
         jc_e,
         jc_v,
         fit,
-        notes,
+        fit_note,
+        warnings,
     }
 }
 
@@ -852,6 +1083,176 @@ mod tests {
         let text = BASE.replace("vortices = 200", "vortices = 200\ncolour = \"red\"");
         let e = parse(&text, &no_files).unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");
+    }
+
+    const RANDOM: &str = include_str!("../../../../examples/vortex_random_pins.toml");
+    const MATCHING: &str = include_str!("../../../../examples/vortex_matching.toml");
+
+    fn refused(text: &str, key: &str, needle: &str) {
+        let e = parse(text, &no_files).unwrap_err();
+        assert_eq!(e.issues[0].key, key, "{e}");
+        assert!(e.issues[0].message.contains(needle), "{e}");
+        assert!(e.issues[0].span.is_some(), "{e}: no position");
+    }
+
+    /// Regression (issue #8): `lambda = "1e-30 m"` panicked (index out of bounds in the
+    /// cell grid of vortex/system.rs), also under `fluxion check`.
+    #[test]
+    fn lambda_1e_30_is_refused_not_panic() {
+        let text = RANDOM
+            .replace("lambda = \"200 nm\"", "lambda = \"1e-30 m\"")
+            .replace("xi = \"4 nm\"", "xi = \"1e-32 m\"");
+        refused(&text, "material.lambda", "physical range");
+    }
+
+    /// Regression (issue #8): random pins at 1e9 um^-2 aborted while allocating 8.6e9 pins;
+    /// the count and the memory are estimated first and the input is refused with both.
+    #[test]
+    fn random_pins_at_1e9_per_um2_are_refused_before_allocating() {
+        let text = RANDOM.replace("matching_field = \"0.1 T\"", "density = \"1e9 um^-2\"");
+        refused(&text, "pins.density", "GiB of memory");
+        refused(&text, "pins.density", "8.602e9 pins");
+    }
+
+    /// Regression (issue #8): square pins at a spacing of 0.001 nm aborted while allocating.
+    #[test]
+    fn square_pins_at_0_001_nm_are_refused_before_allocating() {
+        let text = MATCHING
+            .replace("kind = \"triangular\"", "kind = \"square\"")
+            .replace("matching_field = \"0.05 T\"", "spacing = \"0.001 nm\"");
+        refused(&text, "pins.spacing", "GiB of memory");
+    }
+
+    /// Extreme and non-finite values of every numeric key are refused with the key, or
+    /// accepted, but never panic or abort (issue #8: no input may panic).
+    #[test]
+    fn extreme_values_of_every_key_are_refused_not_panic() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            (
+                "temperature = \"0 K\"",
+                "temperature = \"1e308 K\"",
+                Some("prepare.start_temperature"),
+            ),
+            (
+                "temperature = \"0 K\"",
+                "temperature = nan",
+                Some("temperature"),
+            ),
+            (
+                "start_temperature = \"150 K\"",
+                "start_temperature = \"1e300 K\"",
+                Some("prepare.start_temperature"),
+            ),
+            (
+                "\"3e10 A/m^2\"]",
+                "\"1e308 A/m^2\"]",
+                Some("sweep.currents"),
+            ),
+            ("\"3e10 A/m^2\"]", "inf]", Some("sweep.currents")),
+            ("\"3e10 A/m^2\"]", "nan]", Some("sweep.currents")),
+            (
+                "strength_f0 = 0.3",
+                "strength_f0 = 1e300",
+                Some("pins.strength"),
+            ),
+            (
+                "strength_f0 = 0.3",
+                "strength_f0 = inf",
+                Some("pins.strength_f0"),
+            ),
+            (
+                "radius = \"30 nm\"",
+                "radius = \"1e-30 m\"",
+                Some("pins.strength"),
+            ),
+            (
+                "radius = \"30 nm\"",
+                "radius = \"1 m\"",
+                Some("pins.radius"),
+            ),
+            (
+                "matching_field = \"0.1 T\"",
+                "matching_field = \"1e308 T\"",
+                Some("pins.density"),
+            ),
+            (
+                "field = \"0.05 T\"",
+                "field = \"1e-30 T\"",
+                Some("pins.density"),
+            ),
+            (
+                "field = \"0.05 T\"",
+                "field = \"1e308 T\"",
+                Some("sample.field"),
+            ),
+            ("xi = \"4 nm\"", "xi = \"1e-40 m\"", Some("material.xi")),
+            (
+                "rho_n = \"1e-6 Ohm m\"",
+                "rho_n = \"1e300 Ohm m\"",
+                Some("material.rho_n"),
+            ),
+            (
+                "thickness = \"2 nm\"",
+                "thickness = \"1e-300 m\"",
+                Some("material.thickness"),
+            ),
+            ("dt_t0 = 0.02", "dt_t0 = nan", Some("dynamics.dt_t0")),
+            ("dt_t0 = 0.02", "dt_t0 = 1e-300", None),
+            ("vortices = 200", "vortices = 2000000", None),
+            ("steps = 4000", "steps = 100000000", None),
+            ("equilibrate = 500", "equilibrate = 100000000", None),
+            ("seed = 7", "seed = -1", Some("seed")),
+            ("xi = \"4 nm\"", "bc2 = \"1e308 T\"", Some("material.bc2")),
+            ("xi = \"4 nm\"", "bc2 = \"1e-30 T\"", Some("material.bc2")),
+        ];
+        for (from, to, key) in cases {
+            assert!(RANDOM.contains(from), "{from}");
+            let text = RANDOM.replace(from, to);
+            match (parse(&text, &no_files), key) {
+                (Err(e), Some(k)) => {
+                    assert_eq!(e.issues[0].key, *k, "{to}: {e}");
+                }
+                (Ok(s), None) => {
+                    assert!(s.estimate.memory_bytes <= crate::models::vortex::MEMORY_LIMIT_BYTES);
+                }
+                (Err(e), None) => panic!("{to}: unexpectedly refused: {e}"),
+                (Ok(_), Some(k)) => panic!("{to}: accepted, expected a {k} error"),
+            }
+        }
+    }
+
+    /// An estimated run time far beyond a day (here years) is refused with the estimate.
+    #[test]
+    fn work_beyond_the_limit_is_refused_with_the_estimate() {
+        let text = RANDOM
+            .replace("vortices = 200", "vortices = 2000000")
+            .replace("equilibrate = 500", "equilibrate = 100000000");
+        refused(&text, "sweep", "days on one core");
+    }
+
+    /// The resource estimate is what `fluxion check` prints; a large run is accepted with a
+    /// warning stating the estimate, and the estimate agrees with the built system.
+    #[test]
+    fn estimate_matches_the_built_system_and_large_runs_warn() {
+        let s = parse(RANDOM, &no_files).unwrap();
+        let (_, sys, _) = s.problem.build().unwrap();
+        assert_eq!(s.estimate.vortices, sys.len());
+        assert_eq!(s.estimate.pins, sys.pins().unwrap().positions().len());
+        // Half neighbour lists: the estimate of pair forces per step is within 10%.
+        let pairs = sys.pair_evaluations() as f64;
+        assert!(
+            (s.estimate.pair_forces / pairs - 1.0).abs() < 0.1,
+            "{pairs} vs {:?}",
+            s.estimate
+        );
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        let big = RANDOM.replace("vortices = 200", "vortices = 1000000");
+        let s = parse(&big, &no_files).unwrap();
+        assert!(
+            s.warnings.iter().any(|w| w.contains("large run")),
+            "{:?}",
+            s.warnings
+        );
     }
 
     #[test]

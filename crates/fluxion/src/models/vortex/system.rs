@@ -96,7 +96,7 @@ impl VortexSystem {
             let reach = p.cutoff() + skin;
             if n > 1 && (lx < 2.0 * reach || ly < 2.0 * reach) {
                 return Err(VortexError::Setup(format!(
-                    "the sample ({lx:.2} x {ly:.2} lambda) is smaller than twice the interaction reach \
+                    "the sample ({lx:.3e} x {ly:.3e} lambda) is smaller than twice the interaction reach \
                      ({reach:.2} lambda); use more vortices (a larger sample) or a smaller interaction.cutoff"
                 )));
             }
@@ -225,8 +225,12 @@ impl VortexSystem {
         }
         let reach = pair.cutoff() + self.skin;
         let (lx, ly) = (self.lx, self.ly);
-        let nx = ((lx / reach).floor() as usize).max(1);
-        let ny = ((ly / reach).floor() as usize).max(1);
+        // Cells at least one reach wide; no more cells than about four per vortex (a sparse
+        // system in a huge box would otherwise ask for more cells than memory holds: the
+        // cell count is computed in floating point, so it cannot overflow).
+        let cap = 2.0 * (n as f64).sqrt().ceil() + 2.0;
+        let nx = ((lx / reach).floor().min(cap) as usize).max(1);
+        let ny = ((ly / reach).floor().min(cap) as usize).max(1);
         let cell_of = |p: &[f64; 2]| {
             let cx = ((p[0] / lx * nx as f64) as usize).min(nx - 1);
             let cy = ((p[1] / ly * ny as f64) as usize).min(ny - 1);
@@ -783,6 +787,30 @@ mod tests {
         }
         assert!(com[0].abs() < 1e-12 && com[1].abs() < 1e-12, "{com:?}");
         assert!(s.rebuilds >= 1);
+    }
+
+    /// Regression (issue #8, `lambda = "1e-30 m"`): two vortices in a box of 1e24 lambda
+    /// asked for a cell grid whose size overflowed (index out of bounds); cells are now
+    /// capped by the number of vortices, and the forces are still right (far apart: none).
+    #[test]
+    fn sparse_vortices_in_a_huge_box_do_not_overflow_the_cell_grid() {
+        let pair = PairForce::new(5.0, 4.0, 0.05).unwrap();
+        let (lx, ly) = (1e24, 2e24);
+        let pos = vec![[1.0, 1.0], [3e23, 5e23]];
+        let mut s = VortexSystem::new(pos, lx, ly, Some(pair.clone()), None, 0.01, 1).unwrap();
+        assert!(s
+            .evaluate_forces([0.0, 0.0])
+            .iter()
+            .all(|f| f == &[0.0, 0.0]));
+        // Two close vortices in the same huge box still repel with the London force.
+        let pos = vec![[1.0, 1.0], [2.0, 1.0]];
+        let mut s = VortexSystem::new(pos, lx, ly, Some(pair.clone()), None, 0.01, 1).unwrap();
+        let k = s.positions().iter().position(|p| p[0] == 2.0).unwrap();
+        let f = s.evaluate_forces([0.0, 0.0])[k];
+        assert!(
+            (f[0] - pair.exact(1.0)).abs() < 1e-6 && f[1] == 0.0,
+            "{f:?}"
+        );
     }
 
     /// The AVX2 kernel and the portable one give identical forces, bit for bit, including
