@@ -18,8 +18,8 @@ use crate::output::plot::{palette, Figure, Guide, LegendPos, Panel, Series, Styl
 pub struct IvExtras {
     /// Bardeen-Stephen flux-flow resistivity `rho_n B / B_c2`, Ohm m.
     pub rho_bs: f64,
-    /// Fitted slope (Ohm m) and intercept (V/m) of the high-drive points.
-    pub fit: Option<(f64, f64)>,
+    /// The flux-flow fit `E = rho_f J - b / J` of the high-drive points.
+    pub fit: Option<crate::models::vortex::FluxFlowFit>,
     /// J_c from the electric-field criterion, A/m^2.
     pub jc_e: Option<f64>,
     /// The electric-field criterion, V/m.
@@ -94,20 +94,17 @@ pub fn iv_figure(title: &str, points: &[SweepPoint], x: &IvExtras) -> Figure {
         vec![0.0, jmax],
         vec![0.0, x.rho_bs * jmax],
     ));
-    if let Some((rho, b)) = x.fit {
-        let j0 = if rho > 0.0 {
-            (-b / rho).clamp(0.0, jmax)
-        } else {
-            0.0
-        };
-        e_lin.series.push(
-            Series::line(
-                &fit_label(rho),
-                vec![j0, jmax],
-                vec![rho * j0 + b, rho * jmax + b],
-            )
-            .color(palette::FIT),
-        );
+    if let Some(f) = x.fit {
+        // The fitted curve over the currents it was fitted to.
+        let j0 = f.j_min.clamp(0.0, jmax);
+        let js: Vec<f64> = (0..=40)
+            .map(|k| j0 + (jmax - j0) * k as f64 / 40.0)
+            .filter(|j| *j > 0.0)
+            .collect();
+        let es = js.iter().map(|j| f.e(*j)).collect();
+        e_lin
+            .series
+            .push(Series::line(&fit_label(f.rho), js, es).color(palette::FIT));
     }
     markers(&mut e_lin, &|p| p.e);
     e_lin.vlines.extend(jc_guide.clone());
@@ -143,10 +140,14 @@ pub fn iv_figure(title: &str, points: &[SweepPoint], x: &IvExtras) -> Figure {
         vec![0.0, jmax],
         vec![1.0, 1.0],
     ));
-    if let Some((rho, _)) = x.fit {
+    if let Some(f) = x.fit {
         res.series.push(
-            Series::line(&fit_label(rho), vec![0.0, jmax], vec![rho / x.rho_bs; 2])
-                .color(palette::FIT),
+            Series::line(
+                &fit_label(f.rho),
+                vec![0.0, jmax],
+                vec![f.rho / x.rho_bs; 2],
+            )
+            .color(palette::FIT),
         );
     }
     markers(&mut res, &|p| p.rho / x.rho_bs);
@@ -250,6 +251,9 @@ mod tests {
                     e: 2.4e-9 * (j - 1e9).max(0.0),
                     rho: 2.4e-9,
                     defects: None,
+                    halves: (0.0, 0.0),
+                    extra_steps: 0,
+                    steady: true,
                 }
             })
             .chain((0..8).map(|k| {
@@ -262,6 +266,9 @@ mod tests {
                     e: 2.4e-9 * (j - 0.5e9).max(0.0),
                     rho: 2.4e-9,
                     defects: Some(0.01),
+                    halves: (0.0, 0.0),
+                    extra_steps: 0,
+                    steady: true,
                 }
             }))
             .collect()
@@ -270,7 +277,13 @@ mod tests {
     fn extras(pinned: bool) -> IvExtras {
         IvExtras {
             rho_bs: 2.43e-9,
-            fit: Some((2.4e-9, -2.4)),
+            fit: Some(crate::models::vortex::FluxFlowFit {
+                rho: 2.4e-9,
+                b: 2.4e8,
+                j_min: 2.0e9,
+                count: 5,
+                slope: 2.5e-9,
+            }),
             jc_e: Some(1.0e9),
             e_criterion: 1e-4,
             pinned,
@@ -327,9 +340,10 @@ mod tests {
             .find(|s| s.label.starts_with("fit"))
             .unwrap();
         assert_eq!(fit.color, Some(palette::FIT));
-        // The fitted line is E = rho J + b at its end points.
+        // The fitted curve is E = rho J - b / J, drawn from the smallest fitted current.
+        assert_eq!(fit.x[0], 2.0e9);
         for (j, v) in fit.x.iter().zip(&fit.y) {
-            assert!((v - (2.4e-9 * j - 2.4)).abs() < 1e-9);
+            assert!((v - (2.4e-9 * j - 2.4e8 / j)).abs() < 1e-9);
         }
         let log = &fig.panels[1];
         assert!(log.log_y);
