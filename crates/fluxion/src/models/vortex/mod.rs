@@ -23,11 +23,13 @@
 
 mod force;
 mod order;
+pub mod pearl;
 mod pins;
 mod system;
 
 pub use force::{bessel_k1, PairForce};
 pub use order::defect_fraction;
+pub use pearl::{pearl_force, pearl_length, PearlEwald};
 pub use pins::{washboard_velocity_gaussian, washboard_velocity_parabolic, PinShape, Pins};
 pub use system::{lattice_shape, triangular_lattice, VortexSystem};
 

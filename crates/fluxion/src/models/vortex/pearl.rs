@@ -1,0 +1,637 @@
+//! The thin-film (Pearl) vortex interaction and its periodic (Ewald) sum.
+//!
+//! **Physics.** In a film of thickness `d << lambda` the screening length is the Pearl length
+//! `Lambda = 2 lambda^2 / d` (Pearl, Appl. Phys. Lett. 5, 65 (1964)). The interaction energy of
+//! two vortices at distance `r` has the 2D Fourier transform (Kogan, Phys. Rev. B 49, 15874
+//! (1994), eq. for `d << lambda`; de Gennes, *Superconductivity of Metals and Alloys*, ch. 3)
+//!
+//! `U(k) = 2 Phi0^2 / (mu0 k (1 + k Lambda))`,
+//!
+//! so that in real space
+//!
+//! `U(r) = Phi0^2 / (2 mu0 Lambda) [H0(r/Lambda) - Y0(r/Lambda)]` and
+//! `F(r) = -dU/dr = Phi0^2 / (2 mu0 Lambda^2) [H1(r/Lambda) - Y1(r/Lambda) - 2/pi]`
+//!
+//! (Struve `H`, Bessel `Y`; with `int_0^inf J0(kr) dk / (1 + k Lambda) = (pi / 2 Lambda)
+//! [H0 - Y0](r/Lambda)`, Gradshteyn & Ryzhik 6.562). `F = Phi0^2 / (pi mu0 Lambda r)` for
+//! `r << Lambda` (the sheet current `Phi0 / (pi mu0 Lambda r)` times `Phi0`) and
+//! `F = Phi0^2 / (pi mu0 r^2)` for `r >> Lambda`.
+//!
+//! **Units.** `F` is a force per vortex. The rest of the model works with forces per unit
+//! vortex length in units of `f0 = Phi0^2 / (2 pi mu0 lambda^3)` (drive `J Phi0`, pins, drag,
+//! all per length, times `d` per vortex), so the Pearl force enters as `F / (f0 d)`. With
+//! lengths in `lambda` and `kappa = lambda / Lambda = d / (2 lambda)` this is
+//!
+//! `f(r) = (pi kappa / 2) [H1 - Y1 - 2/pi](kappa r) = (1/r) int_0^inf e^{-kappa r t} (1 + t^2)^{-3/2} dt`,
+//! `u(r) = (pi / 2) [H0 - Y0](kappa r) = int_0^inf e^{-kappa r t} (1 + t^2)^{-1/2} dt`,
+//! `u(k) = 2 pi / (k (k + kappa))`
+//!
+//! (Laplace representations of `H_nu - Y_nu`, Abramowitz & Stegun 12.1.8; the energy unit
+//! is `f0 d lambda`). For `r << 1` the force is `1/r`, the same as London's `K1(r)`; beyond
+//! `lambda` it stays long ranged (`1/r` up to `Lambda`, then `1 / (kappa r^2)`).
+//!
+//! **Periodic sum (Ewald).** `u(r) = int_0^inf e^{-kappa s} ds / sqrt(r^2 + s^2)` is a
+//! superposition of Coulomb potentials of charges at heights `s`; each is split as
+//! `1/R = erfc(alpha R)/R + erf(alpha R)/R` (Ewald; for the 2D-periodic slab, Parry, Surf.
+//! Sci. 49, 433 (1975)). The short-range part
+//!
+//! `f_s(r) = r int_0^inf e^{-kappa s} [erfc(alpha R)/R^3 + (2 alpha/sqrt pi) e^{-alpha^2 R^2}/R^2] ds`
+//!
+//! decays like `exp(-alpha^2 r^2)` and is tabulated in a [`PairForce`] with a cutoff (neighbour
+//! lists); the long-range part has the Fourier transform
+//!
+//! `u_l(k) = (pi/k) int_0^inf e^{-kappa s} [e^{ks} erfc(k/2alpha + alpha s) + e^{-ks} erfc(k/2alpha - alpha s)] ds`
+//!
+//! (`= 2 pi exp(-k^2/4 alpha^2) / k^2` for `kappa = 0`, the 2D Ewald sum), which decays like
+//! `exp(-k^2 / 4 alpha^2)` and is summed over the reciprocal vectors of the periodic cell:
+//!
+//! `F_i = (2/A) sum_{k in half space, |k| <= k_max} u_l(k) k Im[e^{i k r_i} S(k)^*]`,
+//! `S(k) = sum_j e^{i k r_j}`.
+//!
+//! The `k = 0` term (a uniform background) exerts no force and is left out. `alpha` is set
+//! from the taper start `r_in` of the short-range table so that `f_s(r_in) = accuracy`, and
+//! `k_max` so that the estimated RMS force error of the reciprocal sum for uncorrelated
+//! positions, `sqrt((n / 2 pi) int_{k_max}^inf u_l(k)^2 k^3 dk)`, is below `accuracy`; the
+//! corresponding real-space estimate is `sqrt(n int_{r_in}^inf 2 pi r f_s(r)^2 dr)` (Kolafa &
+//! Perram, Mol. Simul. 9, 351 (1992), adapted). Cost: `O(N K)` per step for `K` reciprocal
+//! vectors; the cutoff balances real-space and reciprocal work (a larger cutoff means a
+//! smaller `alpha` and fewer `k`).
+
+use std::f64::consts::{FRAC_PI_2, PI};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use super::{PairForce, VortexError};
+
+/// Vortices per parallel work item of the reciprocal sum (fixed: results do not depend on the
+/// number of threads).
+const CHUNK: usize = 256;
+
+/// Default RMS force accuracy of the Ewald sum (units of f0), for each of the two parts.
+pub const DEFAULT_ACCURACY: f64 = 1e-4;
+
+/// Double-exponential (exp-sinh) nodes and weights for `int_0^inf g(x) dx`:
+/// `x = exp(pi/2 sinh t)`, step `h = 1/32`, `t` in `[-4, 4.5]` (273 nodes, `x` from
+/// 2e-19 to 5e30).
+fn exp_sinh() -> &'static [(f64, f64)] {
+    static NODES: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    NODES.get_or_init(|| {
+        let h = 1.0 / 32.0;
+        (-128..=144)
+            .map(|k| {
+                let t = k as f64 * h;
+                let x = (FRAC_PI_2 * t.sinh()).exp();
+                (x, h * FRAC_PI_2 * t.cosh() * x)
+            })
+            .collect()
+    })
+}
+
+/// `int_0^inf g(x) dx` by the exp-sinh rule (about 1e-12 relative for the smooth, decaying
+/// integrands of this module; tested against the Struve-Bessel closed forms).
+fn integrate(g: impl Fn(f64) -> f64) -> f64 {
+    exp_sinh().iter().map(|&(x, w)| w * g(x)).sum()
+}
+
+fn erfc(x: f64) -> f64 {
+    pxfm::f_erfc(x)
+}
+
+fn erfcx(x: f64) -> f64 {
+    pxfm::f_erfcx(x)
+}
+
+/// The Pearl length `Lambda = 2 lambda^2 / d` (m) of a film of thickness `d` (m).
+pub fn pearl_length(lambda: f64, d: f64) -> f64 {
+    2.0 * lambda * lambda / d
+}
+
+/// The Pearl pair force `f(r) = F(r) / (f0 d)` at distance `r` (lambda) for
+/// `kappa = lambda / Lambda`: `(1/r) int_0^inf e^{-kappa r t} (1 + t^2)^{-3/2} dt`
+/// `= (pi kappa / 2) [H1(kappa r) - Y1(kappa r) - 2/pi]`.
+pub fn pearl_force(r: f64, kappa: f64) -> f64 {
+    let c = kappa * r;
+    integrate(|t| (-c * t).exp() / ((1.0 + t * t) * (1.0 + t * t).sqrt())) / r
+}
+
+/// The Pearl pair energy `u(r) = U(r) / (f0 d lambda)`:
+/// `int_0^inf e^{-kappa r t} (1 + t^2)^{-1/2} dt = (pi/2) [H0(kappa r) - Y0(kappa r)]`.
+pub fn pearl_energy(r: f64, kappa: f64) -> f64 {
+    let c = kappa * r;
+    integrate(|t| (-c * t).exp() / (1.0 + t * t).sqrt())
+}
+
+/// The short-range (real-space) part of the Ewald-split Pearl force (see the module docs),
+/// `f_s(r) = (1/r) int e^{-kappa r t} erfc(alpha r q) q^{-3} dt + (2 alpha / sqrt pi) int
+/// e^{-kappa r t - alpha^2 r^2 q^2} q^{-2} dt` with `q = sqrt(1 + t^2)`.
+pub fn short_force(r: f64, kappa: f64, alpha: f64) -> f64 {
+    let (c, a) = (kappa * r, alpha * r);
+    let two_over_sqrt_pi = 2.0 / PI.sqrt();
+    integrate(|t| {
+        let q2 = 1.0 + t * t;
+        let q = q2.sqrt();
+        let e = (-c * t).exp();
+        e * (erfc(a * q) / (q2 * q * r) + two_over_sqrt_pi * alpha * (-a * a * q2).exp() / q2)
+    })
+}
+
+/// The short-range part of the Pearl energy, `u_s(r) = int_0^inf e^{-kappa r t}
+/// erfc(alpha r q) / q dt` (`f_s = -du_s/dr`).
+pub fn short_energy(r: f64, kappa: f64, alpha: f64) -> f64 {
+    let (c, a) = (kappa * r, alpha * r);
+    integrate(|t| {
+        let q = (1.0 + t * t).sqrt();
+        (-c * t).exp() * erfc(a * q) / q
+    })
+}
+
+/// The Fourier transform `u(k) = 2 pi / (k (k + kappa))` of the Pearl energy.
+pub fn pearl_energy_fourier(k: f64, kappa: f64) -> f64 {
+    2.0 * PI / (k * (k + kappa))
+}
+
+/// The Fourier transform of the long-range part, `u_l(k)` (module docs), evaluated without
+/// overflow through `erfcx`.
+pub fn long_energy_fourier(k: f64, kappa: f64, alpha: f64) -> f64 {
+    let b = k / (2.0 * alpha);
+    let i = integrate(|s| {
+        let g = (-b * b - alpha * alpha * s * s).exp();
+        let t1 = g * erfcx(b + alpha * s);
+        let z2 = b - alpha * s;
+        let t2 = if z2 >= 0.0 {
+            g * erfcx(z2)
+        } else {
+            2.0 * (-k * s).exp() - g * erfcx(-z2)
+        };
+        (-kappa * s).exp() * (t1 + t2)
+    });
+    PI / k * i
+}
+
+/// `alpha` such that `f_s(r_in) = accuracy` (bisection; `f_s` falls with `alpha`).
+fn alpha_for(kappa: f64, r_in: f64, accuracy: f64) -> f64 {
+    let (mut lo, mut hi) = (1e-3f64, 50.0f64);
+    for _ in 0..80 {
+        let mid = (lo * hi).sqrt();
+        if short_force(r_in, kappa, mid) > accuracy {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
+
+/// Estimated RMS error (f0) of the real-space sum truncated at `r_in`, for `density`
+/// vortices per lambda^2 placed without correlation: `sqrt(n int_{r_in}^inf 2 pi r f_s^2 dr)`.
+pub fn real_space_error(kappa: f64, alpha: f64, r_in: f64, density: f64) -> f64 {
+    let i = integrate(|x| {
+        let r = r_in + x;
+        let f = short_force(r, kappa, alpha);
+        2.0 * PI * r * f * f
+    });
+    (density * i).sqrt()
+}
+
+/// Estimated RMS error (f0) of the reciprocal sum truncated at `k_max`:
+/// `sqrt((n / 2 pi) int_{k_max}^inf u_l(k)^2 k^3 dk)`.
+pub fn reciprocal_error(kappa: f64, alpha: f64, k_max: f64, density: f64) -> f64 {
+    let i = integrate(|x| {
+        let k = k_max + x;
+        let u = long_energy_fourier(k, kappa, alpha);
+        u * u * k * k * k
+    });
+    (density / (2.0 * PI) * i).sqrt()
+}
+
+/// One chunk of the phase table and its partial structure factors.
+type PhaseChunk<'a> = (usize, (&'a mut [[f64; 2]], &'a mut [[f64; 2]]));
+
+/// The Ewald (reciprocal-space) part of the periodic Pearl interaction, with the parameters
+/// of the split and reusable workspaces (nothing is allocated per step).
+#[derive(Clone, Debug)]
+pub struct PearlEwald {
+    kappa: f64,
+    alpha: f64,
+    k_max: f64,
+    accuracy: f64,
+    real_error: f64,
+    reciprocal_error: f64,
+    lx: f64,
+    ly: f64,
+    n: usize,
+    mmax: usize,
+    nmax: usize,
+    /// Half-space reciprocal vectors: `(m, n + nmax, kx, ky, 2 u_l(k) / A)`.
+    kvecs: Vec<(u32, u32, f64, f64, f64)>,
+    /// Per vortex: `e^{i m gx x}` for `m = 0..=mmax`, then `e^{i n gy y}` for `n = -nmax..=nmax`.
+    phase: Vec<[f64; 2]>,
+    /// Per chunk of vortices: partial structure factors.
+    partial: Vec<[f64; 2]>,
+    /// Structure factors `S(k)`.
+    s: Vec<[f64; 2]>,
+}
+
+impl PearlEwald {
+    /// Set up the reciprocal sum for `n` vortices in the periodic box `lx x ly` (lambda),
+    /// `kappa = d / (2 lambda)`, a short-range table whose taper starts at `taper_start`
+    /// (lambda), and the RMS force accuracy `accuracy` (f0) of each part.
+    pub fn new(
+        kappa: f64,
+        lx: f64,
+        ly: f64,
+        n: usize,
+        taper_start: f64,
+        accuracy: f64,
+    ) -> Result<Self, VortexError> {
+        if !(kappa.is_finite() && kappa > 0.0) {
+            return Err(VortexError::param(
+                "material.thickness",
+                kappa,
+                "the Pearl interaction needs a positive film thickness (kappa = d / (2 lambda) > 0)",
+            ));
+        }
+        if !(accuracy.is_finite() && accuracy > 0.0 && accuracy < 0.1) {
+            return Err(VortexError::param(
+                "interaction.accuracy",
+                accuracy,
+                "the Ewald accuracy (f0) must be between 0 and 0.1 (default 1e-4)",
+            ));
+        }
+        if !(taper_start.is_finite() && taper_start >= 0.5) {
+            return Err(VortexError::param(
+                "interaction.taper_start",
+                taper_start,
+                "the Pearl short-range part needs taper_start >= 0.5 lambda (default cutoff - 1)",
+            ));
+        }
+        let density = n as f64 / (lx * ly);
+        let alpha = alpha_for(kappa, taper_start, accuracy);
+        // k_max by bisection on the reciprocal error estimate (falls with k_max).
+        let (mut lo, mut hi) = (0.0f64, 2.0 * alpha * 12.0);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if mid > 0.0 && reciprocal_error(kappa, alpha, mid, density) <= accuracy {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        let k_max = hi;
+        let (gx, gy) = (2.0 * PI / lx, 2.0 * PI / ly);
+        let mmax = (k_max / gx).floor() as usize;
+        let nmax = (k_max / gy).floor() as usize;
+        // Resource estimate before allocating: K vectors, (mmax + 2 nmax + 2) phases per vortex.
+        let k_estimate = (PI * k_max * k_max / (gx * gy) / 2.0) as usize + mmax + nmax + 1;
+        let bytes = 16.0
+            * (n as f64 * (mmax + 2 * nmax + 2) as f64
+                + (n.div_ceil(CHUNK) + 1) as f64 * k_estimate as f64);
+        if k_estimate > 2_000_000 || bytes > 4e9 {
+            return Err(VortexError::Setup(format!(
+                "the Pearl (Ewald) sum would need {k_estimate} reciprocal vectors and {:.1} GB; \
+                 raise interaction.cutoff (fewer k vectors), loosen interaction.accuracy, or use fewer vortices",
+                bytes / 1e9
+            )));
+        }
+        let area = lx * ly;
+        let mut kvecs = vec![];
+        for m in 0..=mmax {
+            for nn in -(nmax as i64)..=(nmax as i64) {
+                if m == 0 && nn <= 0 {
+                    continue;
+                }
+                let (kx, ky) = (m as f64 * gx, nn as f64 * gy);
+                let k = (kx * kx + ky * ky).sqrt();
+                if k > k_max {
+                    continue;
+                }
+                let c = 2.0 * long_energy_fourier(k, kappa, alpha) / area;
+                kvecs.push((m as u32, (nn + nmax as i64) as u32, kx, ky, c));
+            }
+        }
+        let nk = kvecs.len();
+        Ok(PearlEwald {
+            kappa,
+            alpha,
+            k_max,
+            accuracy,
+            real_error: real_space_error(kappa, alpha, taper_start, density),
+            reciprocal_error: reciprocal_error(kappa, alpha, k_max, density),
+            lx,
+            ly,
+            n,
+            mmax,
+            nmax,
+            kvecs,
+            phase: vec![[0.0; 2]; n * (mmax + 2 * nmax + 2)],
+            partial: vec![[0.0; 2]; n.div_ceil(CHUNK) * nk],
+            s: vec![[0.0; 2]; nk],
+        })
+    }
+
+    /// The short-range pair force that completes this sum: [`short_force`] tabulated with
+    /// cutoff `cutoff`, taper start `taper_start` and core radius `core` (lambda).
+    pub fn short_range(
+        &self,
+        cutoff: f64,
+        taper_start: f64,
+        core: f64,
+    ) -> Result<PairForce, VortexError> {
+        PairForce::pearl_short(cutoff, taper_start, core, self.kappa, self.alpha)
+    }
+
+    /// `kappa = lambda / Lambda = d / (2 lambda)`.
+    pub fn kappa(&self) -> f64 {
+        self.kappa
+    }
+
+    /// The Ewald splitting parameter `alpha` (1/lambda).
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// The reciprocal cutoff `k_max` (1/lambda).
+    pub fn k_max(&self) -> f64 {
+        self.k_max
+    }
+
+    /// Number of reciprocal vectors summed (half space).
+    pub fn k_vectors(&self) -> usize {
+        self.kvecs.len()
+    }
+
+    /// The requested accuracy (f0).
+    pub fn accuracy(&self) -> f64 {
+        self.accuracy
+    }
+
+    /// Estimated RMS force error of the real-space part (f0, uncorrelated positions).
+    pub fn real_space_error(&self) -> f64 {
+        self.real_error
+    }
+
+    /// Estimated RMS force error of the reciprocal part (f0, uncorrelated positions).
+    pub fn reciprocal_error(&self) -> f64 {
+        self.reciprocal_error
+    }
+
+    /// Box size (lambda) and number of vortices this sum was set up for.
+    pub fn shape(&self) -> (f64, f64, usize) {
+        (self.lx, self.ly, self.n)
+    }
+
+    /// Fill the phase table and the structure factors for `pos`.
+    fn structure_factors(&mut self, pos: &[[f64; 2]]) {
+        let width = self.mmax + 2 * self.nmax + 2;
+        let (mmax, nmax) = (self.mmax, self.nmax);
+        let (gx, gy) = (2.0 * PI / self.lx, 2.0 * PI / self.ly);
+        let kvecs = &self.kvecs;
+        let nk = kvecs.len();
+        let small = pos.len() <= 2 * CHUNK;
+        let fill = |(c, (ph, part)): PhaseChunk<'_>| {
+            part.iter_mut().for_each(|p| *p = [0.0; 2]);
+            for (k, row) in ph.chunks_mut(width).enumerate() {
+                let p = pos[c * CHUNK + k];
+                let (ex, ey) = row.split_at_mut(mmax + 1);
+                let (sx, cx) = (gx * p[0]).sin_cos();
+                ex[0] = [1.0, 0.0];
+                for m in 1..=mmax {
+                    let a = ex[m - 1];
+                    ex[m] = [a[0] * cx - a[1] * sx, a[0] * sx + a[1] * cx];
+                }
+                let (sy, cy) = (gy * p[1]).sin_cos();
+                ey[nmax] = [1.0, 0.0];
+                for n in 1..=nmax {
+                    let a = ey[nmax + n - 1];
+                    let b = [a[0] * cy - a[1] * sy, a[0] * sy + a[1] * cy];
+                    ey[nmax + n] = b;
+                    ey[nmax - n] = [b[0], -b[1]];
+                }
+                for (q, &(m, n, ..)) in part.iter_mut().zip(kvecs) {
+                    let (a, b) = (ex[m as usize], ey[n as usize]);
+                    q[0] += a[0] * b[0] - a[1] * b[1];
+                    q[1] += a[0] * b[1] + a[1] * b[0];
+                }
+            }
+        };
+        if small {
+            self.phase
+                .chunks_mut(width * CHUNK)
+                .zip(self.partial.chunks_mut(nk))
+                .enumerate()
+                .for_each(fill);
+        } else {
+            self.phase
+                .par_chunks_mut(width * CHUNK)
+                .zip(self.partial.par_chunks_mut(nk))
+                .enumerate()
+                .for_each(fill);
+        }
+        // Chunks in a fixed order: the same bits for any number of threads.
+        let partial = &self.partial;
+        self.s.iter_mut().enumerate().for_each(|(q, s)| {
+            let mut acc = [0.0; 2];
+            for c in partial.chunks(nk) {
+                acc[0] += c[q][0];
+                acc[1] += c[q][1];
+            }
+            *s = acc;
+        });
+    }
+
+    /// Add the reciprocal-space forces (f0) at positions `pos` (lambda) to `forces`.
+    pub fn add_forces(&mut self, pos: &[[f64; 2]], forces: &mut [[f64; 2]]) {
+        assert_eq!(
+            pos.len(),
+            self.n,
+            "PearlEwald was set up for another vortex count"
+        );
+        self.structure_factors(pos);
+        let width = self.mmax + 2 * self.nmax + 2;
+        let mmax = self.mmax;
+        let (kvecs, s, phase) = (&self.kvecs, &self.s, &self.phase);
+        let add = |(c, out): (usize, &mut [[f64; 2]])| {
+            for (k, f) in out.iter_mut().enumerate() {
+                let i = c * CHUNK + k;
+                let row = &phase[i * width..(i + 1) * width];
+                let (ex, ey) = row.split_at(mmax + 1);
+                let (mut fx, mut fy) = (0.0, 0.0);
+                for (&(m, n, kx, ky, coef), sk) in kvecs.iter().zip(s) {
+                    let (a, b) = (ex[m as usize], ey[n as usize]);
+                    let (re, im) = (a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]);
+                    // Im[e^{i k r_i} S^*] = sin(k r_i) Re S - cos(k r_i) Im S.
+                    let w = coef * (im * sk[0] - re * sk[1]);
+                    fx += w * kx;
+                    fy += w * ky;
+                }
+                f[0] += fx;
+                f[1] += fy;
+            }
+        };
+        if pos.len() <= 2 * CHUNK {
+            forces.chunks_mut(CHUNK).enumerate().for_each(add);
+        } else {
+            forces.par_chunks_mut(CHUNK).enumerate().for_each(add);
+        }
+    }
+
+    /// The reciprocal-space energy `(1/A) sum_{k != 0} u_l(k) |S(k)|^2 / 2` (units
+    /// `f0 d lambda`), without the constant self term; its gradient is `-`[`add_forces`](Self::add_forces).
+    pub fn energy(&mut self, pos: &[[f64; 2]]) -> f64 {
+        assert_eq!(
+            pos.len(),
+            self.n,
+            "PearlEwald was set up for another vortex count"
+        );
+        self.structure_factors(pos);
+        // The stored coefficients are 2 u_l / A for the half space: the full sum over +-k of
+        // u_l |S|^2 / (2A) is sum_half u_l |S|^2 / A = sum_half coef |S|^2 / 2.
+        self.kvecs
+            .iter()
+            .zip(&self.s)
+            .map(|(k, s)| 0.5 * k.4 * (s[0] * s[0] + s[1] * s[1]))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Struve functions by their power series (Abramowitz & Stegun 12.1.3), for `x <= 8`.
+    fn struve(nu: i32, x: f64) -> f64 {
+        // H_nu = sum_k (-1)^k (x/2)^{2k+nu+1} / (Gamma(k + 3/2) Gamma(k + nu + 3/2)).
+        let g32 = PI.sqrt() / 2.0;
+        let mut term = (x / 2.0).powi(nu + 1) / (g32 * if nu == 0 { g32 } else { 1.5 * g32 });
+        let mut sum = term;
+        for k in 0..200 {
+            let k = k as f64;
+            term *= -(x / 2.0).powi(2) / ((k + 1.5) * (k + nu as f64 + 1.5));
+            sum += term;
+            if term.abs() < 1e-18 * sum.abs() {
+                break;
+            }
+        }
+        sum
+    }
+
+    /// The series reproduces A&S Table 12.1 at x = 1: H0 = 0.5686566270, H1 = 0.1984573362.
+    #[test]
+    fn struve_series_matches_tables() {
+        assert!((struve(0, 1.0) - 0.568_656_627_0).abs() < 1e-9);
+        assert!((struve(1, 1.0) - 0.198_457_336_2).abs() < 1e-9);
+    }
+
+    /// The Laplace-integral force and energy equal the closed forms of Pearl (1964) in Struve
+    /// and Bessel functions, f = (pi kappa/2)[H1 - Y1 - 2/pi](kappa r), u = (pi/2)[H0 - Y0],
+    /// to 1e-10 relative, and reduce to 1/r (the London K1 limit) for r << Lambda and to
+    /// 1/(kappa r^2) for r >> Lambda.
+    #[test]
+    fn pearl_force_matches_struve_bessel_closed_form() {
+        for &kappa in &[0.005, 0.05, 0.5, 2.0] {
+            for &r in &[0.05, 0.3, 1.0, 2.5, 4.0] {
+                let x = kappa * r;
+                if x > 8.0 {
+                    continue;
+                }
+                let f = PI * kappa / 2.0 * (struve(1, x) - pxfm::f_y1(x) - 2.0 / PI);
+                let u = PI / 2.0 * (struve(0, x) - pxfm::f_y0(x));
+                let (fq, uq) = (pearl_force(r, kappa), pearl_energy(r, kappa));
+                assert!(
+                    (fq / f - 1.0).abs() < 1e-10,
+                    "kappa {kappa} r {r}: {fq} vs {f}"
+                );
+                assert!(
+                    (uq / u - 1.0).abs() < 1e-10,
+                    "kappa {kappa} r {r}: {uq} vs {u}"
+                );
+            }
+        }
+        // r << Lambda: 1/r (1 - kappa r + ...); r >> Lambda (A&S 12.1.31, the asymptotic series
+        // of H1 - Y1): 1/(kappa r^2) (1 - 3/(kappa r)^2 + 45/(kappa r)^4).
+        let kappa = 1e-3;
+        assert!((pearl_force(0.01, kappa) * 0.01 - 1.0).abs() < 2e-5);
+        let kappa = 1.0f64;
+        let r = 200.0f64;
+        let x = kappa * r;
+        let asym = 1.0 / (kappa * r * r) * (1.0 - 3.0 / x.powi(2) + 45.0 / x.powi(4));
+        assert!((pearl_force(r, kappa) / asym - 1.0).abs() < 1e-8);
+    }
+
+    /// Energy and force are consistent: f = -du/dr and f_s = -du_s/dr by central
+    /// differences (h = 1e-4, error O(h^2) ~ 1e-8).
+    #[test]
+    fn force_is_minus_energy_gradient() {
+        let h = 1e-4;
+        for &kappa in &[0.005, 0.5] {
+            for &r in &[0.2, 1.0, 3.0] {
+                let fd = -(pearl_energy(r + h, kappa) - pearl_energy(r - h, kappa)) / (2.0 * h);
+                assert!(
+                    (fd / pearl_force(r, kappa) - 1.0).abs() < 1e-7,
+                    "{r} {kappa}"
+                );
+                let alpha = 0.7;
+                let fd = -(short_energy(r + h, kappa, alpha) - short_energy(r - h, kappa, alpha))
+                    / (2.0 * h);
+                let fs = short_force(r, kappa, alpha);
+                assert!(
+                    (fd - fs).abs() < 1e-7 * fs.max(1e-3),
+                    "{r} {kappa}: {fd} vs {fs}"
+                );
+            }
+        }
+    }
+
+    /// For kappa -> 0 the split is the 2D Ewald sum: u_l(k) = 2 pi exp(-k^2/4alpha^2)/k^2 and
+    /// f_s = exp(-alpha^2 r^2)/r; for kappa > 0 the long part never exceeds the full
+    /// transform 2 pi / (k (k + kappa)) and tends to it for k << alpha.
+    #[test]
+    fn split_reduces_to_two_dimensional_ewald() {
+        let alpha = 0.8f64;
+        for &k in &[0.1f64, 0.7, 2.0, 4.0] {
+            let exact = 2.0 * PI * (-k * k / (4.0 * alpha * alpha)).exp() / (k * k);
+            let got = long_energy_fourier(k, 1e-12, alpha);
+            assert!((got / exact - 1.0).abs() < 1e-9, "k {k}: {got} vs {exact}");
+            let kappa = 0.3;
+            let full = pearl_energy_fourier(k, kappa);
+            assert!(long_energy_fourier(k, kappa, alpha) < full);
+        }
+        let k = 1e-3;
+        let kappa = 0.3;
+        let ratio = long_energy_fourier(k, kappa, alpha) / pearl_energy_fourier(k, kappa);
+        assert!((ratio - 1.0).abs() < 1e-2, "{ratio}");
+        for &r in &[0.3, 1.0, 2.0] {
+            let exact = (-alpha * alpha * r * r).exp() / r;
+            assert!((short_force(r, 1e-12, alpha) / exact - 1.0).abs() < 1e-9);
+        }
+    }
+
+    /// The reciprocal forces are minus the gradient of the reciprocal energy (central
+    /// differences on a random configuration).
+    #[test]
+    fn reciprocal_force_is_minus_energy_gradient() {
+        use rand::RngExt;
+        use rand_xoshiro::rand_core::SeedableRng;
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let (lx, ly) = (13.0, 12.0);
+        let pos: Vec<[f64; 2]> = (0..40)
+            .map(|_| [rng.random::<f64>() * lx, rng.random::<f64>() * ly])
+            .collect();
+        let mut ew = PearlEwald::new(0.2, lx, ly, pos.len(), 4.0, 1e-6).unwrap();
+        let mut f = vec![[0.0; 2]; pos.len()];
+        ew.add_forces(&pos, &mut f);
+        let h = 1e-5;
+        for i in [0, 7, 39] {
+            for d in 0..2 {
+                let mut p = pos.clone();
+                p[i][d] += h;
+                let up = ew.energy(&p);
+                p[i][d] -= 2.0 * h;
+                let down = ew.energy(&p);
+                let fd = -(up - down) / (2.0 * h);
+                assert!((fd - f[i][d]).abs() < 1e-6, "{i} {d}: {fd} vs {}", f[i][d]);
+            }
+        }
+    }
+}
