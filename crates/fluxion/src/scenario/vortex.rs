@@ -8,8 +8,8 @@ use toml::{Spanned, Value};
 
 use super::{Ctx, RunError, RunReport, ScenarioError};
 use crate::models::vortex::{
-    critical_current, flux_flow_fit, Material, PinShape, PinSpec, Prepare, Sweep, VortexProblem,
-    VortexResult, Well,
+    critical_current, flux_flow_fit, Interaction, Material, PinShape, PinSpec, Prepare, Sweep,
+    VortexProblem, VortexResult, Well,
 };
 use crate::output::plot::{Figure, Panel, Series};
 use crate::output::OutputFile;
@@ -55,6 +55,7 @@ struct RawSample {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct RawInteraction {
+    kind: Option<Spanned<String>>,
     cutoff: Option<Spanned<f64>>,
     taper_start: Option<Spanned<f64>>,
 }
@@ -245,6 +246,16 @@ fn build(
             (c, i.taper_start.as_ref().map_or(c - 1.0, |t| *t.get_ref()))
         }
     };
+    let interaction = match raw.interaction.as_ref().and_then(|i| i.kind.as_ref()) {
+        None => Some(Interaction::Auto),
+        Some(k) => cx
+            .choice(k, "interaction.kind", &["auto", "london", "pearl"])
+            .map(|k| match k {
+                "london" => Interaction::London,
+                "pearl" => Interaction::Pearl,
+                _ => Interaction::Auto,
+            }),
+    };
     let dt = raw
         .dynamics
         .as_ref()
@@ -331,6 +342,7 @@ fn build(
         field: field?,
         vortices: vortices?,
         temperature: temperature?,
+        interaction: interaction?,
         cutoff,
         taper_start: taper,
         dt,
@@ -713,6 +725,19 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
         "dt_s": s.problem.dt * r.units.time,
         "max_step_displacement_m": r.max_step,
         "pair_force_truncation_error_N_per_m": r.truncation_error,
+        "interaction": {
+            "kind": r.interaction.kind,
+            "requested": r.interaction.requested,
+            "reason": r.interaction.reason,
+            "pearl_length_m": r.interaction.pearl_length,
+            "ewald": r.interaction.ewald.as_ref().map(|e| json!({
+                "alpha_per_lambda": e.alpha,
+                "k_max_per_lambda": e.k_max,
+                "k_vectors": e.k_vectors,
+                "real_space_rms_error_N_per_m": e.real_space_error,
+                "reciprocal_rms_error_N_per_m": e.reciprocal_error,
+            })),
+        },
         "wall_time_s": wall,
         "notes": analysis.notes,
         "warnings": s.warnings.iter().chain(&analysis.notes).collect::<Vec<_>>(),

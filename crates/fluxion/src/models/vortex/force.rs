@@ -1,6 +1,8 @@
 //! The pair force between vortices, tabulated: London (bulk) or the short-range part of the
 //! Ewald-split Pearl (thin-film) interaction.
 
+use rayon::prelude::*;
+
 use super::pearl;
 use super::VortexError;
 
@@ -129,13 +131,16 @@ impl PairForce {
         f.inv_ds = 1.0 / f.ds;
         // Nodes 0 ..= TABLE (the last at the cutoff, where the force is zero) and a zero tail
         // so that lookups beyond the cutoff need no branch.
-        f.table = (0..TABLE + 2)
+        let g = &f;
+        let table = (0..TABLE + 2)
+            .into_par_iter()
             .map(|k| {
                 let s = S_MIN + k as f64 * f.ds;
                 let r = s.sqrt();
-                f.exact(r) / r
+                g.exact(r) / r
             })
             .collect();
+        f.table = table;
         Ok(f)
     }
 
