@@ -281,3 +281,45 @@ fn auto_selects_pearl_for_thin_films_and_the_key_overrides_it() {
         "{e}"
     );
 }
+
+/// Time per step, Pearl against London, for about 1e3 and 1e4 vortices at spacing lambda
+/// (a quick measurement, not a benchmark; it prints the numbers and checks nothing). Run
+/// with `cargo test --release -p fluxion-validation --test pearl -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing measurement (about a minute in release)"]
+fn pearl_step_timing() {
+    use fluxion::models::vortex::{lattice_shape, PairForce};
+    for n in [1_000, 10_000] {
+        let (nx, ny) = lattice_shape(n);
+        let (pos, lx, ly) = triangular_lattice(nx, ny, 1.0);
+        let time = |mut s: VortexSystem, label: &str| {
+            for _ in 0..5 {
+                s.step([0.0, -0.1], 0.001);
+            }
+            let steps = if n > 5000 { 20 } else { 100 };
+            let t = std::time::Instant::now();
+            for _ in 0..steps {
+                s.step([0.0, -0.1], 0.001);
+            }
+            let ms = t.elapsed().as_secs_f64() * 1e3 / steps as f64;
+            let k = s.long_range().map_or(0, |e| e.k_vectors());
+            println!(
+                "N = {}: {label}: {ms:.3} ms per step ({} pair evaluations, {k} k vectors)",
+                s.len(),
+                s.pair_evaluations()
+            );
+        };
+        let london = PairForce::new(5.0, 4.0, 0.02).unwrap();
+        time(
+            VortexSystem::new(pos.clone(), lx, ly, Some(london), None, 0.01, 1).unwrap(),
+            "London, cutoff 5",
+        );
+        for cutoff in [5.0, 8.0, 12.0] {
+            if lx < 2.0 * (cutoff + 0.5) || ly < 2.0 * (cutoff + 0.5) {
+                continue;
+            }
+            let s = pearl_system(pos.clone(), lx, ly, 0.005, cutoff, 1e-4);
+            time(s, &format!("Pearl, cutoff {cutoff}"));
+        }
+    }
+}
