@@ -283,7 +283,8 @@ fn auto_selects_pearl_for_thin_films_and_the_key_overrides_it() {
 }
 
 /// Time per step, Pearl against London, for about 1e3 and 1e4 vortices at spacing lambda
-/// (a quick measurement, not a benchmark; it prints the numbers and checks nothing). Run
+/// (a quick measurement, not a benchmark; it prints the numbers and checks that a larger
+/// cutoff means fewer reciprocal vectors, the balance the cutoff sets). Run
 /// with `cargo test --release -p fluxion-validation --test pearl -- --ignored --nocapture`.
 #[test]
 #[ignore = "timing measurement (about a minute in release)"]
@@ -292,7 +293,7 @@ fn pearl_step_timing() {
     for n in [1_000, 10_000] {
         let (nx, ny) = lattice_shape(n);
         let (pos, lx, ly) = triangular_lattice(nx, ny, 1.0);
-        let time = |mut s: VortexSystem, label: &str| {
+        let time = |mut s: VortexSystem, label: &str| -> usize {
             for _ in 0..5 {
                 s.step([0.0, -0.1], 0.001);
             }
@@ -308,18 +309,22 @@ fn pearl_step_timing() {
                 s.len(),
                 s.pair_evaluations()
             );
+            k
         };
         let london = PairForce::new(5.0, 4.0, 0.02).unwrap();
         time(
             VortexSystem::new(pos.clone(), lx, ly, Some(london), None, 0.01, 1).unwrap(),
             "London, cutoff 5",
         );
+        let mut last = usize::MAX;
         for cutoff in [5.0, 8.0, 12.0] {
             if lx < 2.0 * (cutoff + 0.5) || ly < 2.0 * (cutoff + 0.5) {
                 continue;
             }
             let s = pearl_system(pos.clone(), lx, ly, 0.005, cutoff, 1e-4);
-            time(s, &format!("Pearl, cutoff {cutoff}"));
+            let k = time(s, &format!("Pearl, cutoff {cutoff}"));
+            assert!(k < last, "cutoff {cutoff}: {k} k vectors, {last} before");
+            last = k;
         }
     }
 }

@@ -235,11 +235,23 @@ pub fn reciprocal_error(kappa: f64, alpha: f64, k_max: f64, density: f64) -> f64
     (density / (2.0 * PI) * i).sqrt()
 }
 
-/// One chunk of the phase table and its partial structure factors.
-type PhaseChunk<'a> = (usize, (&'a mut [[f64; 2]], &'a mut [[f64; 2]]));
+/// One row of reciprocal vectors: fixed `m` (`kx = m 2 pi / lx`), `len` consecutive `n`
+/// starting at index `n0` of the `e^{i n gy y}` table (`n = n0 - nmax`), stored from `off`.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    m: usize,
+    n0: usize,
+    len: usize,
+    off: usize,
+    kx: f64,
+}
 
 /// The Ewald (reciprocal-space) part of the periodic Pearl interaction, with the parameters
 /// of the split and reusable workspaces (nothing is allocated per step).
+///
+/// Layout: the half-space vectors are stored row by row (fixed `m`, consecutive `n`), so
+/// that the phases `e^{i k r} = e^{i m gx x} e^{i n gy y}` of one vortex are products of one
+/// `x` factor with a contiguous run of `y` factors (vectorizable loops, no gathers).
 #[derive(Clone, Debug)]
 pub struct PearlEwald {
     kappa: f64,
@@ -253,14 +265,18 @@ pub struct PearlEwald {
     n: usize,
     mmax: usize,
     nmax: usize,
-    /// Half-space reciprocal vectors: `(m, n + nmax, kx, ky, 2 u_l(k) / A)`.
-    kvecs: Vec<(u32, u32, f64, f64, f64)>,
-    /// Per vortex: `e^{i m gx x}` for `m = 0..=mmax`, then `e^{i n gy y}` for `n = -nmax..=nmax`.
-    phase: Vec<[f64; 2]>,
-    /// Per chunk of vortices: partial structure factors.
-    partial: Vec<[f64; 2]>,
+    rows: Vec<Row>,
+    /// Per vector: `ky` and `2 u_l(k) / A`.
+    ky: Vec<f64>,
+    coef: Vec<f64>,
+    /// Per chunk of vortices: partial structure factors (real, imaginary).
+    partial_re: Vec<f64>,
+    partial_im: Vec<f64>,
     /// Structure factors `S(k)`.
-    s: Vec<[f64; 2]>,
+    s_re: Vec<f64>,
+    s_im: Vec<f64>,
+    /// Per chunk: phase tables of one vortex (`x` re, im, then `y` re, im).
+    scratch: Vec<f64>,
 }
 
 impl PearlEwald {
@@ -296,6 +312,11 @@ impl PearlEwald {
                 "the Pearl short-range part needs taper_start >= 0.5 lambda (default cutoff - 1)",
             ));
         }
+        if !(lx.is_finite() && ly.is_finite() && lx > 0.0 && ly > 0.0 && n > 0) {
+            return Err(VortexError::Setup(
+                "the Pearl sum needs a positive box and at least one vortex".into(),
+            ));
+        }
         let density = n as f64 / (lx * ly);
         let alpha = alpha_for(kappa, taper_start, density, accuracy);
         // k_max by bisection on the reciprocal error estimate (falls with k_max).
@@ -312,12 +333,11 @@ impl PearlEwald {
         let (gx, gy) = (2.0 * PI / lx, 2.0 * PI / ly);
         let mmax = (k_max / gx).floor() as usize;
         let nmax = (k_max / gy).floor() as usize;
-        // Resource estimate before allocating: K vectors, (mmax + 2 nmax + 2) phases per vortex.
+        // Resource estimate before allocating: K vectors, two buffers of K per chunk.
+        let chunks = n.div_ceil(CHUNK);
         let k_estimate = (PI * k_max * k_max / (gx * gy) / 2.0) as usize + mmax + nmax + 1;
-        let bytes = 16.0
-            * (n as f64 * (mmax + 2 * nmax + 2) as f64
-                + (n.div_ceil(CHUNK) + 1) as f64 * k_estimate as f64);
-        if k_estimate > 2_000_000 || bytes > 4e9 {
+        let bytes = 16.0 * (chunks + 4) as f64 * k_estimate as f64;
+        if k_estimate > 5_000_000 || bytes > 4e9 {
             return Err(VortexError::Setup(format!(
                 "the Pearl (Ewald) sum would need {k_estimate} reciprocal vectors and {:.1} GB; \
                  raise interaction.cutoff (fewer k vectors) or use fewer vortices",
@@ -325,22 +345,32 @@ impl PearlEwald {
             )));
         }
         let area = lx * ly;
-        let mut kvecs = vec![];
+        let (mut rows, mut ky, mut coef) = (vec![], vec![], vec![]);
         for m in 0..=mmax {
-            for nn in -(nmax as i64)..=(nmax as i64) {
-                if m == 0 && nn <= 0 {
-                    continue;
-                }
-                let (kx, ky) = (m as f64 * gx, nn as f64 * gy);
-                let k = (kx * kx + ky * ky).sqrt();
-                if k > k_max {
-                    continue;
-                }
-                let c = 2.0 * long_energy_fourier(k, kappa, alpha) / area;
-                kvecs.push((m as u32, (nn + nmax as i64) as u32, kx, ky, c));
+            let kx = m as f64 * gx;
+            let reach = (k_max * k_max - kx * kx).max(0.0).sqrt();
+            let top = ((reach / gy).floor() as usize).min(nmax) as i64;
+            let first = if m == 0 { 1 } else { -top };
+            if first > top {
+                continue;
             }
+            let off = ky.len();
+            for nn in first..=top {
+                let kyv = nn as f64 * gy;
+                let k = (kx * kx + kyv * kyv).sqrt();
+                ky.push(kyv);
+                coef.push(2.0 * long_energy_fourier(k, kappa, alpha) / area);
+            }
+            rows.push(Row {
+                m,
+                n0: (first + nmax as i64) as usize,
+                len: ky.len() - off,
+                off,
+                kx,
+            });
         }
-        let nk = kvecs.len();
+        let nk = ky.len();
+        let width = 2 * (mmax + 1) + 2 * (2 * nmax + 1);
         Ok(PearlEwald {
             kappa,
             alpha,
@@ -353,10 +383,14 @@ impl PearlEwald {
             n,
             mmax,
             nmax,
-            kvecs,
-            phase: vec![[0.0; 2]; n * (mmax + 2 * nmax + 2)],
-            partial: vec![[0.0; 2]; n.div_ceil(CHUNK) * nk],
-            s: vec![[0.0; 2]; nk],
+            rows,
+            ky,
+            coef,
+            partial_re: vec![0.0; chunks * nk],
+            partial_im: vec![0.0; chunks * nk],
+            s_re: vec![0.0; nk],
+            s_im: vec![0.0; nk],
+            scratch: vec![0.0; chunks * width],
         })
     }
 
@@ -388,7 +422,7 @@ impl PearlEwald {
 
     /// Number of reciprocal vectors summed (half space).
     pub fn k_vectors(&self) -> usize {
-        self.kvecs.len()
+        self.ky.len()
     }
 
     /// The requested accuracy (f0).
@@ -411,63 +445,52 @@ impl PearlEwald {
         (self.lx, self.ly, self.n)
     }
 
-    /// Fill the phase table and the structure factors for `pos`.
+    /// Fill the structure factors for `pos`.
     fn structure_factors(&mut self, pos: &[[f64; 2]]) {
-        let width = self.mmax + 2 * self.nmax + 2;
         let (mmax, nmax) = (self.mmax, self.nmax);
         let (gx, gy) = (2.0 * PI / self.lx, 2.0 * PI / self.ly);
-        let kvecs = &self.kvecs;
-        let nk = kvecs.len();
-        let small = pos.len() <= 2 * CHUNK;
-        let fill = |(c, (ph, part)): PhaseChunk<'_>| {
-            part.iter_mut().for_each(|p| *p = [0.0; 2]);
-            for (k, row) in ph.chunks_mut(width).enumerate() {
-                let p = pos[c * CHUNK + k];
-                let (ex, ey) = row.split_at_mut(mmax + 1);
-                let (sx, cx) = (gx * p[0]).sin_cos();
-                ex[0] = [1.0, 0.0];
-                for m in 1..=mmax {
-                    let a = ex[m - 1];
-                    ex[m] = [a[0] * cx - a[1] * sx, a[0] * sx + a[1] * cx];
-                }
-                let (sy, cy) = (gy * p[1]).sin_cos();
-                ey[nmax] = [1.0, 0.0];
-                for n in 1..=nmax {
-                    let a = ey[nmax + n - 1];
-                    let b = [a[0] * cy - a[1] * sy, a[0] * sy + a[1] * cy];
-                    ey[nmax + n] = b;
-                    ey[nmax - n] = [b[0], -b[1]];
-                }
-                for (q, &(m, n, ..)) in part.iter_mut().zip(kvecs) {
-                    let (a, b) = (ex[m as usize], ey[n as usize]);
-                    q[0] += a[0] * b[0] - a[1] * b[1];
-                    q[1] += a[0] * b[1] + a[1] * b[0];
+        let width = 2 * (mmax + 1) + 2 * (2 * nmax + 1);
+        let rows = &self.rows;
+        let nk = self.ky.len();
+        let fill = |(c, ((pre, pim), scr)): SfChunk<'_>| {
+            pre.iter_mut().for_each(|p| *p = 0.0);
+            pim.iter_mut().for_each(|p| *p = 0.0);
+            let end = ((c + 1) * CHUNK).min(pos.len());
+            for p in &pos[c * CHUNK..end] {
+                let (exr, exi, eyr, eyi) = phases(p, gx, gy, mmax, nmax, scr);
+                for r in rows {
+                    let (a0, a1) = (exr[r.m], exi[r.m]);
+                    let yr = &eyr[r.n0..r.n0 + r.len];
+                    let yi = &eyi[r.n0..r.n0 + r.len];
+                    let dr = &mut pre[r.off..r.off + r.len];
+                    let di = &mut pim[r.off..r.off + r.len];
+                    for t in 0..r.len {
+                        dr[t] += a0 * yr[t] - a1 * yi[t];
+                        di[t] += a0 * yi[t] + a1 * yr[t];
+                    }
                 }
             }
         };
-        if small {
-            self.phase
-                .chunks_mut(width * CHUNK)
-                .zip(self.partial.chunks_mut(nk))
-                .enumerate()
-                .for_each(fill);
+        let work = self
+            .partial_re
+            .par_chunks_mut(nk)
+            .zip(self.partial_im.par_chunks_mut(nk))
+            .zip(self.scratch.par_chunks_mut(width))
+            .enumerate();
+        if pos.len() <= 2 * CHUNK {
+            work.with_min_len(usize::MAX).for_each(fill);
         } else {
-            self.phase
-                .par_chunks_mut(width * CHUNK)
-                .zip(self.partial.par_chunks_mut(nk))
-                .enumerate()
-                .for_each(fill);
+            work.for_each(fill);
         }
         // Chunks in a fixed order: the same bits for any number of threads.
-        let partial = &self.partial;
-        self.s.iter_mut().enumerate().for_each(|(q, s)| {
-            let mut acc = [0.0; 2];
-            for c in partial.chunks(nk) {
-                acc[0] += c[q][0];
-                acc[1] += c[q][1];
+        self.s_re.iter_mut().for_each(|s| *s = 0.0);
+        self.s_im.iter_mut().for_each(|s| *s = 0.0);
+        for (pre, pim) in self.partial_re.chunks(nk).zip(self.partial_im.chunks(nk)) {
+            for q in 0..nk {
+                self.s_re[q] += pre[q];
+                self.s_im[q] += pim[q];
             }
-            *s = acc;
-        });
+        }
     }
 
     /// Add the reciprocal-space forces (f0) at positions `pos` (lambda) to `forces`.
@@ -478,31 +501,61 @@ impl PearlEwald {
             "PearlEwald was set up for another vortex count"
         );
         self.structure_factors(pos);
-        let width = self.mmax + 2 * self.nmax + 2;
-        let mmax = self.mmax;
-        let (kvecs, s, phase) = (&self.kvecs, &self.s, &self.phase);
-        let add = |(c, out): (usize, &mut [[f64; 2]])| {
+        let (mmax, nmax) = (self.mmax, self.nmax);
+        let (gx, gy) = (2.0 * PI / self.lx, 2.0 * PI / self.ly);
+        let width = 2 * (mmax + 1) + 2 * (2 * nmax + 1);
+        let (rows, ky, coef, sre, sim) = (&self.rows, &self.ky, &self.coef, &self.s_re, &self.s_im);
+        let add = |(c, (out, scr)): (usize, (&mut [[f64; 2]], &mut [f64]))| {
             for (k, f) in out.iter_mut().enumerate() {
-                let i = c * CHUNK + k;
-                let row = &phase[i * width..(i + 1) * width];
-                let (ex, ey) = row.split_at(mmax + 1);
+                let p = &pos[c * CHUNK + k];
+                let (exr, exi, eyr, eyi) = phases(p, gx, gy, mmax, nmax, scr);
                 let (mut fx, mut fy) = (0.0, 0.0);
-                for (&(m, n, kx, ky, coef), sk) in kvecs.iter().zip(s) {
-                    let (a, b) = (ex[m as usize], ey[n as usize]);
-                    let (re, im) = (a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]);
-                    // Im[e^{i k r_i} S^*] = sin(k r_i) Re S - cos(k r_i) Im S.
-                    let w = coef * (im * sk[0] - re * sk[1]);
-                    fx += w * kx;
-                    fy += w * ky;
+                for r in rows {
+                    let (a0, a1) = (exr[r.m], exi[r.m]);
+                    let yr = &eyr[r.n0..r.n0 + r.len];
+                    let yi = &eyi[r.n0..r.n0 + r.len];
+                    let (ky, cf) = (&ky[r.off..r.off + r.len], &coef[r.off..r.off + r.len]);
+                    let (sr, si) = (&sre[r.off..r.off + r.len], &sim[r.off..r.off + r.len]);
+                    // Four lanes in a fixed association (vectorizable, deterministic).
+                    let (mut sw, mut sy) = ([0.0f64; 4], [0.0f64; 4]);
+                    let quads = r.len / 4 * 4;
+                    let mut t = 0;
+                    while t < quads {
+                        for l in 0..4 {
+                            let j = t + l;
+                            let re = a0 * yr[j] - a1 * yi[j];
+                            let im = a0 * yi[j] + a1 * yr[j];
+                            // Im[e^{i k r_i} S^*] = sin(k r_i) Re S - cos(k r_i) Im S.
+                            let w = cf[j] * (im * sr[j] - re * si[j]);
+                            sw[l] += w;
+                            sy[l] += w * ky[j];
+                        }
+                        t += 4;
+                    }
+                    let mut rw = (sw[0] + sw[1]) + (sw[2] + sw[3]);
+                    let mut ry = (sy[0] + sy[1]) + (sy[2] + sy[3]);
+                    for j in quads..r.len {
+                        let re = a0 * yr[j] - a1 * yi[j];
+                        let im = a0 * yi[j] + a1 * yr[j];
+                        let w = cf[j] * (im * sr[j] - re * si[j]);
+                        rw += w;
+                        ry += w * ky[j];
+                    }
+                    fx += r.kx * rw;
+                    fy += ry;
                 }
                 f[0] += fx;
                 f[1] += fy;
             }
         };
+        let work = forces
+            .par_chunks_mut(CHUNK)
+            .zip(self.scratch.par_chunks_mut(width))
+            .enumerate();
         if pos.len() <= 2 * CHUNK {
-            forces.chunks_mut(CHUNK).enumerate().for_each(add);
+            work.with_min_len(usize::MAX).for_each(add);
         } else {
-            forces.par_chunks_mut(CHUNK).enumerate().for_each(add);
+            work.for_each(add);
         }
     }
 
@@ -517,12 +570,50 @@ impl PearlEwald {
         self.structure_factors(pos);
         // The stored coefficients are 2 u_l / A for the half space: the full sum over +-k of
         // u_l |S|^2 / (2A) is sum_half u_l |S|^2 / A = sum_half coef |S|^2 / 2.
-        self.kvecs
-            .iter()
-            .zip(&self.s)
-            .map(|(k, s)| 0.5 * k.4 * (s[0] * s[0] + s[1] * s[1]))
+        (0..self.ky.len())
+            .map(|q| 0.5 * self.coef[q] * (self.s_re[q].powi(2) + self.s_im[q].powi(2)))
             .sum()
     }
+}
+
+/// Arguments of one chunk of the structure-factor pass: index, partial sums, scratch.
+type SfChunk<'a> = (usize, ((&'a mut [f64], &'a mut [f64]), &'a mut [f64]));
+
+/// The phase factors of one vortex at `p`: `e^{i m gx x}` for `m = 0..=mmax` and
+/// `e^{i n gy y}` for `n = -nmax..=nmax` (index `n + nmax`), by recurrence from one
+/// `sin_cos` each, as (x re, x im, y re, y im) slices of `buf`.
+#[inline]
+fn phases<'a>(
+    p: &[f64; 2],
+    gx: f64,
+    gy: f64,
+    mmax: usize,
+    nmax: usize,
+    buf: &'a mut [f64],
+) -> (&'a [f64], &'a [f64], &'a [f64], &'a [f64]) {
+    let (xr, rest) = buf.split_at_mut(mmax + 1);
+    let (xi, rest) = rest.split_at_mut(mmax + 1);
+    let (yr, yi) = rest.split_at_mut(2 * nmax + 1);
+    let (sx, cx) = (gx * p[0]).sin_cos();
+    xr[0] = 1.0;
+    xi[0] = 0.0;
+    for m in 1..=mmax {
+        let (a, b) = (xr[m - 1], xi[m - 1]);
+        xr[m] = a * cx - b * sx;
+        xi[m] = a * sx + b * cx;
+    }
+    let (sy, cy) = (gy * p[1]).sin_cos();
+    yr[nmax] = 1.0;
+    yi[nmax] = 0.0;
+    for n in 1..=nmax {
+        let (a, b) = (yr[nmax + n - 1], yi[nmax + n - 1]);
+        let (c, d) = (a * cy - b * sy, a * sy + b * cy);
+        yr[nmax + n] = c;
+        yi[nmax + n] = d;
+        yr[nmax - n] = c;
+        yi[nmax - n] = -d;
+    }
+    (xr, xi, yr, &yi[..2 * nmax + 1])
 }
 
 #[cfg(test)]
