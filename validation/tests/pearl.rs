@@ -328,3 +328,49 @@ fn pearl_step_timing() {
         }
     }
 }
+
+/// `summary.json` states the interaction a run used: a shortened `vortex_matching` run (a
+/// 2 nm film) reports Pearl with its Ewald parameters and error estimates, and the same run
+/// with `kind = "london"` reports London without them.
+#[test]
+fn summary_states_the_interaction_used() {
+    let base = include_str!("../../examples/vortex_matching.toml")
+        .replace(
+            "currents = { from = \"0 A/m^2\", to = \"2.6e10 A/m^2\", steps = 14 }",
+            "currents = [\"1e10 A/m^2\"]",
+        )
+        .replace("equilibrate = 400", "equilibrate = 50")
+        .replace("average = 300", "average = 50");
+    let run = |text: &str| {
+        let AnyScenario::Vortex(s) = scenario::parse_any(text, &no_files).unwrap() else {
+            panic!("vortex scenario expected")
+        };
+        scenario::run_vortex(&s, &mut ()).unwrap().summary
+    };
+    let s = run(&base);
+    let i = &s["interaction"];
+    assert_eq!(i["kind"], "pearl", "{i}");
+    assert_eq!(i["requested"], "auto");
+    assert!(
+        i["reason"]
+            .as_str()
+            .unwrap()
+            .contains("d / lambda = 0.0100"),
+        "{i}"
+    );
+    // Lambda = 2 (200 nm)^2 / 2 nm = 40 um.
+    assert!((i["pearl_length_m"].as_f64().unwrap() - 40e-6).abs() < 1e-15);
+    let e = &i["ewald"];
+    assert!(e["k_vectors"].as_u64().unwrap() > 10, "{e}");
+    let f0 = s["units"]["f0_N_per_m"].as_f64().unwrap();
+    for key in [
+        "real_space_rms_error_N_per_m",
+        "reciprocal_rms_error_N_per_m",
+    ] {
+        let err = e[key].as_f64().unwrap() / f0;
+        assert!(err > 0.0 && err <= 1.0001e-4, "{key}: {err}");
+    }
+    let london = run(&base.replace("[sweep]", "[interaction]\nkind = \"london\"\n\n[sweep]"));
+    assert_eq!(london["interaction"]["kind"], "london");
+    assert!(london["interaction"]["ewald"].is_null());
+}
