@@ -266,11 +266,23 @@ fn auto_selects_pearl_for_thin_films_and_the_key_overrides_it() {
     let s = parse(&text);
     let rep = kind(&s);
     assert_eq!((rep.kind, rep.requested), ("pearl", "pearl"));
+    // Against the d / lambda rule: legal, with a warning that says what auto would choose.
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(
+        s.warnings[0].contains("\"auto\" would choose london"),
+        "{:?}",
+        s.warnings
+    );
     // Pearl length 2 lambda^2 / d = 2 (100 nm)^2 / 1 um = 20 nm.
     assert!((rep.pearl_length - 20e-9).abs() < 1e-20);
     let text = include_str!("../../examples/vortex_matching.toml")
         .replace("[sweep]", "[interaction]\nkind = \"london\"\n\n[sweep]");
-    assert_eq!(kind(&parse(&text)).kind, "london");
+    let s = parse(&text);
+    assert_eq!(kind(&s).kind, "london");
+    assert!(s.warnings[0].contains("d >> lambda"), "{:?}", s.warnings);
+    assert!(parse(include_str!("../../examples/vortex_matching.toml"))
+        .warnings
+        .is_empty());
     let text = include_str!("../../examples/vortex_matching.toml")
         .replace("[sweep]", "[interaction]\nkind = \"thin\"\n\n[sweep]");
     let e = scenario::parse_any(&text, &no_files)

@@ -256,6 +256,23 @@ fn build(
                 _ => Interaction::Auto,
             }),
     };
+    // An explicit choice against the d / lambda rule is legal but flagged.
+    let interaction_warning = match (interaction, lambda, thickness) {
+        (Some(i @ (Interaction::London | Interaction::Pearl)), Some(l), Some(d))
+            if i != Interaction::Auto.resolve(l, d) =>
+        {
+            Some(format!(
+                "interaction.kind = \"{}\" with d / lambda = {:.3}: the {} interaction holds for {}; \
+                 \"auto\" would choose {} (remove interaction.kind to follow d / lambda)",
+                i.name(),
+                d / l,
+                i.name(),
+                if i == Interaction::Pearl { "d << lambda" } else { "d >> lambda" },
+                Interaction::Auto.resolve(l, d).name()
+            ))
+        }
+        _ => None,
+    };
     let dt = raw
         .dynamics
         .as_ref()
@@ -382,7 +399,7 @@ fn build(
         problem,
         e_criterion: e_criterion?,
         v_threshold,
-        warnings: vec![],
+        warnings: interaction_warning.into_iter().collect(),
     })
 }
 
