@@ -3,6 +3,7 @@
 //! over many images, a force-free uniform lattice, the stated error estimates, and the
 //! automatic choice between London and Pearl from d / lambda.
 
+use fluxion::models::vortex::pearl::default_cutoff;
 use fluxion::models::vortex::{
     pearl_force, triangular_lattice, Interaction, PearlEwald, VortexSystem, PEARL_THRESHOLD,
 };
@@ -338,6 +339,9 @@ fn pearl_step_timing() {
             assert!(k < last, "cutoff {cutoff}: {k} k vectors, {last} before");
             last = k;
         }
+        let c = default_cutoff(pos.len(), 1.0);
+        let s = pearl_system(pos.clone(), lx, ly, 0.005, c, 1e-4);
+        time(s, &format!("Pearl, default cutoff {c:.2}"));
     }
 }
 

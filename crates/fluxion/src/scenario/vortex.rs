@@ -273,6 +273,23 @@ fn build(
         }
         _ => None,
     };
+    // Pearl films without a cutoff key: the cutoff that balances the Ewald sum's two parts.
+    let cutoff_given = raw.interaction.as_ref().is_some_and(|i| i.cutoff.is_some());
+    let (cutoff, taper) = match (interaction, lambda, thickness, field, vortices) {
+        (Some(i), Some(l), Some(d), Some(b), Some(n))
+            if !cutoff_given && i.resolve(l, d) == Interaction::Pearl =>
+        {
+            let a = (2.0 * crate::constants::FLUX_QUANTUM / (3f64.sqrt() * b)).sqrt() / l;
+            let c = crate::models::vortex::pearl::default_cutoff(n, a);
+            let t = raw
+                .interaction
+                .as_ref()
+                .and_then(|i| i.taper_start.as_ref())
+                .map_or(c - 1.0, |t| *t.get_ref());
+            (c, t)
+        }
+        _ => (cutoff, taper),
+    };
     let dt = raw
         .dynamics
         .as_ref()

@@ -246,6 +246,26 @@ struct Row {
     kx: f64,
 }
 
+/// Default real-space cutoff (lambda) of the Pearl Ewald sum for `n` vortices on a
+/// triangular lattice of spacing `a` (lambda), in the box that
+/// [`VortexProblem::build`](super::VortexProblem::build) makes for them. It balances the
+/// real-space pairs (about `n^2 r_c^2 / A`) against the reciprocal vectors (about
+/// `n A / r_c^2`): `r_c = 8 a (n / 1000)^(1/4)`, from the measured optimum (8 lambda for
+/// 1e3 and 12 lambda or more for 1e4 vortices at `a = lambda`), at least 5 lambda and at most
+/// 20 lambda and what the box allows (`min(lx, ly) / 2 - 0.51`), but never below 5 lambda
+/// unless the box needs it.
+pub fn default_cutoff(n: usize, a: f64) -> f64 {
+    let (nx, ny) = super::lattice_shape(n.max(2));
+    let (lx, ly) = (nx as f64 * a, ny as f64 * a * 3f64.sqrt() / 2.0);
+    let fit = 0.5 * lx.min(ly) - 0.51;
+    let balanced = (8.0 * a * (n as f64 / 1000.0).powf(0.25)).clamp(5.0, 20.0);
+    if fit >= 5.0 {
+        balanced.min(fit)
+    } else {
+        5.0
+    }
+}
+
 /// The Ewald (reciprocal-space) part of the periodic Pearl interaction, with the parameters
 /// of the split and reusable workspaces (nothing is allocated per step).
 ///
