@@ -4,8 +4,8 @@
 use fluxion::laws::superconductor::{flux_flow_resistivity, vortex_force_unit};
 use fluxion::models::vortex::{
     bessel_k1, critical_current, defect_fraction, lattice_shape, triangular_lattice,
-    washboard_velocity_gaussian, washboard_velocity_parabolic, Material, PairForce, PinShape,
-    PinSpec, Pins, Prepare, Steady, Sweep, VortexProblem, VortexSystem, Well,
+    washboard_velocity_gaussian, washboard_velocity_parabolic, Interaction, Material, PairForce,
+    PinShape, PinSpec, Pins, Prepare, Steady, Sweep, VortexProblem, VortexSystem, Well,
 };
 use fluxion::scenario::{self, AnyScenario};
 
@@ -180,6 +180,8 @@ fn pinned_sweep(
         field,
         vortices: 160,
         temperature: 0.0,
+        // 2 nm film, lambda = 200 nm: auto selects the Pearl interaction.
+        interaction: Interaction::Auto,
         cutoff: 5.0,
         taper_start: 4.0,
         dt: 0.02,
@@ -307,6 +309,8 @@ fn depinning_exponent() {
         field,
         vortices: 1000,
         temperature: 0.0,
+        // 2 nm film, lambda = 200 nm: auto selects the Pearl interaction.
+        interaction: Interaction::Auto,
         cutoff: 5.0,
         taper_start: 4.0,
         dt: 0.02,
@@ -391,6 +395,7 @@ fn matching_field_enhances_the_critical_current() {
             field,
             vortices: 200,
             temperature: 0.0,
+            interaction: Interaction::Auto,
             cutoff: 5.0,
             taper_start: 4.0,
             dt: 0.02,

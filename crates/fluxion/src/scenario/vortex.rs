@@ -8,8 +8,8 @@ use toml::{Spanned, Value};
 
 use super::{Ctx, RunError, RunReport, ScenarioError};
 use crate::models::vortex::{
-    critical_current, flux_flow_fit, Estimate, FluxFlowFit, Material, PinShape, PinSpec, Prepare,
-    Steady, Sweep, VortexError, VortexProblem, VortexResult, Well,
+    critical_current, flux_flow_fit, Estimate, FluxFlowFit, Interaction, Material, PinShape,
+    PinSpec, Prepare, Steady, Sweep, VortexError, VortexProblem, VortexResult, Well,
 };
 use crate::output::plot::Figure;
 use crate::output::vortex_figures::{iv_figure, pin_radius, snapshot_figure, IvExtras};
@@ -56,6 +56,7 @@ struct RawSample {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct RawInteraction {
+    kind: Option<Spanned<String>>,
     cutoff: Option<Spanned<f64>>,
     taper_start: Option<Spanned<f64>>,
 }
@@ -269,6 +270,50 @@ fn build(
             )
         }
     };
+    let interaction = match raw.interaction.as_ref().and_then(|i| i.kind.as_ref()) {
+        None => Some(Interaction::Auto),
+        Some(k) => cx
+            .choice(k, "interaction.kind", &["auto", "london", "pearl"])
+            .map(|k| match k {
+                "london" => Interaction::London,
+                "pearl" => Interaction::Pearl,
+                _ => Interaction::Auto,
+            }),
+    };
+    // An explicit choice against the d / lambda rule is legal but flagged.
+    let interaction_warning = match (interaction, lambda, thickness) {
+        (Some(i @ (Interaction::London | Interaction::Pearl)), Some(l), Some(d))
+            if i != Interaction::Auto.resolve(l, d) =>
+        {
+            Some(format!(
+                "interaction.kind = \"{}\" with d / lambda = {:.3}: the {} interaction holds for {}; \
+                 \"auto\" would choose {} (remove interaction.kind to follow d / lambda)",
+                i.name(),
+                d / l,
+                i.name(),
+                if i == Interaction::Pearl { "d << lambda" } else { "d >> lambda" },
+                Interaction::Auto.resolve(l, d).name()
+            ))
+        }
+        _ => None,
+    };
+    // Pearl films without a cutoff key: the cutoff that balances the Ewald sum's two parts.
+    let cutoff_given = raw.interaction.as_ref().is_some_and(|i| i.cutoff.is_some());
+    let (cutoff, taper) = match (interaction, lambda, thickness, field, vortices) {
+        (Some(i), Some(l), Some(d), Some(b), Some(n))
+            if !cutoff_given && i.resolve(l, d) == Interaction::Pearl =>
+        {
+            let a = (2.0 * crate::constants::FLUX_QUANTUM / (3f64.sqrt() * b)).sqrt() / l;
+            let c = crate::models::vortex::pearl::default_cutoff(n, a);
+            let t = raw
+                .interaction
+                .as_ref()
+                .and_then(|i| i.taper_start.as_ref())
+                .map_or(c - 1.0, |t| *t.get_ref());
+            (c, t)
+        }
+        _ => (cutoff, taper),
+    };
     let dt = raw
         .dynamics
         .as_ref()
@@ -381,6 +426,7 @@ fn build(
         field: field_v,
         vortices: vortices?,
         temperature: temperature?,
+        interaction: interaction?,
         cutoff,
         taper_start: taper,
         dt,
@@ -419,7 +465,7 @@ fn build(
         problem,
         e_criterion,
         v_threshold,
-        warnings,
+        warnings: interaction_warning.into_iter().chain(warnings).collect(),
         estimate,
     })
 }
@@ -855,6 +901,19 @@ pub fn run_vortex(s: &VortexScenario, progress: &mut dyn Progress) -> Result<Run
         "dt_s": s.problem.dt * r.units.time,
         "max_step_displacement_m": r.max_step,
         "pair_force_truncation_error_N_per_m": r.truncation_error,
+        "interaction": {
+            "kind": r.interaction.kind,
+            "requested": r.interaction.requested,
+            "reason": r.interaction.reason,
+            "pearl_length_m": r.interaction.pearl_length,
+            "ewald": r.interaction.ewald.as_ref().map(|e| json!({
+                "alpha_per_lambda": e.alpha,
+                "k_max_per_lambda": e.k_max,
+                "k_vectors": e.k_vectors,
+                "real_space_rms_error_N_per_m": e.real_space_error,
+                "reciprocal_rms_error_N_per_m": e.reciprocal_error,
+            })),
+        },
         "wall_time_s": wall,
         "steady_state": {
             "tolerance": s.problem.sweep.steady.tolerance,
@@ -1088,6 +1147,13 @@ mod tests {
     const RANDOM: &str = include_str!("../../../../examples/vortex_random_pins.toml");
     const MATCHING: &str = include_str!("../../../../examples/vortex_matching.toml");
 
+    /// The random-pins example with the bulk London interaction: the resource tests below
+    /// probe the London estimates (a thin film would select Pearl, whose Ewald sum has its
+    /// own limits, tested in validation/tests/pearl.rs).
+    fn london_random() -> String {
+        format!("{RANDOM}\n[interaction]\nkind = \"london\"\n")
+    }
+
     fn refused(text: &str, key: &str, needle: &str) {
         let e = parse(text, &no_files).unwrap_err();
         assert_eq!(e.issues[0].key, key, "{e}");
@@ -1207,7 +1273,7 @@ mod tests {
         ];
         for (from, to, key) in cases {
             assert!(RANDOM.contains(from), "{from}");
-            let text = RANDOM.replace(from, to);
+            let text = london_random().replace(from, to);
             match (parse(&text, &no_files), key) {
                 (Err(e), Some(k)) => {
                     assert_eq!(e.issues[0].key, *k, "{to}: {e}");
@@ -1224,7 +1290,7 @@ mod tests {
     /// An estimated run time far beyond a day (here years) is refused with the estimate.
     #[test]
     fn work_beyond_the_limit_is_refused_with_the_estimate() {
-        let text = RANDOM
+        let text = london_random()
             .replace("vortices = 200", "vortices = 2000000")
             .replace("equilibrate = 500", "equilibrate = 100000000");
         refused(&text, "sweep", "days on one core");
@@ -1234,7 +1300,7 @@ mod tests {
     /// warning stating the estimate, and the estimate agrees with the built system.
     #[test]
     fn estimate_matches_the_built_system_and_large_runs_warn() {
-        let s = parse(RANDOM, &no_files).unwrap();
+        let s = parse(&london_random(), &no_files).unwrap();
         let (_, sys, _) = s.problem.build().unwrap();
         assert_eq!(s.estimate.vortices, sys.len());
         assert_eq!(s.estimate.pins, sys.pins().unwrap().positions().len());
@@ -1245,8 +1311,13 @@ mod tests {
             "{pairs} vs {:?}",
             s.estimate
         );
-        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
-        let big = RANDOM.replace("vortices = 200", "vortices = 1000000");
+        // Only the note that London was chosen for a thin film by hand.
+        assert!(
+            s.warnings.iter().all(|w| w.starts_with("interaction.kind")),
+            "{:?}",
+            s.warnings
+        );
+        let big = london_random().replace("vortices = 200", "vortices = 1000000");
         let s = parse(&big, &no_files).unwrap();
         assert!(
             s.warnings.iter().any(|w| w.contains("large run")),

@@ -1,6 +1,24 @@
-//! The London pair force between straight vortices, tabulated.
+//! The pair force between vortices, tabulated: London (bulk) or the short-range part of the
+//! Ewald-split Pearl (thin-film) interaction.
 
+use rayon::prelude::*;
+
+use super::pearl;
 use super::VortexError;
+
+/// Which radial force law a [`PairForce`] tabulates (lengths in lambda, forces in f0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Kernel {
+    /// London: `K1(r)`.
+    London,
+    /// The real-space part of the Ewald-split Pearl force, [`pearl::short_force`].
+    PearlShort {
+        /// `kappa = lambda / Lambda = d / (2 lambda)`.
+        kappa: f64,
+        /// Ewald splitting parameter (1/lambda).
+        alpha: f64,
+    },
+}
 
 /// Repulsive force per unit length between two vortices at distance `r` (lengths in units of
 /// `lambda`, forces in units of `f0 = Phi0^2 / (2 pi mu0 lambda^3)`):
@@ -15,8 +33,13 @@ use super::VortexError;
 /// `r_in = 4`, 0.0040 f0 for `r_in = 5`), see [`PairForce::truncation_error`]. For speed,
 /// `f(r)/r` is tabulated against `r^2` (16384 nodes, linear interpolation, error below
 /// 2e-5 relative for `r >= 0.5` and 1e-6 for `r >= 1`, tested) and evaluated directly below `r = 0.5`.
+///
+/// [`PairForce::pearl_short`] tabulates instead the short-range (real-space) part of the
+/// Ewald-split Pearl interaction of a thin film, with the same taper, core and table; the
+/// long-range part is summed in reciprocal space by [`PearlEwald`](super::PearlEwald).
 #[derive(Clone, Debug)]
 pub struct PairForce {
+    kernel: Kernel,
     cutoff: f64,
     taper_start: f64,
     core: f64,
@@ -38,6 +61,40 @@ impl PairForce {
     /// Build the force with cutoff `cutoff`, taper start `taper_start` and core radius `core`
     /// (all in units of lambda).
     pub fn new(cutoff: f64, taper_start: f64, core: f64) -> Result<Self, VortexError> {
+        Self::with_kernel(cutoff, taper_start, core, Kernel::London)
+    }
+
+    /// The short-range part of the Ewald-split Pearl force ([`pearl::short_force`]) with
+    /// `kappa = d / (2 lambda)` and splitting parameter `alpha` (1/lambda), tapered like the
+    /// London force. Normally built by [`PearlEwald::short_range`](super::PearlEwald::short_range).
+    pub fn pearl_short(
+        cutoff: f64,
+        taper_start: f64,
+        core: f64,
+        kappa: f64,
+        alpha: f64,
+    ) -> Result<Self, VortexError> {
+        if !(kappa.is_finite() && kappa > 0.0 && alpha.is_finite() && alpha > 0.0) {
+            return Err(VortexError::param(
+                "interaction.kind",
+                kappa,
+                "the Pearl interaction needs kappa = d/(2 lambda) > 0 and alpha > 0",
+            ));
+        }
+        Self::with_kernel(
+            cutoff,
+            taper_start,
+            core,
+            Kernel::PearlShort { kappa, alpha },
+        )
+    }
+
+    fn with_kernel(
+        cutoff: f64,
+        taper_start: f64,
+        core: f64,
+        kernel: Kernel,
+    ) -> Result<Self, VortexError> {
         if !(cutoff.is_finite() && cutoff > 0.5 && cutoff <= 20.0) {
             return Err(VortexError::param(
                 "interaction.cutoff",
@@ -60,6 +117,7 @@ impl PairForce {
             ));
         }
         let mut f = PairForce {
+            kernel,
             cutoff,
             taper_start,
             core,
@@ -73,13 +131,16 @@ impl PairForce {
         f.inv_ds = 1.0 / f.ds;
         // Nodes 0 ..= TABLE (the last at the cutoff, where the force is zero) and a zero tail
         // so that lookups beyond the cutoff need no branch.
-        f.table = (0..TABLE + 2)
+        let g = &f;
+        let table = (0..TABLE + 2)
+            .into_par_iter()
             .map(|k| {
                 let s = S_MIN + k as f64 * f.ds;
                 let r = s.sqrt();
-                f.exact(r) / r
+                g.exact(r) / r
             })
             .collect();
+        f.table = table;
         Ok(f)
     }
 
@@ -98,9 +159,23 @@ impl PairForce {
         self.core
     }
 
-    /// Upper bound of the truncation error of one pair force, `K1(r_in)` in units of `f0`.
+    /// Upper bound of the truncation error of one pair force, `K1(r_in)` in units of `f0`
+    /// (Pearl: the short-range force at `r_in`, which decays monotonically beyond it).
     pub fn truncation_error(&self) -> f64 {
-        bessel_k1(self.taper_start)
+        self.law(self.taper_start)
+    }
+
+    /// True for the short-range part of the Pearl interaction.
+    pub fn is_pearl(&self) -> bool {
+        matches!(self.kernel, Kernel::PearlShort { .. })
+    }
+
+    /// The untapered force law at `r` (lambda, f0).
+    fn law(&self, r: f64) -> f64 {
+        match self.kernel {
+            Kernel::London => bessel_k1(r),
+            Kernel::PearlShort { kappa, alpha } => pearl::short_force(r, kappa, alpha),
+        }
     }
 
     /// The force at distance `r` evaluated directly (reference for the table).
@@ -109,9 +184,9 @@ impl PairForce {
             return 0.0;
         }
         if r < self.core {
-            return bessel_k1(self.core) * r / self.core;
+            return self.law(self.core) * r / self.core;
         }
-        let k = bessel_k1(r);
+        let k = self.law(r);
         if r <= self.taper_start {
             k
         } else {
@@ -150,7 +225,7 @@ impl PairForce {
         } else {
             let r = s.sqrt();
             if r < 1e-12 {
-                return bessel_k1(self.core) / self.core;
+                return self.law(self.core) / self.core;
             }
             self.exact(r) / r
         }

@@ -6,6 +6,10 @@
 //!
 //! `eta dr_i/dt = sum_j f0 K1(r_ij / lambda) r_ij/r_ij + F_pin(r_i) + J x Phi0 z + Gamma_i(t)`,
 //!
+//! (per unit length; in a thin film, `d < lambda`, the pair force is the Pearl force per
+//! vortex divided by `d`, summed over all periodic images by an Ewald split: see
+//! [`pearl`] and [`Interaction`]),
+//!
 //! with the Bardeen-Stephen drag per length `eta = Phi0 B_c2 / rho_n`, the London pair force
 //! unit `f0 = Phi0^2 / (2 pi mu0 lambda^3)` (see [`PairForce`](crate::models::vortex::PairForce) for the cutoff and its error),
 //! the Lorentz force per length `J Phi0` and thermal noise per length with
@@ -23,17 +27,97 @@
 
 mod force;
 mod order;
+pub mod pearl;
 mod pins;
 mod system;
 
 pub use force::{bessel_k1, PairForce};
 pub use order::defect_fraction;
+pub use pearl::{pearl_force, pearl_length, PearlEwald};
 pub use pins::{washboard_velocity_gaussian, washboard_velocity_parabolic, PinShape, Pins};
 pub use system::{lattice_shape, triangular_lattice, VortexSystem};
 
 use crate::constants::{BOLTZMANN, FLUX_QUANTUM};
 use crate::laws::superconductor as sc;
 use crate::solve::Progress;
+
+/// Which vortex-vortex interaction a simulation uses.
+///
+/// - `London`: the bulk pair force `f0 K1(r/lambda)` per unit length, valid for films much
+///   thicker than `lambda` (and for bulk samples); short ranged, cut off at `interaction.cutoff`.
+/// - `Pearl`: the thin-film force (Pearl 1964), valid for `d << lambda`, long ranged with the
+///   Pearl length `Lambda = 2 lambda^2 / d`; summed over all periodic images by an Ewald split
+///   ([`PearlEwald`]).
+/// - `Auto` (default): `Pearl` when `d / lambda <` [`PEARL_THRESHOLD`] (`d < lambda`, i.e.
+///   `Lambda > 2 lambda`), `London` otherwise. Between `d ~ lambda / 3` and `d ~ 3 lambda`
+///   neither limit is exact (the crossover of Kogan, PRB 49, 15874 (1994)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Interaction {
+    /// Pearl for `d < lambda`, London otherwise.
+    #[default]
+    Auto,
+    /// Bulk London interaction.
+    London,
+    /// Thin-film Pearl interaction with its periodic (Ewald) sum.
+    Pearl,
+}
+
+/// `Interaction::Auto` uses the Pearl interaction below this ratio `d / lambda`.
+pub const PEARL_THRESHOLD: f64 = 1.0;
+
+impl Interaction {
+    /// The interaction actually used for a film of thickness `d` and penetration depth
+    /// `lambda` (`London` or `Pearl`).
+    pub fn resolve(self, lambda: f64, d: f64) -> Interaction {
+        match self {
+            Interaction::Auto if d / lambda < PEARL_THRESHOLD => Interaction::Pearl,
+            Interaction::Auto => Interaction::London,
+            other => other,
+        }
+    }
+
+    /// `"auto"`, `"london"` or `"pearl"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Interaction::Auto => "auto",
+            Interaction::London => "london",
+            Interaction::Pearl => "pearl",
+        }
+    }
+}
+
+/// What a run used for the vortex-vortex interaction (for the summary).
+#[derive(Clone, Debug, PartialEq)]
+pub struct InteractionReport {
+    /// `"london"`, `"pearl"` or `"none"` (a single vortex, or no pair force).
+    pub kind: &'static str,
+    /// What was asked for (`"auto"`, `"london"`, `"pearl"`).
+    pub requested: &'static str,
+    /// Why, in words (the `d / lambda` rule for `auto`).
+    pub reason: String,
+    /// Pearl length `2 lambda^2 / d` (m).
+    pub pearl_length: f64,
+    /// Ewald parameters for Pearl runs: `alpha` (1/lambda), `k_max` (1/lambda), number of
+    /// reciprocal vectors, estimated RMS force errors of the real-space and reciprocal parts
+    /// (N/m, like the pair force).
+    pub ewald: Option<EwaldReport>,
+}
+
+/// The Ewald parameters of a Pearl run (see [`PearlEwald`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EwaldReport {
+    /// Splitting parameter `alpha` (1/lambda).
+    pub alpha: f64,
+    /// Reciprocal cutoff (1/lambda).
+    pub k_max: f64,
+    /// Reciprocal vectors summed (half space).
+    pub k_vectors: usize,
+    /// Estimated RMS force error of the real-space part (N/m).
+    pub real_space_error: f64,
+    /// Estimated RMS force error of the reciprocal part (N/m).
+    pub reciprocal_error: f64,
+}
 
 /// A non-physical parameter or an impossible set-up.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -308,7 +392,10 @@ pub struct VortexProblem {
     pub vortices: usize,
     /// Temperature (K).
     pub temperature: f64,
-    /// Interaction cutoff and taper start (lambda).
+    /// Vortex-vortex interaction (London, Pearl, or chosen from `d / lambda`).
+    pub interaction: Interaction,
+    /// Interaction cutoff (lambda): of the London force, or of the real-space part of the
+    /// Pearl Ewald sum (a larger cutoff means fewer reciprocal vectors).
     pub cutoff: f64,
     /// Where the taper of the pair force starts (lambda).
     pub taper_start: f64,
@@ -395,6 +482,8 @@ pub struct VortexResult {
     pub truncation_error: f64,
     /// Problems found while running (points that did not reach a steady state).
     pub warnings: Vec<String>,
+    /// The interaction used.
+    pub interaction: InteractionReport,
 }
 
 /// Largest memory a vortex run may need (bytes): 4 GiB. Larger set-ups are refused before
@@ -713,6 +802,17 @@ impl VortexProblem {
                 ));
             }
         }
+        // A thin film's Ewald sum: its own estimate refuses an over-large reciprocal sum
+        // before the k vectors are allocated.
+        if n > 1
+            && self
+                .interaction
+                .resolve(self.material.lambda, self.material.thickness)
+                == Interaction::Pearl
+        {
+            let kappa = self.material.thickness / (2.0 * self.material.lambda);
+            PearlEwald::new(kappa, lx, ly, n, self.taper_start, pearl::DEFAULT_ACCURACY)?;
+        }
         // Pins: count and well, before any allocation.
         let well = self.well(&u)?;
         let n_pins = self.pin_count(lx, ly, lam)?;
@@ -953,15 +1053,7 @@ impl VortexProblem {
         } else {
             triangular_lattice(g.nx, g.ny, g.a)
         };
-        let pair = if pos.len() > 1 {
-            Some(PairForce::new(
-                self.cutoff,
-                self.taper_start,
-                (self.material.xi / u.length).min(0.49),
-            )?)
-        } else {
-            None
-        };
+        let (pair, ewald) = self.pair_forces(&u, pos.len(), lx, ly)?;
         let lam = u.length;
         let pins = match (&self.pins, self.well(&u)?) {
             (PinSpec::Random { density, .. }, Some((s, r, shape))) => {
@@ -980,9 +1072,42 @@ impl VortexProblem {
             }
             _ => None,
         };
-        let sys = VortexSystem::new(pos, lx, ly, pair, pins, self.dt, self.seed)?;
+        let mut sys = VortexSystem::new(pos, lx, ly, pair, pins, self.dt, self.seed)?;
+        sys.set_long_range(ewald)?;
         let field = sys.len() as f64 * FLUX_QUANTUM / (lx * ly * lam * lam);
         Ok((u, sys, field))
+    }
+
+    /// The pair interaction of `n` vortices in an `lx` x `ly` box (lambda): the London
+    /// force, or for a thin film the short-range Ewald part of the Pearl force plus its
+    /// reciprocal-space sum (see [`pearl`]).
+    fn pair_forces(
+        &self,
+        u: &Units,
+        n: usize,
+        lx: f64,
+        ly: f64,
+    ) -> Result<(Option<PairForce>, Option<PearlEwald>), VortexError> {
+        if n < 2 {
+            return Ok((None, None));
+        }
+        let core = (self.material.xi / u.length).min(0.49);
+        let pearl = self
+            .interaction
+            .resolve(self.material.lambda, self.material.thickness)
+            == Interaction::Pearl;
+        if !pearl {
+            return Ok((
+                Some(PairForce::new(self.cutoff, self.taper_start, core)?),
+                None,
+            ));
+        }
+        let kappa = self.material.thickness / (2.0 * self.material.lambda);
+        let e = PearlEwald::new(kappa, lx, ly, n, self.taper_start, pearl::DEFAULT_ACCURACY)?;
+        Ok((
+            Some(e.short_range(self.cutoff, self.taper_start, core)?),
+            Some(e),
+        ))
     }
 
     /// Prepare the vortex state and run the current sweep, reporting progress. At each
@@ -1160,7 +1285,49 @@ impl VortexProblem {
             max_step: sys.max_step * lam,
             truncation_error: sys.pair().map_or(0.0, |p| p.truncation_error()) * u.force,
             warnings,
+            interaction: self.interaction_report(&sys, &u),
         })
+    }
+
+    /// Which interaction the system `sys` (built by [`VortexProblem::build`]) uses, and why.
+    pub fn interaction_report(&self, sys: &VortexSystem, u: &Units) -> InteractionReport {
+        let (lambda, d) = (self.material.lambda, self.material.thickness);
+        let ratio = d / lambda;
+        let resolved = self.interaction.resolve(lambda, d);
+        let reason = match self.interaction {
+            Interaction::Auto => format!(
+                "auto: d / lambda = {ratio:.4} is {} {PEARL_THRESHOLD} ({})",
+                if resolved == Interaction::Pearl {
+                    "below"
+                } else {
+                    "at or above"
+                },
+                if resolved == Interaction::Pearl {
+                    "thin film, Pearl length 2 lambda^2/d"
+                } else {
+                    "thick film or bulk, London K1(r/lambda)"
+                }
+            ),
+            other => format!("requested {} (d / lambda = {ratio:.4})", other.name()),
+        };
+        let kind = match (sys.pair(), sys.long_range()) {
+            (None, _) => "none",
+            (Some(p), _) if p.is_pearl() => "pearl",
+            _ => "london",
+        };
+        InteractionReport {
+            kind,
+            requested: self.interaction.name(),
+            reason,
+            pearl_length: pearl::pearl_length(lambda, d),
+            ewald: sys.long_range().map(|e| EwaldReport {
+                alpha: e.alpha(),
+                k_max: e.k_max(),
+                k_vectors: e.k_vectors(),
+                real_space_error: e.real_space_error() * u.force,
+                reciprocal_error: e.reciprocal_error() * u.force,
+            }),
+        }
     }
 }
 

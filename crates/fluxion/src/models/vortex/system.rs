@@ -6,6 +6,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::force::PairForce;
+use super::pearl::PearlEwald;
 use super::pins::Pins;
 use super::VortexError;
 
@@ -33,6 +34,7 @@ pub struct VortexSystem {
     ly: f64,
     pos: Vec<[f64; 2]>,
     pair: Option<PairForce>,
+    long_range: Option<PearlEwald>,
     pins: Option<Pins>,
     dt: f64,
     skin: f64,
@@ -112,6 +114,7 @@ impl VortexSystem {
                 .map(|[x, y]| [x.rem_euclid(lx), y.rem_euclid(ly)])
                 .collect(),
             pair,
+            long_range: None,
             pins,
             dt,
             skin,
@@ -179,6 +182,30 @@ impl VortexSystem {
     /// The pair force, if vortices interact.
     pub fn pair(&self) -> Option<&PairForce> {
         self.pair.as_ref()
+    }
+
+    /// Add a long-range (reciprocal-space) force evaluated once per step after the pair and
+    /// pin forces, e.g. the Ewald part of the Pearl interaction whose short-range part is
+    /// the pair force. It must be set up for this box and vortex count.
+    pub fn set_long_range(&mut self, lr: Option<PearlEwald>) -> Result<(), VortexError> {
+        if let Some(e) = &lr {
+            let (lx, ly, n) = e.shape();
+            if lx != self.lx || ly != self.ly || n != self.pos.len() {
+                return Err(VortexError::Setup(format!(
+                    "the long-range sum was set up for {n} vortices in {lx} x {ly} lambda,                      not {} in {} x {}",
+                    self.pos.len(),
+                    self.lx,
+                    self.ly
+                )));
+            }
+        }
+        self.long_range = lr;
+        Ok(())
+    }
+
+    /// The long-range force, if any.
+    pub fn long_range(&self) -> Option<&PearlEwald> {
+        self.long_range.as_ref()
     }
 
     /// Positions wrapped into the box (lambda).
@@ -385,6 +412,9 @@ impl VortexSystem {
             self.forces.chunks_mut(CHUNK).enumerate().for_each(init);
         } else {
             self.forces.par_chunks_mut(CHUNK).enumerate().for_each(init);
+        }
+        if let Some(lr) = self.long_range.as_mut() {
+            lr.add_forces(pos, &mut self.forces);
         }
         let Some(pair) = self.pair.as_ref() else {
             return;
