@@ -332,33 +332,7 @@ fn mutate(text: &str, muts: &[Mutation]) -> String {
 /// validation and system builder) are skipped when a mutated line sets one of these keys in
 /// that example, until that part is merged; the lead removes this list after the merge.
 /// Each entry names the panic it avoids (found by this test with FLUXION_FUZZ_SURVEY=1).
-const SKIP: &[(&str, &str, &str)] = &[
-    (
-        "vortex_matching.toml",
-        "matching_field",
-        "matching_field = \"1e308 T\": attempt to multiply with overflow, models/vortex/pins.rs:196",
-    ),
-    (
-        "vortex_matching.toml",
-        "field",
-        "field = \"1e-30 T\": attempt to multiply with overflow, models/vortex/pins.rs:196 and :198 (square pins in a huge box)",
-    ),
-    (
-        "vortex_flux_flow.toml",
-        "field",
-        "field = \"1e-308 T\": attempt to multiply with overflow, models/vortex/system.rs:237",
-    ),
-    (
-        "vortex_random_pins.toml",
-        "matching_field",
-        "matching_field = \"1e9 T\": a 6.7e13-byte allocation for random pins, models/vortex/pins.rs:143 (from scenario/vortex.rs:351 at parse time)",
-    ),
-    (
-        "vortex_random_pins.toml",
-        "field",
-        "field = \"1e-308 T\": capacity overflow in models/vortex/pins.rs:143 (random pins in a huge box)",
-    ),
-];
+const SKIP: &[(&str, &str, &str)] = &[];
 
 /// Whether a line of `mutated` that is not in `original` sets a skipped key of `name`.
 fn skipped(name: &str, original: &str, mutated: &str) -> bool {
