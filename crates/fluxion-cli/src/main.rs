@@ -139,8 +139,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// Largest scenario or pin file read (bytes): a scenario is text of kilobytes; a pin list
+/// of 1e7 positions is about 300 MB.
+const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Read a text file of at most [`MAX_INPUT_BYTES`] (a device such as /dev/zero or a huge
+/// file is refused instead of read without end).
+fn read_limited(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut text = String::new();
+    f.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_INPUT_BYTES >> 20
+        )));
+    }
+    Ok(text)
+}
+
 fn load(path: &Path) -> Result<AnyScenario, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_limited(path).map_err(|e| {
         Failure::Input(format!(
             "error: cannot read scenario file {}: {e}\n  fix: check the path; `fluxion examples` lists bundled scenarios",
             path.display()
@@ -148,7 +171,7 @@ fn load(path: &Path) -> Result<AnyScenario, Failure> {
     })?;
     // Files named in the scenario (pin positions) are relative to the scenario's folder.
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string());
+    let read = |name: &str| read_limited(&dir.join(name)).map_err(|e| e.to_string());
     scenario::parse_any(&text, &read)
         .map_err(|e| Failure::Input(e.render(&text, &path.display().to_string())))
 }

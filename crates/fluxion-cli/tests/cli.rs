@@ -1033,3 +1033,27 @@ fn sigkill_at_any_moment_leaves_the_old_or_the_new_set() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Regression (issue #8): `pins.file = "/dev/zero"` hung, reading without end; input files
+/// are read up to a size limit and must be regular files (exit 2, quickly).
+#[test]
+fn pins_file_dev_zero_is_refused_not_read_forever() {
+    let dir = temp_dir("dev-zero");
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/vortex_flux_flow.toml");
+    let text = std::fs::read_to_string(ex).unwrap().replace(
+        "[sweep]",
+        "[pins]\nkind = \"file\"\nfile = \"/dev/zero\"\nstrength_f0 = 0.5\nradius = \"20 nm\"\n\n[sweep]",
+    );
+    let path = dir.join("zero.toml");
+    std::fs::write(&path, text).unwrap();
+    let t0 = std::time::Instant::now();
+    let o = bin()
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(t0.elapsed().as_secs() < 10);
+    let _ = std::fs::remove_dir_all(&dir);
+}

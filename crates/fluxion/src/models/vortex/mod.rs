@@ -8,7 +8,7 @@
 //!
 //! (per unit length; in a thin film, `d < lambda`, the pair force is the Pearl force per
 //! vortex divided by `d`, summed over all periodic images by an Ewald split: see
-//! [`pearl`] and [`Interaction`]),
+//! [`pearl`](crate::models::vortex::pearl) and [`Interaction`](crate::models::vortex::Interaction)),
 //!
 //! with the Bardeen-Stephen drag per length `eta = Phi0 B_c2 / rho_n`, the London pair force
 //! unit `f0 = Phi0^2 / (2 pi mu0 lambda^3)` (see [`PairForce`](crate::models::vortex::PairForce) for the cutoff and its error),
