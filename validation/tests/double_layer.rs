@@ -49,17 +49,14 @@ fn engine_matches_the_library_laws() {
     assert!(rel(back, phi0) < 1e-3, "{back}");
 }
 
-fn solve(
-    c: f64,
-    wall: PotentialBc,
-    n: usize,
-) -> (fluxion::models::electrodiffusion::Profiles, f64) {
+/// The grid of the Gouy-Chapman cases: 30 estimated Debye lengths, refined at the wall to
+/// lambda_D / 200.
+fn gc_grid(c: f64, n: usize) -> Grid {
     let ld_est = 0.304e-9 / (c / 1000.0).sqrt();
-    let l = 30.0 * ld_est;
-    let grid = Grid::new(
+    Grid::new(
         Geometry::Planar,
         0.0,
-        l,
+        30.0 * ld_est,
         n,
         Spacing::Refined {
             left: true,
@@ -67,17 +64,43 @@ fn solve(
             min_spacing: ld_est / 200.0,
         },
     )
-    .unwrap();
-    let mut m = model(
-        grid,
+    .unwrap()
+}
+
+/// A NaCl layer at a blocking wall against a reservoir at 0 V.
+fn gc_model(
+    c: f64,
+    wall: PotentialBc,
+    n: usize,
+) -> fluxion::models::electrodiffusion::Electrodiffusion {
+    model(
+        gc_grid(c, n),
         vec![species("Na+", 1.0, 1.33e-9), species("Cl-", -1.0, 2.03e-9)],
         Closure::Poisson,
         side(vec![blocking(), blocking()], wall),
         side(vec![conc(c), conc(c)], PotentialBc::Potential(0.0)),
-    );
-    let ld = m.debye_length(&[c, c]);
-    let sol = m.solve_steady(&SteadyOptions::default(), &mut ()).unwrap();
-    (sol.profiles, ld)
+    )
+}
+
+/// Solve a Gouy-Chapman layer and return the solution (with the capacitance).
+fn solve_full(
+    c: f64,
+    wall: PotentialBc,
+    n: usize,
+) -> fluxion::models::electrodiffusion::SteadySolution {
+    gc_model(c, wall, n)
+        .solve_steady(&SteadyOptions::default(), &mut ())
+        .unwrap()
+}
+
+/// The profiles and the engine's Debye length.
+fn solve(
+    c: f64,
+    wall: PotentialBc,
+    n: usize,
+) -> (fluxion::models::electrodiffusion::Profiles, f64) {
+    let ld = gc_model(c, wall, 3).debye_length(&[c, c]);
+    (solve_full(c, wall, n).profiles, ld)
 }
 
 #[test]
@@ -119,35 +142,6 @@ fn surface_charge_condition_reproduces_the_grahame_potential() {
     assert!(e < 1e-3, "wall potential {} vs {phi0}", p.potential[0]);
 }
 
-/// Solve a Gouy-Chapman layer and return the solution (with the capacitance).
-fn solve_full(
-    c: f64,
-    wall: PotentialBc,
-    n: usize,
-) -> fluxion::models::electrodiffusion::SteadySolution {
-    let ld_est = 0.304e-9 / (c / 1000.0).sqrt();
-    let grid = Grid::new(
-        Geometry::Planar,
-        0.0,
-        30.0 * ld_est,
-        n,
-        Spacing::Refined {
-            left: true,
-            right: false,
-            min_spacing: ld_est / 200.0,
-        },
-    )
-    .unwrap();
-    let mut m = model(
-        grid,
-        vec![species("Na+", 1.0, 1.33e-9), species("Cl-", -1.0, 2.03e-9)],
-        Closure::Poisson,
-        side(vec![blocking(), blocking()], wall),
-        side(vec![conc(c), conc(c)], PotentialBc::Potential(0.0)),
-    );
-    m.solve_steady(&SteadyOptions::default(), &mut ()).unwrap()
-}
-
 /// Regression (issue #8): the wall value of `field_V_m` was a one-sided difference, so near
 /// the point of zero charge in 10 mM (4001 refined nodes) the capacitance it implied was
 /// 8e-4 below the one of the total diffuse charge. The wall field now comes from Gauss's law
@@ -158,21 +152,7 @@ fn wall_field_is_the_gauss_law_value_of_the_diffuse_charge() {
     let eps = EPS_R * VACUUM_PERMITTIVITY;
     let sol = solve_full(10.0, PotentialBc::Potential(1e-3), 4001);
     let p = &sol.profiles;
-    let grid = {
-        let ld_est = 0.304e-9 / (10.0f64 / 1000.0).sqrt();
-        Grid::new(
-            Geometry::Planar,
-            0.0,
-            30.0 * ld_est,
-            4001,
-            Spacing::Refined {
-                left: true,
-                right: false,
-                min_spacing: ld_est / 200.0,
-            },
-        )
-        .unwrap()
-    };
+    let grid = gc_grid(10.0, 4001);
     let diffuse: f64 = (0..p.x.len())
         .map(|i| p.charge_density[i] * grid.volume(i))
         .sum();
