@@ -1,4 +1,5 @@
-//! One-dimensional grids for finite-volume (box) discretizations.
+//! Grids for finite-volume (box) discretizations: the general [`Mesh`] every model
+//! assembles on, and the one-dimensional [`Grid`] builders.
 //!
 //! A grid is a set of nodes `x_0 < x_1 < ... < x_{n-1}` on `[0, L]`. Every node owns the
 //! control volume between the midpoints of its neighbouring intervals (the box method), so
@@ -16,6 +17,9 @@
 //! so that fluxes stay densities (per m^2) and conservation is exact for any geometry.
 
 use std::f64::consts::PI;
+
+mod fv;
+pub use fv::{CoordinateSystem, Mesh, MeshError, MeshParts, Patch, PatchFace, PatchKind};
 
 /// The symmetry of a 1D domain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -42,9 +42,9 @@ use crate::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVI
 use crate::discretize::{sg_face_weight, FluxScheme, Scheme};
 use crate::mesh::Grid;
 use crate::solve::{
-    continuation, newton, BandMatrix, BdfOptions, BdfStepper, ContinuationError,
-    ContinuationOptions, DaeSystem, Homotopy, NewtonOptions, NewtonWorkspace, NonlinearSystem,
-    Progress,
+    continuation, newton, BdfOptions, BdfStepper, ContinuationError, ContinuationOptions,
+    DaeSystem, Homotopy, MatrixSink, NewtonOptions, NewtonWorkspace, NonlinearSystem, Progress,
+    Structure,
 };
 
 /// An ionic or neutral species.
@@ -763,7 +763,7 @@ impl Electrodiffusion {
     }
 
     /// Residual `F(x)` (steady part) and optionally its Jacobian.
-    fn assemble(&mut self, x: &[f64], r: &mut [f64], mut jac: Option<&mut BandMatrix>) {
+    fn assemble(&mut self, x: &[f64], r: &mut [f64], mut jac: Option<&mut dyn MatrixSink>) {
         self.face_fluxes(x);
         let (n, nv, m) = (self.n, self.nv, self.m);
         for i in 0..n {
@@ -772,20 +772,27 @@ impl Electrodiffusion {
                 match self.row_kind(i, a) {
                     Row::Dirichlet => {
                         r[row] = x[row] - self.dirichlet_value(i, a);
-                        if let Some(j) = jac.as_deref_mut() {
+                        if let Some(j) = jac.as_mut() {
                             j.add(row, row, 1.0);
                         }
                     }
                     Row::Gauge => {
                         let col = i * nv + m;
                         r[row] = x[col];
-                        if let Some(j) = jac.as_deref_mut() {
+                        if let Some(j) = jac.as_mut() {
                             j.add(row, col, 1.0);
                         }
                     }
                     Row::Conserve => {
                         r[row] = 0.0;
-                        self.add_balance(i, a, 1.0, row, r, jac.as_deref_mut());
+                        self.add_balance(
+                            i,
+                            a,
+                            1.0,
+                            row,
+                            r,
+                            jac.as_mut().map(|j| &mut **j as &mut dyn MatrixSink),
+                        );
                         if i == 0 {
                             r[row] -= self.ab[0] * self.bc.species[0][a];
                         }
@@ -797,7 +804,14 @@ impl Electrodiffusion {
                         r[row] = 0.0;
                         for k in 0..m {
                             if self.z[k] != 0.0 {
-                                self.add_balance(i, k, self.z[k], row, r, jac.as_deref_mut());
+                                self.add_balance(
+                                    i,
+                                    k,
+                                    self.z[k],
+                                    row,
+                                    r,
+                                    jac.as_mut().map(|j| &mut **j as &mut dyn MatrixSink),
+                                );
                             }
                         }
                         if i == 0 {
@@ -810,7 +824,7 @@ impl Electrodiffusion {
                         r[row] = 0.0;
                         for k in 0..m {
                             r[row] += self.z[k] * x[i * nv + k];
-                            if let Some(j) = jac.as_deref_mut() {
+                            if let Some(j) = jac.as_mut() {
                                 if self.z[k] != 0.0 {
                                     j.add(row, i * nv + k, self.z[k]);
                                 }
@@ -823,7 +837,7 @@ impl Electrodiffusion {
                         if i + 1 < n {
                             let g = self.lam2 * self.af[i] / self.h[i];
                             v -= g * (x[pc + nv] - x[pc]);
-                            if let Some(j) = jac.as_deref_mut() {
+                            if let Some(j) = jac.as_mut() {
                                 j.add(row, pc + nv, -g);
                                 j.add(row, pc, g);
                             }
@@ -831,14 +845,14 @@ impl Electrodiffusion {
                         if i > 0 {
                             let g = self.lam2 * self.af[i - 1] / self.h[i - 1];
                             v += g * (x[pc] - x[pc - nv]);
-                            if let Some(j) = jac.as_deref_mut() {
+                            if let Some(j) = jac.as_mut() {
                                 j.add(row, pc, g);
                                 j.add(row, pc - nv, -g);
                             }
                         }
                         for k in 0..m {
                             v -= self.vol[i] * self.z[k] * x[i * nv + k];
-                            if let Some(j) = jac.as_deref_mut() {
+                            if let Some(j) = jac.as_mut() {
                                 if self.z[k] != 0.0 {
                                     j.add(row, i * nv + k, -self.vol[i] * self.z[k]);
                                 }
@@ -866,7 +880,7 @@ impl Electrodiffusion {
         weight: f64,
         row: usize,
         r: &mut [f64],
-        jac: Option<&mut BandMatrix>,
+        jac: Option<&mut dyn MatrixSink>,
     ) {
         let (n, nv, m) = (self.n, self.nv, self.m);
         let mut acc = 0.0;
@@ -1006,7 +1020,12 @@ impl Electrodiffusion {
             ..BdfOptions::default()
         };
         let x0 = self.consistent_initial_state(x0);
-        let mut stepper = BdfStepper::new(self, 0.0, &x0, bdf);
+        let mut stepper =
+            BdfStepper::new(self, 0.0, &x0, bdf).map_err(|e| SolveError::Transient {
+                t: 0.0,
+                h: opts.initial_step,
+                at: Some(e.to_string()),
+            })?;
         let mut series = TimeSeries::new(self.m);
         let mut snapshots = Vec::new();
         let mut xdot = vec![0.0; x0.len()];
@@ -1530,13 +1549,17 @@ impl NonlinearSystem for Electrodiffusion {
     fn dim(&self) -> usize {
         self.n * self.nv
     }
-    fn bands(&self) -> (usize, usize) {
-        (self.kl, 2 * self.nv - 1)
+    fn structure(&self) -> Structure {
+        Structure::Banded {
+            n: self.n * self.nv,
+            lower: self.kl,
+            upper: 2 * self.nv - 1,
+        }
     }
     fn residual(&mut self, x: &[f64], r: &mut [f64]) {
         self.assemble(x, r, None);
     }
-    fn jacobian(&mut self, x: &[f64], jac: &mut BandMatrix, r: &mut [f64]) {
+    fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
         self.assemble(x, r, Some(jac));
     }
     fn atol(&self, i: usize) -> f64 {
@@ -1572,8 +1595,8 @@ impl DaeSystem for Electrodiffusion {
     fn dim(&self) -> usize {
         self.n * self.nv
     }
-    fn bands(&self) -> (usize, usize) {
-        NonlinearSystem::bands(self)
+    fn structure(&self) -> Structure {
+        NonlinearSystem::structure(self)
     }
     fn mass(&self, mass: &mut [f64]) {
         for i in 0..self.n {
@@ -1589,7 +1612,7 @@ impl DaeSystem for Electrodiffusion {
     fn rhs(&mut self, _t: f64, x: &[f64], f: &mut [f64]) {
         self.assemble(x, f, None);
     }
-    fn rhs_jacobian(&mut self, _t: f64, x: &[f64], jac: &mut BandMatrix, f: &mut [f64]) {
+    fn rhs_jacobian(&mut self, _t: f64, x: &[f64], jac: &mut dyn MatrixSink, f: &mut [f64]) {
         self.assemble(x, f, Some(jac));
     }
     fn atol(&self, i: usize) -> f64 {
@@ -1680,7 +1703,10 @@ mod tests {
 
     fn check_jacobian(mut m: Electrodiffusion, transient: bool) {
         let n = NonlinearSystem::dim(&m);
-        let (kl, ku) = NonlinearSystem::bands(&m);
+        let (kl, ku) = match NonlinearSystem::structure(&m) {
+            Structure::Banded { lower, upper, .. } => (lower, upper),
+            _ => unreachable!("1D systems are banded"),
+        };
         // A smooth but nontrivial state.
         let x: Vec<f64> = (0..n)
             .map(|i| {
@@ -1692,7 +1718,7 @@ mod tests {
                 }
             })
             .collect();
-        let mut jac = BandMatrix::zeros(n, kl, ku);
+        let mut jac = crate::solve::BandMatrix::zeros(n, kl, ku);
         let mut r = vec![0.0; n];
         if transient {
             DaeSystem::rhs_jacobian(&mut m, 0.0, &x, &mut jac, &mut r);

@@ -15,21 +15,21 @@
 //! error norm. A hand-written stepper rather than diffsol: it shares the banded Newton of
 //! the steady solver (damping, positivity limits) and the model's analytic Jacobian.
 
+use super::linear::{LinearError, MatrixSink, SolverChoice, Structure};
 use super::newton::{newton, NewtonError, NewtonOptions, NewtonWorkspace, NonlinearSystem};
-use super::BandMatrix;
 
 /// A differential-algebraic system `M dx/dt + F(t, x) = 0`, `M` diagonal.
 pub trait DaeSystem {
     /// Number of unknowns.
     fn dim(&self) -> usize;
-    /// Bandwidths of `dF/dx`.
-    fn bands(&self) -> (usize, usize);
+    /// Nonzero structure of `dF/dx`.
+    fn structure(&self) -> Structure;
     /// Diagonal of the mass matrix.
     fn mass(&self, m: &mut [f64]);
     /// Evaluate `F(t, x)`.
     fn rhs(&mut self, t: f64, x: &[f64], f: &mut [f64]);
     /// Assemble `dF/dx` into `jac` and `F(t, x)` into `f`.
-    fn rhs_jacobian(&mut self, t: f64, x: &[f64], jac: &mut BandMatrix, f: &mut [f64]);
+    fn rhs_jacobian(&mut self, t: f64, x: &[f64], jac: &mut dyn MatrixSink, f: &mut [f64]);
     /// Absolute tolerance of unknown `i`.
     fn atol(&self, i: usize) -> f64;
     /// Restrict a Newton step (positivity). Default: unchanged.
@@ -51,6 +51,8 @@ pub struct BdfOptions {
     pub max_order: usize,
     /// Newton settings for each step.
     pub newton: NewtonOptions,
+    /// Linear solver of the Newton iterations.
+    pub solver: SolverChoice,
 }
 
 impl Default for BdfOptions {
@@ -65,6 +67,7 @@ impl Default for BdfOptions {
                 max_iterations: 15,
                 ..NewtonOptions::default()
             },
+            solver: SolverChoice::Auto,
         }
     }
 }
@@ -135,8 +138,8 @@ impl<S: DaeSystem + ?Sized> NonlinearSystem for Stage<'_, S> {
     fn dim(&self) -> usize {
         self.sys.dim()
     }
-    fn bands(&self) -> (usize, usize) {
-        self.sys.bands()
+    fn structure(&self) -> Structure {
+        self.sys.structure()
     }
     fn residual(&mut self, x: &[f64], r: &mut [f64]) {
         self.sys.rhs(self.t, x, r);
@@ -146,7 +149,7 @@ impl<S: DaeSystem + ?Sized> NonlinearSystem for Stage<'_, S> {
             }
         }
     }
-    fn jacobian(&mut self, x: &[f64], jac: &mut BandMatrix, r: &mut [f64]) {
+    fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
         self.sys.rhs_jacobian(self.t, x, jac, r);
         for i in 0..r.len() {
             if self.mass[i] != 0.0 {
@@ -164,13 +167,18 @@ impl<S: DaeSystem + ?Sized> NonlinearSystem for Stage<'_, S> {
 }
 
 impl BdfStepper {
-    /// Start at time `t0` from state `x0`.
-    pub fn new<S: DaeSystem + ?Sized>(sys: &S, t0: f64, x0: &[f64], opts: BdfOptions) -> Self {
+    /// Start at time `t0` from state `x0`; fails only if `opts.solver` cannot handle the
+    /// system's structure.
+    pub fn new<S: DaeSystem + ?Sized>(
+        sys: &S,
+        t0: f64,
+        x0: &[f64],
+        opts: BdfOptions,
+    ) -> Result<Self, LinearError> {
         let n = sys.dim();
-        let (kl, ku) = sys.bands();
         let mut mass = vec![0.0; n];
         sys.mass(&mut mass);
-        BdfStepper {
+        Ok(BdfStepper {
             opts,
             t: [t0; 3],
             hist: [x0.to_vec(), x0.to_vec(), x0.to_vec()],
@@ -181,9 +189,9 @@ impl BdfStepper {
             pred: vec![0.0; n],
             xnew: vec![0.0; n],
             alpha0: 0.0,
-            ws: NewtonWorkspace::new(n, kl, ku),
+            ws: NewtonWorkspace::new(&sys.structure(), opts.solver)?,
             stats: BdfStats::default(),
-        }
+        })
     }
 
     /// Current time.
@@ -383,8 +391,12 @@ mod tests {
         fn dim(&self) -> usize {
             2
         }
-        fn bands(&self) -> (usize, usize) {
-            (1, 1)
+        fn structure(&self) -> Structure {
+            Structure::Banded {
+                n: 2,
+                lower: 1,
+                upper: 1,
+            }
         }
         fn mass(&self, m: &mut [f64]) {
             m[0] = 1.0;
@@ -394,11 +406,11 @@ mod tests {
             f[0] = self.k * x[0];
             f[1] = x[1] - 2.0 * x[0];
         }
-        fn rhs_jacobian(&mut self, t: f64, x: &[f64], jac: &mut BandMatrix, f: &mut [f64]) {
+        fn rhs_jacobian(&mut self, t: f64, x: &[f64], jac: &mut dyn MatrixSink, f: &mut [f64]) {
             self.rhs(t, x, f);
-            jac.set(0, 0, self.k);
-            jac.set(1, 0, -2.0);
-            jac.set(1, 1, 1.0);
+            jac.add(0, 0, self.k);
+            jac.add(1, 0, -2.0);
+            jac.add(1, 1, 1.0);
         }
         fn atol(&self, _i: usize) -> f64 {
             1e-10
@@ -415,7 +427,7 @@ mod tests {
                 initial_step: 1e-6,
                 ..Default::default()
             };
-            let mut st = BdfStepper::new(&sys, 0.0, &[1.0, 2.0], opts);
+            let mut st = BdfStepper::new(&sys, 0.0, &[1.0, 2.0], opts).unwrap();
             while st.time() < 2.0 {
                 st.step(&mut sys, 2.0).unwrap();
             }

@@ -1,19 +1,25 @@
-//! Numerical solvers that know no physics: banded LU, damped Newton with an affine-invariant
-//! line search, natural-parameter continuation, and variable-step BDF time stepping.
+//! Numerical solvers that know no physics: linear solvers behind one interface
+//! ([`linear`]), damped Newton with an affine-invariant line search, natural-parameter
+//! continuation, and variable-step BDF time stepping.
 //!
 //! Problems plug in through small traits: a [`NonlinearSystem`] supplies a residual and a
-//! banded Jacobian; a [`Homotopy`] can also move a continuation parameter; a [`DaeSystem`]
+//! Jacobian of known [`Structure`], written through a [`MatrixSink`]; a [`Homotopy`] can also move a continuation parameter; a [`DaeSystem`]
 //! supplies `F(t, x)` and a diagonal mass matrix for `M dx/dt + F(t, x) = 0`. Solvers own
 //! the loops and report progress through [`Progress`]; they never print.
 
 pub mod banded;
 mod bdf;
 mod continuation;
+pub mod linear;
 mod newton;
 
 pub use banded::{BandMatrix, SingularMatrix};
-pub use bdf::{BdfOptions, BdfStats, BdfStepper, DaeSystem, StepOutcome};
+pub use bdf::{BdfOptions, BdfStats, BdfStepper, DaeSystem, StepOutcome, StepTooSmall};
 pub use continuation::{continuation, ContinuationError, ContinuationOptions, Homotopy};
+pub use linear::{
+    make_solver, CsrMatrix, LinearError, LinearSolver, MatrixSink, SolverChoice, SparsityPattern,
+    Structure, TensorLayout,
+};
 pub use newton::{
     newton, weighted_norm, NewtonError, NewtonFailure, NewtonOptions, NewtonStats, NewtonWorkspace,
     NonlinearSystem,

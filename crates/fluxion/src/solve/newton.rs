@@ -1,6 +1,7 @@
 //! Damped Newton method with Deuflhard's natural monotonicity test.
 //!
-//! Each iteration solves `J(x) dx = -F(x)` with a banded LU, lets the problem restrict the
+//! Each iteration solves `J(x) dx = -F(x)` with a [`LinearSolver`] chosen for the
+//! Jacobian's [`Structure`] (banded LU in 1D, sparse or iterative in 2D/3D), lets the problem restrict the
 //! step (positivity, potential damping), then accepts the largest `alpha` in
 //! `1, 1/2, 1/4, ...` for which the simplified Newton correction shrinks:
 //! `||J(x)^{-1} F(x + alpha dx)|| <= (1 - alpha/4) ||dx||` in the weighted norm below.
@@ -11,18 +12,18 @@
 //! damping down to `min_damping` passes the test, Newton stops with
 //! [`NewtonFailure::LineSearch`] instead of taking a step that does not reduce the error.
 
-use super::banded::BandMatrix;
+use super::linear::{make_solver, LinearError, LinearSolver, MatrixSink, SolverChoice, Structure};
 
-/// A square nonlinear system `F(x) = 0` with a banded Jacobian.
+/// A square nonlinear system `F(x) = 0` with a Jacobian of known structure.
 pub trait NonlinearSystem {
     /// Number of unknowns.
     fn dim(&self) -> usize;
-    /// Lower and upper bandwidth of the Jacobian.
-    fn bands(&self) -> (usize, usize);
+    /// Nonzero structure of the Jacobian (fixed for the life of the system).
+    fn structure(&self) -> Structure;
     /// Evaluate `F(x)` into `r`.
     fn residual(&mut self, x: &[f64], r: &mut [f64]);
     /// Assemble the Jacobian `dF/dx` into `jac` (already cleared) and `F(x)` into `r`.
-    fn jacobian(&mut self, x: &[f64], jac: &mut BandMatrix, r: &mut [f64]);
+    fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]);
     /// Absolute tolerance of unknown `i` for the convergence test.
     fn atol(&self, i: usize) -> f64;
     /// Restrict a Newton step in place (keep concentrations positive, damp potentials).
@@ -79,6 +80,14 @@ pub enum NewtonFailure {
     /// The Jacobian is singular; the payload is the first bad column (unknown).
     #[error("the Jacobian is singular (first zero pivot at unknown {0})")]
     Singular(usize),
+    /// The iterative linear solver did not reach its tolerance.
+    #[error("the iterative linear solver stalled at relative residual {residual:.3e} after {iterations} iterations (try solver = \"lu\")")]
+    Linear {
+        /// Krylov iterations done.
+        iterations: usize,
+        /// Relative residual reached.
+        residual: f64,
+    },
     /// The residual became NaN or infinite.
     #[error("the residual became NaN or infinite")]
     NonFinite,
@@ -98,38 +107,61 @@ pub struct NewtonError {
     pub update_norm: f64,
 }
 
-/// Buffers for Newton, allocated once per problem size and reused for every solve.
-#[derive(Clone, Debug)]
+/// Buffers for Newton, allocated once per problem size and reused for every solve: the
+/// linear solver (which owns the Jacobian and its factors) and four vectors.
 pub struct NewtonWorkspace {
-    /// The Jacobian and its factors.
-    pub jac: BandMatrix,
+    /// The linear solver with the Jacobian and its factors.
+    pub solver: Box<dyn LinearSolver>,
     r: Vec<f64>,
     dx: Vec<f64>,
     dx_bar: Vec<f64>,
     x_trial: Vec<f64>,
 }
 
+impl std::fmt::Debug for NewtonWorkspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewtonWorkspace")
+            .field("solver", &self.solver.name())
+            .field("unknowns", &self.r.len())
+            .finish()
+    }
+}
+
 impl NewtonWorkspace {
-    /// Buffers for a system of `n` unknowns and bandwidths `(kl, ku)`.
-    pub fn new(n: usize, kl: usize, ku: usize) -> Self {
-        NewtonWorkspace {
-            jac: BandMatrix::zeros(n, kl, ku),
+    /// Buffers for a Jacobian of the given structure, solved by `choice`.
+    pub fn new(structure: &Structure, choice: SolverChoice) -> Result<Self, LinearError> {
+        let n = structure.dim();
+        Ok(NewtonWorkspace {
+            solver: make_solver(structure, choice)?,
             r: vec![0.0; n],
             dx: vec![0.0; n],
             dx_bar: vec![0.0; n],
             x_trial: vec![0.0; n],
-        }
+        })
     }
 
-    /// Buffers sized for `sys`.
+    /// Buffers sized for `sys`, with the default solver for its structure.
     pub fn for_system<S: NonlinearSystem + ?Sized>(sys: &S) -> Self {
-        let (kl, ku) = sys.bands();
-        Self::new(sys.dim(), kl, ku)
+        Self::new(&sys.structure(), SolverChoice::Auto)
+            .expect("the automatic solver choice accepts every structure")
     }
 
     /// Bytes held by the buffers.
     pub fn memory_bytes(&self) -> usize {
-        self.jac.memory_bytes() + 8 * 4 * self.r.len()
+        self.solver.memory_bytes() + 8 * 4 * self.r.len()
+    }
+}
+
+fn linear_failure(e: LinearError) -> NewtonFailure {
+    match e {
+        LinearError::NotConverged {
+            iterations,
+            residual,
+        } => NewtonFailure::Linear {
+            iterations,
+            residual,
+        },
+        other => NewtonFailure::Singular(other.unknown().unwrap_or(0)),
     }
 }
 
@@ -167,19 +199,21 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
     let mut last = (f64::INFINITY, 0);
     for it in 1..=opts.max_iterations {
         stats.iterations = it;
-        ws.jac.clear();
-        sys.jacobian(x, &mut ws.jac, &mut ws.r);
+        ws.solver.matrix().clear();
+        sys.jacobian(x, ws.solver.matrix(), &mut ws.r);
         stats.residual_evaluations += 1;
         if ws.r.iter().any(|v| !v.is_finite()) {
             return Err(fail(NewtonFailure::NonFinite, it, last));
         }
-        if let Err(e) = ws.jac.factor() {
-            return Err(fail(NewtonFailure::Singular(e.column), it, last));
+        if let Err(e) = ws.solver.factor() {
+            return Err(fail(linear_failure(e), it, last));
         }
         for (d, r) in ws.dx.iter_mut().zip(&ws.r) {
             *d = -r;
         }
-        ws.jac.solve(&mut ws.dx);
+        if let Err(e) = ws.solver.solve(&mut ws.dx) {
+            return Err(fail(linear_failure(e), it, last));
+        }
         sys.limit_step(x, &mut ws.dx);
         let (norm, worst) = weighted_norm(sys, x, &ws.dx, rtol);
         last = (norm, worst);
@@ -201,7 +235,9 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
             for (d, r) in ws.dx_bar.iter_mut().zip(&ws.r) {
                 *d = -r;
             }
-            ws.jac.solve(&mut ws.dx_bar);
+            if let Err(e) = ws.solver.solve(&mut ws.dx_bar) {
+                return Err(fail(linear_failure(e), it, last));
+            }
             let (check, _) = weighted_norm(sys, x, &ws.dx_bar, rtol);
             if check <= 1.0 || !opts.check_residual {
                 stats.update_norm = norm;
@@ -223,7 +259,9 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
                 for v in ws.dx_bar.iter_mut() {
                     *v = -*v;
                 }
-                ws.jac.solve(&mut ws.dx_bar);
+                if let Err(e) = ws.solver.solve(&mut ws.dx_bar) {
+                    return Err(fail(linear_failure(e), it, last));
+                }
                 let (bar, _) = weighted_norm(sys, &ws.x_trial, &ws.dx_bar, rtol);
                 if bar <= (1.0 - alpha / 4.0) * norm || (alpha == 1.0 && bar < norm) {
                     break;
@@ -277,8 +315,12 @@ mod tests {
         fn dim(&self) -> usize {
             self.n
         }
-        fn bands(&self) -> (usize, usize) {
-            (1, 1)
+        fn structure(&self) -> Structure {
+            Structure::Banded {
+                n: self.n,
+                lower: 1,
+                upper: 1,
+            }
         }
         fn residual(&mut self, x: &[f64], r: &mut [f64]) {
             let h = 1.0 / (self.n + 1) as f64;
@@ -288,16 +330,16 @@ mod tests {
                 r[i] = (l - 2.0 * x[i] + rr) / (h * h) + self.mu * x[i].exp();
             }
         }
-        fn jacobian(&mut self, x: &[f64], jac: &mut BandMatrix, r: &mut [f64]) {
+        fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
             self.residual(x, r);
             let h = 1.0 / (self.n + 1) as f64;
             for i in 0..self.n {
-                jac.set(i, i, -2.0 / (h * h) + self.mu * x[i].exp());
+                jac.add(i, i, -2.0 / (h * h) + self.mu * x[i].exp());
                 if i > 0 {
-                    jac.set(i, i - 1, 1.0 / (h * h));
+                    jac.add(i, i - 1, 1.0 / (h * h));
                 }
                 if i + 1 < self.n {
-                    jac.set(i, i + 1, 1.0 / (h * h));
+                    jac.add(i, i + 1, 1.0 / (h * h));
                 }
             }
         }
@@ -341,15 +383,19 @@ mod tests {
         fn dim(&self) -> usize {
             1
         }
-        fn bands(&self) -> (usize, usize) {
-            (0, 0)
+        fn structure(&self) -> Structure {
+            Structure::Banded {
+                n: 1,
+                lower: 0,
+                upper: 0,
+            }
         }
         fn residual(&mut self, x: &[f64], r: &mut [f64]) {
             r[0] = x[0] - 1.0;
         }
-        fn jacobian(&mut self, x: &[f64], jac: &mut BandMatrix, r: &mut [f64]) {
+        fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
             self.residual(x, r);
-            jac.set(0, 0, if self.wrong_sign { -1.0 } else { 1.0 });
+            jac.add(0, 0, if self.wrong_sign { -1.0 } else { 1.0 });
         }
         fn atol(&self, _i: usize) -> f64 {
             1e-3

@@ -19,7 +19,9 @@
 //!    concentrations held fixed.
 
 use super::{Closure, Electrodiffusion, Row};
-use crate::solve::{newton, BandMatrix, NewtonOptions, NewtonWorkspace, NonlinearSystem};
+use crate::solve::{
+    newton, MatrixSink, NewtonOptions, NewtonWorkspace, NonlinearSystem, Structure,
+};
 
 impl Electrodiffusion {
     /// The consistent initial state for a transient run from the scaled state `x0`
@@ -139,8 +141,8 @@ impl NonlinearSystem for FixedConcentrations<'_> {
     fn dim(&self) -> usize {
         self.x0.len()
     }
-    fn bands(&self) -> (usize, usize) {
-        NonlinearSystem::bands(&*self.model)
+    fn structure(&self) -> Structure {
+        NonlinearSystem::structure(&*self.model)
     }
     fn residual(&mut self, x: &[f64], r: &mut [f64]) {
         self.model.assemble(x, r, None);
@@ -150,13 +152,13 @@ impl NonlinearSystem for FixedConcentrations<'_> {
             }
         }
     }
-    fn jacobian(&mut self, x: &[f64], jac: &mut BandMatrix, r: &mut [f64]) {
+    fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
         self.model.assemble(x, r, Some(jac));
         for i in 0..r.len() {
             if self.is_differential(i) {
                 r[i] = x[i] - self.x0[i];
-                jac.clear_row(i);
-                jac.set(i, i, 1.0);
+                jac.zero_row(i);
+                jac.add(i, i, 1.0);
             }
         }
     }

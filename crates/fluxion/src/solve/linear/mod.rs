@@ -1,0 +1,275 @@
+//! Linear solvers under Newton, continuation and BDF.
+//!
+//! The split follows diffsol's `LinearSolver`: a solver is built once for a matrix
+//! [`Structure`] (the symbolic analysis: band widths, a sparsity pattern and its fill-reducing
+//! ordering, a multigrid hierarchy), then for every Newton iteration
+//!
+//! 1. the assembler writes the Jacobian through [`LinearSolver::matrix`] (a [`MatrixSink`]
+//!    that only accepts entries of the structure, after [`MatrixSink::clear`]);
+//! 2. [`LinearSolver::factor`] prepares the solve for these values (numeric LU, or the
+//!    preconditioner of an iterative method);
+//! 3. [`LinearSolver::solve`] overwrites a right-hand side `b` with `A^{-1} b`, possibly
+//!    several times with the same factors (Newton's simplified corrections).
+//!
+//! Every buffer is allocated when the solver is built; steps 1-3 do not allocate (except
+//! inside faer's numeric factorization, whose workspace is sized once).
+//!
+//! Implementations: [`BandedLu`] (LAPACK-style banded LU with partial pivoting, the 1D
+//! default) and, selected by [`SolverChoice`], the sparse and iterative solvers of this
+//! module.
+
+mod sparse;
+
+pub use sparse::{CsrMatrix, SparsityPattern};
+
+use super::banded::BandMatrix;
+use std::sync::Arc;
+
+/// Write access to a Jacobian whose structure is fixed in advance.
+///
+/// `add(i, j, v)` adds `v` to entry `(i, j)`; entries outside the structure are a bug of the
+/// assembler (debug builds panic, release builds ignore them in sparse storage).
+pub trait MatrixSink {
+    /// Order of the matrix.
+    fn dim(&self) -> usize;
+    /// Set every stored entry to zero (keeps the allocation).
+    fn clear(&mut self);
+    /// Add `v` to entry `(i, j)`.
+    fn add(&mut self, i: usize, j: usize, v: f64);
+    /// Set every stored entry of row `i` to zero (to replace an equation).
+    fn zero_row(&mut self, i: usize);
+    /// Entry `(i, j)` (zero where nothing is stored). Meant for tests and diagnostics; only
+    /// meaningful before [`LinearSolver::factor`].
+    fn get(&self, i: usize, j: usize) -> f64;
+}
+
+impl MatrixSink for BandMatrix {
+    fn dim(&self) -> usize {
+        self.n()
+    }
+    fn clear(&mut self) {
+        BandMatrix::clear(self)
+    }
+    #[inline]
+    fn add(&mut self, i: usize, j: usize, v: f64) {
+        BandMatrix::add(self, i, j, v)
+    }
+    fn zero_row(&mut self, i: usize) {
+        BandMatrix::clear_row(self, i)
+    }
+    fn get(&self, i: usize, j: usize) -> f64 {
+        BandMatrix::get(self, i, j)
+    }
+}
+
+/// Tensor-product layout of the unknowns of a structured grid, for geometric multigrid:
+/// `fields` unknowns per node, nodes numbered with `x` fastest, then `y`, then `z`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TensorLayout {
+    /// Nodes per direction (`1` for unused directions).
+    pub shape: [usize; 3],
+    /// Unknowns per node, interleaved.
+    pub fields: usize,
+}
+
+/// The nonzero structure of a Jacobian, known before any value.
+#[derive(Clone, Debug)]
+pub enum Structure {
+    /// Entries within `lower` sub- and `upper` super-diagonals.
+    Banded {
+        /// Order.
+        n: usize,
+        /// Sub-diagonals.
+        lower: usize,
+        /// Super-diagonals.
+        upper: usize,
+    },
+    /// A general sparsity pattern (rows sorted, diagonal present), optionally with the
+    /// tensor layout of a structured grid (lets [`SolverChoice::Auto`] pick multigrid).
+    Sparse {
+        /// The pattern.
+        pattern: Arc<SparsityPattern>,
+        /// Tensor layout of the unknowns, if the mesh is structured.
+        layout: Option<TensorLayout>,
+    },
+}
+
+impl Structure {
+    /// Order of the matrix.
+    pub fn dim(&self) -> usize {
+        match self {
+            Structure::Banded { n, .. } => *n,
+            Structure::Sparse { pattern, .. } => pattern.dim(),
+        }
+    }
+}
+
+/// Which linear solver Newton uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SolverChoice {
+    /// Banded LU for banded structures, sparse LU otherwise.
+    #[default]
+    Auto,
+    /// Banded LU (banded structures only).
+    Banded,
+}
+
+/// Why a linear solve failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinearError {
+    /// A zero pivot: the matrix is singular to working precision at this unknown.
+    #[error("the Jacobian is singular (first zero pivot at unknown {0})")]
+    Singular(usize),
+    /// An iterative solver did not reach its tolerance.
+    #[error("the iterative linear solver did not converge: relative residual {residual:.3e} after {iterations} iterations")]
+    NotConverged {
+        /// Iterations done.
+        iterations: usize,
+        /// Relative residual reached.
+        residual: f64,
+    },
+    /// The requested solver cannot handle this structure.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl LinearError {
+    /// The unknown at which the solve broke down, if known.
+    pub fn unknown(&self) -> Option<usize> {
+        match self {
+            LinearError::Singular(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// A linear solver bound to one matrix structure (see the module docs for the protocol).
+pub trait LinearSolver: Send {
+    /// The matrix to assemble into.
+    fn matrix(&mut self) -> &mut dyn MatrixSink;
+    /// Prepare solves with the current matrix values.
+    fn factor(&mut self) -> Result<(), LinearError>;
+    /// Overwrite `b` with `A^{-1} b` (after a successful [`Self::factor`]).
+    fn solve(&mut self, b: &mut [f64]) -> Result<(), LinearError>;
+    /// Bytes held by the matrix, its factors and the solver's workspace.
+    fn memory_bytes(&self) -> usize;
+    /// Short name for reports (`"banded LU"`, `"sparse LU"`, ...).
+    fn name(&self) -> &'static str;
+}
+
+/// Build the solver for `structure` (the symbolic step, done once per structure).
+pub fn make_solver(
+    structure: &Structure,
+    choice: SolverChoice,
+) -> Result<Box<dyn LinearSolver>, LinearError> {
+    match (structure, choice) {
+        (Structure::Banded { n, lower, upper }, SolverChoice::Auto | SolverChoice::Banded) => {
+            Ok(Box::new(BandedLu::new(*n, *lower, *upper)))
+        }
+        (Structure::Sparse { .. }, SolverChoice::Banded) => Err(LinearError::Unsupported(
+            "the banded LU needs a banded structure (1D grids); use solver = \"auto\"".into(),
+        )),
+        (Structure::Sparse { pattern, .. }, SolverChoice::Auto) => {
+            // TODO(#9): faer sparse LU with symbolic reuse; until it lands a banded LU over
+            // the pattern's bandwidth.
+            let (lower, upper) = pattern.bandwidths();
+            Ok(Box::new(BandedLu::new(pattern.dim(), lower, upper)))
+        }
+    }
+}
+
+/// Banded LU with partial pivoting ([`BandMatrix`]): `O(n kl (kl + ku))` per factorization.
+#[derive(Clone, Debug)]
+pub struct BandedLu {
+    a: BandMatrix,
+}
+
+impl BandedLu {
+    /// A solver for `n x n` matrices with `lower` sub- and `upper` super-diagonals.
+    pub fn new(n: usize, lower: usize, upper: usize) -> Self {
+        BandedLu {
+            a: BandMatrix::zeros(n, lower, upper),
+        }
+    }
+}
+
+impl LinearSolver for BandedLu {
+    fn matrix(&mut self) -> &mut dyn MatrixSink {
+        &mut self.a
+    }
+    fn factor(&mut self) -> Result<(), LinearError> {
+        self.a.factor().map_err(|e| LinearError::Singular(e.column))
+    }
+    fn solve(&mut self, b: &mut [f64]) -> Result<(), LinearError> {
+        self.a.solve(b);
+        Ok(())
+    }
+    fn memory_bytes(&self) -> usize {
+        self.a.memory_bytes()
+    }
+    fn name(&self) -> &'static str {
+        "banded LU"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 1D Laplacian `tridiag(-1, 2, -1)`: the solve reproduces a known vector.
+    fn check(structure: Structure, choice: SolverChoice) {
+        let n = structure.dim();
+        let mut s = make_solver(&structure, choice).unwrap();
+        let m = s.matrix();
+        m.clear();
+        for i in 0..n {
+            m.add(i, i, 2.0);
+            if i > 0 {
+                m.add(i, i - 1, -1.0);
+            }
+            if i + 1 < n {
+                m.add(i, i + 1, -1.0);
+            }
+        }
+        s.factor().unwrap();
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.3).sin()).collect();
+        let mut b: Vec<f64> = (0..n)
+            .map(|i| {
+                2.0 * x[i]
+                    - if i > 0 { x[i - 1] } else { 0.0 }
+                    - if i + 1 < n { x[i + 1] } else { 0.0 }
+            })
+            .collect();
+        s.solve(&mut b).unwrap();
+        for i in 0..n {
+            assert!((b[i] - x[i]).abs() < 1e-10, "{i}: {} vs {}", b[i], x[i]);
+        }
+    }
+
+    #[test]
+    fn banded_and_sparse_structures_solve_the_laplacian() {
+        for n in [1, 2, 3, 255, 256, 257] {
+            check(
+                Structure::Banded {
+                    n,
+                    lower: 1,
+                    upper: 1,
+                },
+                SolverChoice::Auto,
+            );
+            let rows: Vec<Vec<usize>> = (0..n)
+                .map(|i| (i.saturating_sub(1)..(i + 2).min(n)).collect())
+                .collect();
+            let pattern = Arc::new(SparsityPattern::from_rows(n, &rows));
+            check(
+                Structure::Sparse {
+                    pattern,
+                    layout: None,
+                },
+                SolverChoice::Auto,
+            );
+        }
+    }
+}
