@@ -6,8 +6,9 @@
 //! - [`constants`]: CODATA physical constants.
 //! - [`laws`]: closed-form laws (Nernst, GHK, Debye, Grahame, Henderson, Cottrell, ...).
 //! - [`units`]: unit strings (`"10 mM"`, `"37 degC"`) parsed to SI at the scenario boundary.
-//! - [`mesh`]: 1D grids (planar, cylindrical, spherical).
+//! - [`mesh`]: the finite-volume mesh (1D grids, tensor meshes, regions).
 //! - [`discretize`]: flux schemes (Scharfetter-Gummel) on those grids.
+//! - [`assembly`]: the dimension-independent finite-volume assembler and its physics traits.
 //! - [`solve`]: banded linear algebra, damped Newton, continuation, BDF time stepping.
 //! - [`models`]: physical models built from the pieces above (Nernst-Planck electrodiffusion).
 //! - [`scenario`]: scenario files (TOML) validated into models.
@@ -16,6 +17,7 @@
 // Index loops mirror the equations (node i, species k) and are clearer than zips here.
 #![allow(clippy::needless_range_loop)]
 
+pub mod assembly;
 pub mod constants;
 pub mod discretize;
 pub mod laws;

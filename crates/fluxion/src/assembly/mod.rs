@@ -1,0 +1,524 @@
+//! The finite-volume assembler: one loop over faces, nodes and patch faces that calls the
+//! physics and scatters values and derivatives into the residual and the Jacobian.
+//!
+//! For every field `a` (a species, the potential, ...) and node `K` the raw balance is
+//!
+//! ```text
+//! R_{K,a} = sum_{faces K|L} J_a(u_K, u_L)  +  S_a(u_K)  +  sum_{patch faces of K} B_a(u_K)
+//! ```
+//!
+//! with `J_a` the flow from `K` to `L` through the face (already integrated over its area;
+//! [`FluxLaw`]), `S_a` a volume term ([`VolumeTerm`]: sources, the space charge of Poisson's
+//! equation) and `B_a` the outward flow through a piece of a named patch
+//! ([`BoundaryTerm`]: given fluxes, surface charges, state-dependent fluxes such as
+//! Butler-Volmer). The row of `(K, a)` is then, by the node's [`RowRule`], the balance
+//! itself, a combination of the balances of the node, or an algebraic equation
+//! ([`NodeEquation`]: Dirichlet values, electroneutrality). Storage `M_{K,a} du/dt` is added
+//! by the time stepper from [`Assembler::mass`].
+//!
+//! Nothing here depends on the dimension or on the physics: a new model is a set of
+//! implementations of these traits, never a change of the assembler.
+
+mod dof;
+
+pub use dof::{DofError, DofMap, RowRule, RowRules};
+
+use crate::mesh::Mesh;
+use crate::solve::{MatrixSink, SparsityPattern, Structure, TensorLayout};
+use std::sync::Arc;
+
+/// Dense local derivative block `d out_a / d u_b` (row-major, `fields x fields`).
+#[derive(Debug)]
+pub struct Local<'a> {
+    fields: usize,
+    /// Values per field.
+    pub value: &'a mut [f64],
+    /// `d value_a / d u_b` at `a * fields + b`.
+    pub d: &'a mut [f64],
+}
+
+impl<'a> Local<'a> {
+    /// Local output over `fields` fields (`value`: `fields`, `d`: `fields^2` entries).
+    pub fn new(fields: usize, value: &'a mut [f64], d: &'a mut [f64]) -> Self {
+        Local { fields, value, d }
+    }
+    /// Add `v` to the value of field `a`.
+    #[inline]
+    pub fn add(&mut self, a: usize, v: f64) {
+        self.value[a] += v;
+    }
+    /// Add `v` to `d value_a / d u_b`.
+    #[inline]
+    pub fn add_d(&mut self, a: usize, b: usize, v: f64) {
+        self.d[a * self.fields + b] += v;
+    }
+}
+
+/// Face fluxes: values and the derivatives with respect to both nodes.
+#[derive(Debug)]
+pub struct FaceFlux<'a> {
+    fields: usize,
+    /// Flow from the first to the second node, per field.
+    pub value: &'a mut [f64],
+    /// `d J_a / d u_K[b]` at `a * fields + b`.
+    pub dk: &'a mut [f64],
+    /// `d J_a / d u_L[b]` at `a * fields + b`.
+    pub dl: &'a mut [f64],
+}
+
+impl<'a> FaceFlux<'a> {
+    /// Face output over `fields` fields (`value`: `fields`, `dk`, `dl`: `fields^2` entries).
+    pub fn new(fields: usize, value: &'a mut [f64], dk: &'a mut [f64], dl: &'a mut [f64]) -> Self {
+        FaceFlux {
+            fields,
+            value,
+            dk,
+            dl,
+        }
+    }
+    /// Add `v` to the flow of field `a`.
+    #[inline]
+    pub fn add(&mut self, a: usize, v: f64) {
+        self.value[a] += v;
+    }
+    /// Add to `d J_a / d u_K[b]`.
+    #[inline]
+    pub fn add_dk(&mut self, a: usize, b: usize, v: f64) {
+        self.dk[a * self.fields + b] += v;
+    }
+    /// Add to `d J_a / d u_L[b]`.
+    #[inline]
+    pub fn add_dl(&mut self, a: usize, b: usize, v: f64) {
+        self.dl[a * self.fields + b] += v;
+    }
+}
+
+/// A two-point flux law on a face (Scharfetter-Gummel, `-eps grad phi`, ...).
+pub trait FluxLaw {
+    /// `(flux field, state field)` pairs on which this law's fluxes depend (on either
+    /// node); they fix the sparsity pattern.
+    fn couplings(&self) -> Vec<(usize, usize)>;
+    /// Add the flow from node `K = nodes[0]` to `L = nodes[1]` through face `face`, with
+    /// `uk`, `ul` the values of all fields at the two nodes (absent fields are 0).
+    fn flux(&self, face: usize, nodes: [usize; 2], uk: &[f64], ul: &[f64], out: &mut FaceFlux);
+}
+
+/// A term of the balance of a node (sources, reactions, the space charge).
+pub trait VolumeTerm {
+    /// `(equation field, state field)` couplings within the node.
+    fn couplings(&self) -> Vec<(usize, usize)>;
+    /// Add the term at `node` with state `u`.
+    fn eval(&self, node: usize, u: &[f64], out: &mut Local);
+}
+
+/// The outward flow through a patch face (given flux, surface charge, electrode kinetics).
+pub trait BoundaryTerm {
+    /// `(equation field, state field)` couplings within the node.
+    fn couplings(&self) -> Vec<(usize, usize)>;
+    /// Add the outward flow through patch face `index` (of [`Mesh::patch_faces`]) whose
+    /// node has state `u`.
+    fn eval(&self, index: usize, u: &[f64], out: &mut Local);
+}
+
+/// The algebraic equations of rows with [`RowRule::Algebraic`].
+pub trait NodeEquation {
+    /// `(equation field, state field)` couplings within the node.
+    fn couplings(&self) -> Vec<(usize, usize)>;
+    /// Residual of the equation of `(node, field)` and its derivatives `d/du_b` (into
+    /// `d[b]`), with `u` the state of the node.
+    fn eval(&self, node: usize, field: usize, u: &[f64], d: &mut [f64]) -> f64;
+}
+
+/// The physics of one assembly: borrowed trait objects, so a model can build them from its
+/// current parameters (continuation) without allocating.
+#[derive(Clone, Copy, Default)]
+pub struct Terms<'a> {
+    /// Face flux laws.
+    pub flux: &'a [&'a dyn FluxLaw],
+    /// Volume terms.
+    pub volume: &'a [&'a dyn VolumeTerm],
+    /// Boundary terms.
+    pub boundary: &'a [&'a dyn BoundaryTerm],
+    /// Equations of algebraic rows.
+    pub equation: Option<&'a dyn NodeEquation>,
+}
+
+/// The assembler: mesh, unknowns, row rules, the Jacobian's pattern, and workspaces.
+#[derive(Clone, Debug)]
+pub struct Assembler {
+    mesh: Arc<Mesh>,
+    dofs: DofMap,
+    rows: RowRules,
+    pattern: Arc<SparsityPattern>,
+    banded: bool,
+    nf: usize,
+    uk: Vec<f64>,
+    ul: Vec<f64>,
+    val: Vec<f64>,
+    dk: Vec<f64>,
+    dl: Vec<f64>,
+    drow: Vec<f64>,
+}
+
+/// Couplings of a set of terms as a dense boolean matrix.
+fn coupling_matrix(nf: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -> Vec<bool> {
+    let mut m = vec![false; nf * nf];
+    for (a, b) in pairs {
+        assert!(a < nf && b < nf, "coupling ({a}, {b}) outside {nf} fields");
+        m[a * nf + b] = true;
+    }
+    m
+}
+
+impl Assembler {
+    /// Build the pattern for `terms` (which fix the couplings; the same kinds of terms must
+    /// be passed to [`Self::assemble`]). `banded`: report a banded structure (1D meshes).
+    pub fn new(mesh: Arc<Mesh>, dofs: DofMap, rows: RowRules, terms: &Terms, banded: bool) -> Self {
+        assert!(dofs.matches(&mesh), "dof map and mesh disagree");
+        let nf = dofs.fields();
+        let cf = coupling_matrix(nf, terms.flux.iter().flat_map(|t| t.couplings()));
+        let cv = coupling_matrix(
+            nf,
+            terms
+                .volume
+                .iter()
+                .flat_map(|t| t.couplings())
+                .chain(terms.boundary.iter().flat_map(|t| t.couplings())),
+        );
+        let ce = coupling_matrix(nf, terms.equation.iter().flat_map(|t| t.couplings()));
+        let n = dofs.len();
+        let mut rows_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut src = vec![false; nf];
+        for node in 0..mesh.nodes() {
+            for a in 0..nf {
+                let Some(row) = dofs.dof(node, a) else {
+                    continue;
+                };
+                src.fill(false);
+                let rule = rows.rule(node, a);
+                match rule {
+                    RowRule::Balance => src[a] = true,
+                    RowRule::Combination(parts) => {
+                        for &(b, w) in parts {
+                            if w != 0.0 {
+                                src[b] = true;
+                            }
+                        }
+                    }
+                    RowRule::Algebraic => {}
+                }
+                let cols = &mut rows_cols[row];
+                for b in 0..nf {
+                    let own = (0..nf).any(|s| src[s] && (cf[s * nf + b] || cv[s * nf + b]))
+                        || (matches!(rule, RowRule::Algebraic) && ce[a * nf + b]);
+                    if own {
+                        if let Some(c) = dofs.dof(node, b) {
+                            cols.push(c);
+                        }
+                    }
+                }
+                for &f in mesh.node_faces(node) {
+                    let [p, q] = mesh.face_nodes(f as usize);
+                    let other = if p == node { q } else { p };
+                    for b in 0..nf {
+                        if (0..nf).any(|s| src[s] && cf[s * nf + b]) {
+                            if let Some(c) = dofs.dof(other, b) {
+                                cols.push(c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let pattern = Arc::new(SparsityPattern::from_rows(n, &rows_cols));
+        let sq = nf * nf;
+        Assembler {
+            mesh,
+            dofs,
+            rows,
+            pattern,
+            banded,
+            nf,
+            uk: vec![0.0; nf],
+            ul: vec![0.0; nf],
+            val: vec![0.0; nf],
+            dk: vec![0.0; sq],
+            dl: vec![0.0; sq],
+            drow: vec![0.0; nf],
+        }
+    }
+
+    /// The mesh.
+    pub fn mesh(&self) -> &Arc<Mesh> {
+        &self.mesh
+    }
+
+    /// The unknowns.
+    pub fn dofs(&self) -> &DofMap {
+        &self.dofs
+    }
+
+    /// The row rules.
+    pub fn rows(&self) -> &RowRules {
+        &self.rows
+    }
+
+    /// The Jacobian's sparsity pattern.
+    pub fn pattern(&self) -> &Arc<SparsityPattern> {
+        &self.pattern
+    }
+
+    /// The Jacobian's structure for the linear solver: banded (with the pattern's
+    /// bandwidths) for 1D meshes, else sparse with the tensor layout of a structured mesh
+    /// whose nodes carry every field.
+    pub fn structure(&self) -> Structure {
+        if self.banded {
+            let (lower, upper) = self.pattern.bandwidths();
+            return Structure::Banded {
+                n: self.pattern.dim(),
+                lower,
+                upper,
+            };
+        }
+        let layout = self.mesh.shape().and_then(|shape| {
+            (self.dofs.len() == self.mesh.nodes() * self.nf).then_some(TensorLayout {
+                shape,
+                fields: self.nf,
+            })
+        });
+        Structure::Sparse {
+            pattern: self.pattern.clone(),
+            layout,
+        }
+    }
+
+    /// Diagonal mass matrix: `storage(node, field)` on balance rows, zero elsewhere.
+    pub fn mass(&self, storage: impl Fn(usize, usize) -> f64, out: &mut [f64]) {
+        out.fill(0.0);
+        for node in 0..self.mesh.nodes() {
+            for a in 0..self.nf {
+                if let Some(i) = self.dofs.dof(node, a) {
+                    if *self.rows.rule(node, a) == RowRule::Balance {
+                        out[i] = storage(node, a);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scatter a raw contribution of field `a` at `node` (value and derivatives by the
+    /// columns `cols` of the nodes in `col_nodes`) through the row rules.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn scatter(
+        dofs: &DofMap,
+        rows: &RowRules,
+        nf: usize,
+        node: usize,
+        a: usize,
+        sign: f64,
+        value: f64,
+        blocks: [(usize, &[f64]); 2],
+        nblocks: usize,
+        r: &mut [f64],
+        jac: &mut Option<&mut dyn MatrixSink>,
+    ) {
+        let identity = rows.is_identity(node);
+        let single = [(a, 1.0)];
+        let targets: &[(usize, f64)] = if identity {
+            &single
+        } else {
+            rows.targets(node, a)
+        };
+        for &(t, w) in targets {
+            let Some(row) = dofs.dof(node, t) else {
+                continue;
+            };
+            let s = sign * w;
+            r[row] += s * value;
+            if let Some(j) = jac.as_mut() {
+                for &(cn, d) in &blocks[..nblocks] {
+                    let drow = &d[a * nf..(a + 1) * nf];
+                    for (b, &v) in drow.iter().enumerate() {
+                        if v != 0.0 {
+                            if let Some(c) = dofs.dof(cn, b) {
+                                j.add(row, c, s * v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Assemble `F(x)` into `r` (overwritten) and, if given, the Jacobian into `jac`
+    /// (added to; the caller clears it).
+    pub fn assemble(
+        &mut self,
+        terms: &Terms,
+        x: &[f64],
+        r: &mut [f64],
+        mut jac: Option<&mut dyn MatrixSink>,
+    ) {
+        r.fill(0.0);
+        let nf = self.nf;
+        let want_d = jac.is_some();
+        let mesh = &*self.mesh;
+        let (dofs, rows) = (&self.dofs, &self.rows);
+        // Faces.
+        if !terms.flux.is_empty() {
+            for f in 0..mesh.faces() {
+                let [k, l] = mesh.face_nodes(f);
+                dofs.gather(k, x, &mut self.uk);
+                dofs.gather(l, x, &mut self.ul);
+                self.val.fill(0.0);
+                if want_d {
+                    self.dk.fill(0.0);
+                    self.dl.fill(0.0);
+                }
+                let mut out = FaceFlux {
+                    fields: nf,
+                    value: &mut self.val,
+                    dk: &mut self.dk,
+                    dl: &mut self.dl,
+                };
+                for law in terms.flux {
+                    law.flux(f, [k, l], &self.uk, &self.ul, &mut out);
+                }
+                for a in 0..nf {
+                    let blocks = [(k, &self.dk[..]), (l, &self.dl[..])];
+                    Self::scatter(
+                        dofs,
+                        rows,
+                        nf,
+                        k,
+                        a,
+                        1.0,
+                        self.val[a],
+                        blocks,
+                        2,
+                        r,
+                        &mut jac,
+                    );
+                    Self::scatter(
+                        dofs,
+                        rows,
+                        nf,
+                        l,
+                        a,
+                        -1.0,
+                        self.val[a],
+                        blocks,
+                        2,
+                        r,
+                        &mut jac,
+                    );
+                }
+            }
+        }
+        // Volume terms.
+        if !terms.volume.is_empty() {
+            for node in 0..mesh.nodes() {
+                dofs.gather(node, x, &mut self.uk);
+                self.val.fill(0.0);
+                if want_d {
+                    self.dk.fill(0.0);
+                }
+                let mut out = Local {
+                    fields: nf,
+                    value: &mut self.val,
+                    d: &mut self.dk,
+                };
+                for t in terms.volume {
+                    t.eval(node, &self.uk, &mut out);
+                }
+                for a in 0..nf {
+                    let blocks = [(node, &self.dk[..]), (node, &self.dk[..])];
+                    Self::scatter(
+                        dofs,
+                        rows,
+                        nf,
+                        node,
+                        a,
+                        1.0,
+                        self.val[a],
+                        blocks,
+                        1,
+                        r,
+                        &mut jac,
+                    );
+                }
+            }
+        }
+        // Patch faces.
+        if !terms.boundary.is_empty() {
+            for (i, pf) in mesh.patch_faces().iter().enumerate() {
+                let node = pf.node as usize;
+                dofs.gather(node, x, &mut self.uk);
+                self.val.fill(0.0);
+                if want_d {
+                    self.dk.fill(0.0);
+                }
+                let mut out = Local {
+                    fields: nf,
+                    value: &mut self.val,
+                    d: &mut self.dk,
+                };
+                for t in terms.boundary {
+                    t.eval(i, &self.uk, &mut out);
+                }
+                for a in 0..nf {
+                    let blocks = [(node, &self.dk[..]), (node, &self.dk[..])];
+                    Self::scatter(
+                        dofs,
+                        rows,
+                        nf,
+                        node,
+                        a,
+                        1.0,
+                        self.val[a],
+                        blocks,
+                        1,
+                        r,
+                        &mut jac,
+                    );
+                }
+            }
+        }
+        // Algebraic rows.
+        if let Some(eq) = terms.equation {
+            for node in 0..mesh.nodes() {
+                if rows.is_identity(node) {
+                    continue;
+                }
+                let mut gathered = false;
+                for a in 0..nf {
+                    if *rows.rule(node, a) != RowRule::Algebraic {
+                        continue;
+                    }
+                    let Some(row) = dofs.dof(node, a) else {
+                        continue;
+                    };
+                    if !gathered {
+                        dofs.gather(node, x, &mut self.uk);
+                        gathered = true;
+                    }
+                    self.drow.fill(0.0);
+                    r[row] = eq.eval(node, a, &self.uk, &mut self.drow);
+                    if let Some(j) = jac.as_mut() {
+                        for (b, &v) in self.drow.iter().enumerate() {
+                            if v != 0.0 {
+                                if let Some(c) = dofs.dof(node, b) {
+                                    j.add(row, c, v);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

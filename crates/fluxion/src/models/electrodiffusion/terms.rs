@@ -1,0 +1,108 @@
+//! The electrodiffusion model as implementations of the assembler's physics traits.
+//!
+//! Fields at every node: the scaled concentrations `c_k` (`k < m`) and the scaled potential
+//! `phi` (field `m`). On a face from node `K` to node `L` with transmissibility `T = A/d`:
+//!
+//! ```text
+//! Nernst-Planck:  J_k   = D_k T [a(P_k) c_{k,K} - b(P_k) c_{k,L}],
+//!                 P_k   = -z_k (phi_L - phi_K) + v_n d / D_k
+//! Poisson:        J_phi = lambda^2 T_eps (phi_K - phi_L)          (the outward D-flux)
+//! space charge:   S_phi = -V sum_k z_k c_k
+//! ```
+//!
+//! with `a`, `b` the weights of the [`FluxScheme`] (Scharfetter-Gummel, upwind, central)
+//! and `lambda^2 = eps V_T / (F c_0 L^2)`.
+
+use crate::assembly::{FaceFlux, FluxLaw, Local, VolumeTerm};
+use crate::discretize::{FluxScheme, Scheme};
+
+/// Nernst-Planck fluxes of all species with a two-point scheme.
+pub(super) struct NernstPlanck<'a> {
+    /// `D_k T_f` per face and species (`f * m + k`).
+    pub transmissibility: &'a [f64],
+    /// Advective part of the Peclet number, `v_n d / D_k` per face and species.
+    pub drift: &'a [f64],
+    /// Charge numbers.
+    pub z: &'a [f64],
+    /// The scheme.
+    pub scheme: Scheme,
+}
+
+impl FluxLaw for NernstPlanck<'_> {
+    fn couplings(&self) -> Vec<(usize, usize)> {
+        let m = self.z.len();
+        (0..m).flat_map(|k| [(k, k), (k, m)]).collect()
+    }
+
+    #[inline]
+    fn flux(&self, face: usize, _nodes: [usize; 2], uk: &[f64], ul: &[f64], out: &mut FaceFlux) {
+        let m = self.z.len();
+        let dphi = ul[m] - uk[m];
+        for k in 0..m {
+            let i = face * m + k;
+            let t = self.transmissibility[i];
+            let p = -self.z[k] * dphi + self.drift[i];
+            let w = self.scheme.weights(p);
+            let (ck, cl) = (uk[k], ul[k]);
+            out.add(k, t * (w.a * ck - w.b * cl));
+            out.add_dk(k, k, t * w.a);
+            out.add_dl(k, k, -t * w.b);
+            // dJ/dphi_L = dJ/dP dP/dphi_L = -z dJ/dP; dJ/dphi_K = -dJ/dphi_L.
+            let dp = -self.z[k] * t * (w.da * ck - w.db * cl);
+            out.add_dl(k, m, dp);
+            out.add_dk(k, m, -dp);
+        }
+    }
+}
+
+/// The electric displacement flux of Poisson's equation.
+pub(super) struct PoissonFlux<'a> {
+    /// `lambda^2 T_eps` per face.
+    pub conductance: &'a [f64],
+    /// Index of the potential field.
+    pub phi: usize,
+}
+
+impl FluxLaw for PoissonFlux<'_> {
+    fn couplings(&self) -> Vec<(usize, usize)> {
+        vec![(self.phi, self.phi)]
+    }
+
+    #[inline]
+    fn flux(&self, face: usize, _nodes: [usize; 2], uk: &[f64], ul: &[f64], out: &mut FaceFlux) {
+        let (p, g) = (self.phi, self.conductance[face]);
+        out.add(p, g * (uk[p] - ul[p]));
+        out.add_dk(p, p, g);
+        out.add_dl(p, p, -g);
+    }
+}
+
+/// The space charge `-V sum_k z_k c_k` in the potential's balance.
+pub(super) struct SpaceCharge<'a> {
+    /// Scaled control volumes.
+    pub volume: &'a [f64],
+    /// Charge numbers.
+    pub z: &'a [f64],
+}
+
+impl VolumeTerm for SpaceCharge<'_> {
+    fn couplings(&self) -> Vec<(usize, usize)> {
+        let m = self.z.len();
+        (0..m)
+            .filter(|&k| self.z[k] != 0.0)
+            .map(|k| (m, k))
+            .collect()
+    }
+
+    #[inline]
+    fn eval(&self, node: usize, u: &[f64], out: &mut Local) {
+        let m = self.z.len();
+        let v = self.volume[node];
+        for k in 0..m {
+            if self.z[k] != 0.0 {
+                out.add(m, -v * self.z[k] * u[k]);
+                out.add_d(m, k, -v * self.z[k]);
+            }
+        }
+    }
+}
