@@ -1,5 +1,6 @@
 //! Physical models assembled from the mesh, discretization and solver layers.
 
 pub mod electrodiffusion;
+pub mod potential;
 /// Vortex (fluxon) dynamics in type-II superconductors.
 pub mod vortex;
