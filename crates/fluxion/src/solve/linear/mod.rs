@@ -12,15 +12,20 @@
 //!    several times with the same factors (Newton's simplified corrections).
 //!
 //! Every buffer is allocated when the solver is built; steps 1-3 do not allocate (except
-//! inside faer's numeric factorization, whose workspace is sized once).
+//! inside faer's numeric factorization, which grows its L and U storage with the fill it
+//! discovers while pivoting; see [`SparseLu`]).
 //!
 //! Implementations: [`BandedLu`] (LAPACK-style banded LU with partial pivoting, the 1D
-//! default) and, selected by [`SolverChoice`], the sparse and iterative solvers of this
-//! module.
+//! default) and [`SparseLu`] (faer's sparse LU with a fill-reducing ordering computed once
+//! per pattern, the default for general sparse patterns), selected by [`SolverChoice`].
 
 mod sparse;
+mod sparse_lu;
+#[cfg(test)]
+mod testing;
 
 pub use sparse::{CsrMatrix, SparsityPattern};
+pub use sparse_lu::{SparseLu, SparseLuOptions};
 
 use super::banded::BandMatrix;
 use std::sync::Arc;
@@ -108,11 +113,13 @@ impl Structure {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SolverChoice {
-    /// Banded LU for banded structures, sparse LU otherwise.
+    /// Banded LU for banded structures, sparse LU for sparse ones.
     #[default]
     Auto,
     /// Banded LU (banded structures only).
     Banded,
+    /// Sparse LU ([`SparseLu`], faer) for sparse structures.
+    SparseLu,
 }
 
 /// Why a linear solve failed.
@@ -171,12 +178,14 @@ pub fn make_solver(
         (Structure::Sparse { .. }, SolverChoice::Banded) => Err(LinearError::Unsupported(
             "the banded LU needs a banded structure (1D grids); use solver = \"auto\"".into(),
         )),
-        (Structure::Sparse { pattern, .. }, SolverChoice::Auto) => {
-            // TODO(#9): faer sparse LU with symbolic reuse; until it lands a banded LU over
-            // the pattern's bandwidth.
-            let (lower, upper) = pattern.bandwidths();
-            Ok(Box::new(BandedLu::new(pattern.dim(), lower, upper)))
-        }
+        (Structure::Banded { .. }, SolverChoice::SparseLu) => Err(LinearError::Unsupported(
+            "the sparse LU needs a sparse structure; use solver = \"auto\" or \"banded\" \
+             for banded (1D) structures"
+                .into(),
+        )),
+        (Structure::Sparse { pattern, .. }, SolverChoice::Auto | SolverChoice::SparseLu) => Ok(
+            Box::new(SparseLu::new(pattern.clone(), SparseLuOptions::default())?),
+        ),
     }
 }
 
