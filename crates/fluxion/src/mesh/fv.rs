@@ -216,7 +216,7 @@ impl Mesh {
                 let (p0, p1) = (parts.segment_part_ptr[s], parts.segment_part_ptr[s + 1]);
                 let mut sum = 0.0;
                 for &(r, t) in &parts.segment_part[p0 as usize..p1 as usize] {
-                    if r >= nr || !(t >= 0.0) {
+                    if r >= nr || t.is_nan() || t < 0.0 {
                         return bad(format!("face {f}: segment part ({r}, {t})"));
                     }
                     sum += t;
