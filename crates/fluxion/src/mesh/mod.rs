@@ -19,7 +19,12 @@
 use std::f64::consts::PI;
 
 mod fv;
+mod structured;
 pub use fv::{CoordinateSystem, Mesh, MeshError, MeshParts, Patch, PatchFace, PatchKind};
+pub use structured::{
+    graded_nodes, uniform_nodes, FaceRule, RegionMap, StructuredError, SubCell, TensorGrid,
+    MAX_MESH_BYTES,
+};
 
 /// The symmetry of a 1D domain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
