@@ -4,11 +4,15 @@
 //! CSV files use a header row, commas and `1.234e-9` style numbers, which Python
 //! (`pandas.read_csv`), Julia (`CSV.read`) and spreadsheets read directly.
 
+pub mod fields;
 pub mod figures;
 pub mod plot;
 pub mod vortex_figures;
+pub mod vtk;
 
+pub use fields::{FieldData, FieldOutputError, NodeField, TensorAxes};
 pub use figures::{current_figure, profiles_figure, FigureContext};
+pub use vtk::{pvd_collection, vtk_document, VtkDocument, VtkKind};
 
 use std::fmt::Write;
 
