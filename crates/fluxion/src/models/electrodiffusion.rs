@@ -40,7 +40,7 @@
 
 mod capacitance;
 mod init;
-mod terms;
+pub(crate) mod terms;
 
 use crate::assembly::{
     Assembler, BoundaryTerm, DofMap, FaceFlux, FluxLaw, Local, NodeEquation, RowRule, RowRules,

@@ -1,6 +1,7 @@
 //! Physical models assembled from the mesh, discretization and solver layers.
 
 pub mod electrodiffusion;
+pub mod pnp;
 pub mod potential;
 /// Vortex (fluxon) dynamics in type-II superconductors.
 pub mod vortex;

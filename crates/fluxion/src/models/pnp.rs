@@ -1,0 +1,835 @@
+//! Poisson-Nernst-Planck on any [`Mesh`] (1D, 2D, axisymmetric, 3D) with material regions.
+//!
+//! # Equations
+//!
+//! The same as [`super::electrodiffusion`], in every dimension:
+//!
+//! ```text
+//! J_k = -D_k (grad c_k + z_k c_k grad phi / V_T),        div J_k = 0
+//! -div(eps0 eps_r grad phi) = F (sum_k z_k c_k + X)
+//! ```
+//!
+//! with per region the relative permittivity `eps_r`, a fixed charge `X` (mol/m^3 of unit
+//! charges: the charged groups of an ion-exchange membrane or a charged pore wall) and, per
+//! species, whether it may enter and a factor on its diffusion coefficient (hindered
+//! diffusion in a membrane). A species lives on the nodes whose control volume has a part
+//! in a region it may enter; faces whose edge passes through a region it may not enter
+//! carry none of it. Per patch: a fixed concentration or an outward flux per species
+//! (default: blocked), and a potential, a surface charge or nothing (zero normal field).
+//!
+//! # Discretization
+//!
+//! The flux laws of the 1D model ([`NernstPlanck`] with a Scharfetter-Gummel,
+//! upwind or central scheme, [`PoissonFlux`], [`SpaceCharge`]) through the general
+//! [`Assembler`], unknowns scaled as in 1D (`x/L`, `c/c_0`, `phi/V_T`). Steady states by
+//! damped Newton, with continuation in the applied conditions when Newton alone fails.
+
+use super::electrodiffusion::terms::{NernstPlanck, PoissonFlux, SpaceCharge};
+use super::electrodiffusion::Species;
+use crate::assembly::{
+    Assembler, BoundaryTerm, DofMap, FluxLaw, Local, NodeEquation, RowRule, RowRules, Terms,
+    VolumeTerm,
+};
+use crate::constants::{thermal_voltage, FARADAY, VACUUM_PERMITTIVITY};
+use crate::discretize::Scheme;
+use crate::mesh::Mesh;
+use crate::solve::{
+    continuation, newton, ContinuationOptions, Homotopy, MatrixSink, NewtonOptions,
+    NewtonWorkspace, NonlinearSystem, Progress, SolverChoice, Structure,
+};
+use std::sync::Arc;
+
+/// The material of a region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Medium {
+    /// Relative permittivity.
+    pub permittivity: f64,
+    /// Fixed charge, mol/m^3 of unit charges (negative for a cation-exchange membrane).
+    pub fixed_charge: f64,
+    /// Per species: `Some(f)` = may enter, with `D_k` multiplied by `f`; `None` = excluded.
+    pub diffusivity_factor: Vec<Option<f64>>,
+}
+
+/// A species condition on a patch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SpeciesCondition {
+    /// Fixed concentration, mol/m^3.
+    Concentration(f64),
+    /// Outward flux density, mol m^-2 s^-1 (0: blocked).
+    Flux(f64),
+}
+
+/// The potential condition on a patch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PotentialCondition {
+    /// Zero normal field (symmetry, an uncharged insulating wall).
+    Natural,
+    /// Fixed potential, V.
+    Potential(f64),
+    /// Surface charge density, C/m^2.
+    SurfaceCharge(f64),
+}
+
+/// Conditions on one patch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatchConditions {
+    /// One per species.
+    pub species: Vec<SpeciesCondition>,
+    /// The potential.
+    pub potential: PotentialCondition,
+}
+
+impl PatchConditions {
+    /// Blocked for every species, zero normal field.
+    pub fn wall(species: usize) -> Self {
+        PatchConditions {
+            species: vec![SpeciesCondition::Flux(0.0); species],
+            potential: PotentialCondition::Natural,
+        }
+    }
+}
+
+/// A Poisson-Nernst-Planck problem in SI units.
+#[derive(Clone, Debug)]
+pub struct PnpProblem {
+    /// The mesh.
+    pub mesh: Arc<Mesh>,
+    /// Species.
+    pub species: Vec<Species>,
+    /// Temperature, K.
+    pub temperature: f64,
+    /// One medium per mesh region.
+    pub media: Vec<Medium>,
+    /// One set of conditions per mesh patch.
+    pub patches: Vec<PatchConditions>,
+    /// Flux scheme.
+    pub scheme: Scheme,
+    /// Linear solver.
+    pub solver: SolverChoice,
+}
+
+/// A problem that cannot be solved as posed, or a failed solve.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PnpError {
+    /// Bad input, with what to change.
+    #[error("{0}")]
+    Invalid(String),
+    /// The solver did not converge.
+    #[error("the steady solver did not converge: {0}. Try: a finer mesh where the Debye layers are, smaller applied potentials first, or [solver] continuation_step = 0.01")]
+    NotConverged(String),
+}
+
+/// Outward flows through one patch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatchFlows {
+    /// Patch name.
+    pub name: String,
+    /// Outward flow of every species, mol/s (2D Cartesian: per metre of depth).
+    pub species: Vec<f64>,
+    /// Outward current `F sum_k z_k flow_k`, A.
+    pub current: f64,
+}
+
+/// A steady solution in SI units.
+#[derive(Clone, Debug)]
+pub struct PnpSolution {
+    /// Concentrations `[species][node]`, mol/m^3 (NaN where the species is absent).
+    pub concentration: Vec<Vec<f64>>,
+    /// Potential per node, V.
+    pub potential: Vec<f64>,
+    /// Outward flows through every patch.
+    pub patches: Vec<PatchFlows>,
+    /// Newton iterations in total.
+    pub newton_iterations: usize,
+    /// Whether continuation was needed.
+    pub continuation: bool,
+    /// Linear solver used.
+    pub solver: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Scaled {
+    /// Per patch face: species condition values (scaled) and the potential value (scaled).
+    conc: Vec<Vec<Option<f64>>>,
+    flux: Vec<Vec<f64>>,
+    pot: Vec<Option<f64>>,
+    sigma: Vec<f64>,
+    fixed: Vec<f64>,
+}
+
+/// The discrete system.
+#[derive(Debug)]
+pub struct Pnp {
+    problem: PnpProblem,
+    m: usize,
+    length: f64,
+    c0: f64,
+    vt: f64,
+    d0: f64,
+    area: f64,
+    z: Vec<f64>,
+    transmissibility: Vec<f64>,
+    drift: Vec<f64>,
+    conductance: Vec<f64>,
+    volume: Vec<f64>,
+    /// Fixed charge per node, scaled and volume-integrated.
+    fixed_volume_charge: Vec<f64>,
+    /// Per node and field: the patch face that fixes it (Dirichlet), if any.
+    dirichlet: Vec<Option<u32>>,
+    /// Scaled area of every patch face.
+    patch_area: Vec<f64>,
+    target: Scaled,
+    base: Scaled,
+    bc: Scaled,
+    asm: Option<Assembler>,
+}
+
+impl Pnp {
+    /// Check the problem and build the discrete system.
+    pub fn new(problem: PnpProblem) -> Result<Self, PnpError> {
+        let bad = |s: String| Err(PnpError::Invalid(s));
+        let mesh = problem.mesh.clone();
+        let m = problem.species.len();
+        let nv = m + 1;
+        if m == 0 {
+            return bad("no species: add at least one".into());
+        }
+        if problem.media.len() != mesh.regions().len() {
+            return bad(format!(
+                "{} media for {} regions",
+                problem.media.len(),
+                mesh.regions().len()
+            ));
+        }
+        if problem.patches.len() != mesh.patches().len() {
+            return bad(format!(
+                "{} patch conditions for {} patches",
+                problem.patches.len(),
+                mesh.patches().len()
+            ));
+        }
+        if !(problem.temperature > 0.0 && problem.temperature.is_finite()) {
+            return bad(format!(
+                "temperature {} K must be positive",
+                problem.temperature
+            ));
+        }
+        for (r, md) in problem.media.iter().enumerate() {
+            let name = &mesh.regions()[r];
+            if !(md.permittivity > 0.0
+                && md.permittivity.is_finite()
+                && md.fixed_charge.is_finite())
+            {
+                return bad(format!("region {name}: permittivity {} must be positive and the fixed charge {} finite", md.permittivity, md.fixed_charge));
+            }
+            if md.diffusivity_factor.len() != m {
+                return bad(format!(
+                    "region {name}: {} diffusivity factors for {m} species",
+                    md.diffusivity_factor.len()
+                ));
+            }
+            if md
+                .diffusivity_factor
+                .iter()
+                .flatten()
+                .any(|f| !(*f > 0.0 && f.is_finite()))
+            {
+                return bad(format!(
+                    "region {name}: diffusivity factors must be positive"
+                ));
+            }
+        }
+        for s in &problem.species {
+            if !(s.diffusivity > 0.0 && s.diffusivity.is_finite() && s.charge.is_finite()) {
+                return bad(format!(
+                    "species {}: diffusivity {} must be positive",
+                    s.name, s.diffusivity
+                ));
+            }
+        }
+        for (p, c) in problem.patches.iter().enumerate() {
+            let name = &mesh.patches()[p].name;
+            if c.species.len() != m {
+                return bad(format!(
+                    "patch {name}: {} species conditions for {m} species",
+                    c.species.len()
+                ));
+            }
+            for (k, sc) in c.species.iter().enumerate() {
+                match *sc {
+                    SpeciesCondition::Concentration(v) if !(v >= 0.0 && v.is_finite()) => {
+                        return bad(format!("patch {name}: concentration of {} = {v} mol/m^3 must be zero or positive", problem.species[k].name))
+                    }
+                    SpeciesCondition::Flux(v) if !v.is_finite() => {
+                        return bad(format!("patch {name}: flux of {} must be finite", problem.species[k].name))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Scales.
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        for i in 0..mesh.nodes() {
+            let x = mesh.position(i);
+            for a in 0..3 {
+                lo[a] = lo[a].min(x[a]);
+                hi[a] = hi[a].max(x[a]);
+            }
+        }
+        let length = (0..3).map(|a| hi[a] - lo[a]).fold(0.0, f64::max);
+        if length.is_nan() || length <= 0.0 {
+            return bad("the mesh has no extent".into());
+        }
+        let area = mesh.total_volume() / length;
+        let smesh = Arc::new(mesh.scaled(length, area));
+        let mut c0: f64 = 0.0;
+        for c in &problem.patches {
+            for sc in &c.species {
+                if let SpeciesCondition::Concentration(v) = sc {
+                    c0 = c0.max(*v);
+                }
+            }
+        }
+        for md in &problem.media {
+            c0 = c0.max(md.fixed_charge.abs());
+        }
+        if c0 <= 0.0 {
+            c0 = 1.0;
+        }
+        let d0 = problem
+            .species
+            .iter()
+            .map(|s| s.diffusivity)
+            .fold(0.0, f64::max);
+        let vt = thermal_voltage(problem.temperature);
+        let lam2 = VACUUM_PERMITTIVITY * vt / (FARADAY * c0 * length * length);
+        let z: Vec<f64> = problem.species.iter().map(|s| s.charge).collect();
+        let media = &problem.media;
+        let mut transmissibility = Vec::with_capacity(smesh.faces() * m);
+        for f in 0..smesh.faces() {
+            for k in 0..m {
+                let dk = problem.species[k].diffusivity / d0;
+                transmissibility.push(smesh.transmissibility(f, |r| {
+                    media[r as usize].diffusivity_factor[k].map(|fac| fac * dk)
+                }));
+            }
+        }
+        let conductance: Vec<f64> = (0..smesh.faces())
+            .map(|f| lam2 * smesh.transmissibility(f, |r| Some(media[r as usize].permittivity)))
+            .collect();
+        let volume: Vec<f64> = (0..smesh.nodes()).map(|i| smesh.volume(i)).collect();
+        let fixed_volume_charge: Vec<f64> = (0..smesh.nodes())
+            .map(|i| smesh.volume_integral(i, |r| Some(media[r as usize].fixed_charge / c0)))
+            .collect();
+        let n = smesh.nodes();
+        let present = |i: usize, a: usize| {
+            a == m
+                || smesh
+                    .volume_parts(i)
+                    .iter()
+                    .any(|&(r, v)| v > 0.0 && media[r as usize].diffusivity_factor[a].is_some())
+        };
+        let dofs = DofMap::new(n, nv, present).map_err(|e| PnpError::Invalid(e.to_string()))?;
+        // Dirichlet rows: the first patch face that fixes a field at a node.
+        let mut dirichlet = vec![None; n * nv];
+        for (i, pf) in smesh.patch_faces().iter().enumerate() {
+            let c = &problem.patches[pf.patch as usize];
+            let node = pf.node as usize;
+            for (k, sc) in c.species.iter().enumerate() {
+                if matches!(sc, SpeciesCondition::Concentration(_))
+                    && dirichlet[node * nv + k].is_none()
+                {
+                    dirichlet[node * nv + k] = Some(i as u32);
+                }
+            }
+            if matches!(c.potential, PotentialCondition::Potential(_))
+                && dirichlet[node * nv + m].is_none()
+            {
+                dirichlet[node * nv + m] = Some(i as u32);
+            }
+        }
+        if !(0..n).any(|i| dirichlet[i * nv + m].is_some()) {
+            return bad("the potential is fixed on no patch: give one patch (a reservoir, an electrode) a potential".into());
+        }
+        let drift = vec![0.0; transmissibility.len()];
+        let target = Self::scaled(&problem, &smesh, c0, vt, length);
+        let base = Self::base(&target, m);
+        // Row rules: one class per distinct pattern of Dirichlet fields.
+        let mut classes: Vec<Vec<RowRule>> = vec![vec![RowRule::Balance; nv]];
+        let mut node_class = vec![0u16; n];
+        for i in 0..n {
+            let rule: Vec<RowRule> = (0..nv)
+                .map(|a| {
+                    if dirichlet[i * nv + a].is_some() {
+                        RowRule::Algebraic
+                    } else {
+                        RowRule::Balance
+                    }
+                })
+                .collect();
+            let c = match classes.iter().position(|c| *c == rule) {
+                Some(c) => c,
+                None => {
+                    classes.push(rule);
+                    classes.len() - 1
+                }
+            };
+            node_class[i] = c as u16;
+        }
+        let rules = RowRules::new(classes, node_class);
+        let mut model = Pnp {
+            m,
+            length,
+            c0,
+            vt,
+            d0,
+            area,
+            z,
+            transmissibility,
+            drift,
+            conductance,
+            volume,
+            fixed_volume_charge,
+            dirichlet,
+            patch_area: smesh.patch_faces().iter().map(|p| p.area).collect(),
+            bc: target.clone(),
+            target,
+            base,
+            asm: None,
+            problem,
+        };
+        let asm = {
+            let t = model.terms();
+            let flux: [&dyn FluxLaw; 2] = [&t.0, &t.1];
+            let vol: [&dyn VolumeTerm; 2] = [&t.2, &t.3];
+            let bnd: [&dyn BoundaryTerm; 1] = [&t.4];
+            let terms = Terms {
+                flux: &flux,
+                volume: &vol,
+                boundary: &bnd,
+                equation: Some(&t.4),
+            };
+            Assembler::new(smesh, dofs, rules, &terms, false)
+        };
+        model.asm = Some(asm);
+        Ok(model)
+    }
+
+    fn scaled(p: &PnpProblem, mesh: &Mesh, c0: f64, vt: f64, length: f64) -> Scaled {
+        let d0 = p.species.iter().map(|s| s.diffusivity).fold(0.0, f64::max);
+        let jscale = d0 * c0 / length;
+        let pf = mesh.patch_faces();
+        Scaled {
+            conc: pf
+                .iter()
+                .map(|f| {
+                    p.patches[f.patch as usize]
+                        .species
+                        .iter()
+                        .map(|s| match s {
+                            SpeciesCondition::Concentration(c) => Some(c / c0),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect(),
+            flux: pf
+                .iter()
+                .map(|f| {
+                    p.patches[f.patch as usize]
+                        .species
+                        .iter()
+                        .map(|s| match s {
+                            SpeciesCondition::Flux(j) => j / jscale,
+                            _ => 0.0,
+                        })
+                        .collect()
+                })
+                .collect(),
+            pot: pf
+                .iter()
+                .map(|f| match p.patches[f.patch as usize].potential {
+                    PotentialCondition::Potential(v) => Some(v / vt),
+                    _ => None,
+                })
+                .collect(),
+            sigma: pf
+                .iter()
+                .map(|f| match p.patches[f.patch as usize].potential {
+                    PotentialCondition::SurfaceCharge(s) => s / (FARADAY * c0 * length),
+                    _ => 0.0,
+                })
+                .collect(),
+            fixed: vec![1.0],
+        }
+    }
+
+    /// The easy member of the continuation family: each species at the mean of its fixed
+    /// values, no fluxes, no charges, one potential.
+    fn base(t: &Scaled, m: usize) -> Scaled {
+        let mut b = t.clone();
+        for k in 0..m {
+            let vals: Vec<f64> = t.conc.iter().filter_map(|c| c[k]).collect();
+            let mean = if vals.is_empty() {
+                1.0
+            } else {
+                vals.iter().sum::<f64>() / vals.len() as f64
+            };
+            for c in b.conc.iter_mut() {
+                if c[k].is_some() {
+                    c[k] = Some(mean);
+                }
+            }
+        }
+        let pots: Vec<f64> = t.pot.iter().flatten().copied().collect();
+        let mean = pots.iter().sum::<f64>() / pots.len().max(1) as f64;
+        for p in b.pot.iter_mut() {
+            if p.is_some() {
+                *p = Some(mean);
+            }
+        }
+        b.flux.iter_mut().for_each(|f| f.fill(0.0));
+        b.sigma.fill(0.0);
+        b.fixed = vec![0.0];
+        b
+    }
+
+    fn set_lambda(&mut self, lambda: f64) {
+        let (b, t) = (&self.base, &self.target);
+        let mix = |x: f64, y: f64| x + lambda * (y - x);
+        let mut s = t.clone();
+        for (i, c) in s.conc.iter_mut().enumerate() {
+            for (k, v) in c.iter_mut().enumerate() {
+                if let (Some(x), Some(y)) = (b.conc[i][k], t.conc[i][k]) {
+                    *v = Some(mix(x, y));
+                }
+            }
+        }
+        for (i, p) in s.pot.iter_mut().enumerate() {
+            if let (Some(x), Some(y)) = (b.pot[i], t.pot[i]) {
+                *p = Some(mix(x, y));
+            }
+        }
+        for (i, f) in s.flux.iter_mut().enumerate() {
+            for (k, v) in f.iter_mut().enumerate() {
+                *v = mix(b.flux[i][k], t.flux[i][k]);
+            }
+        }
+        for (i, v) in s.sigma.iter_mut().enumerate() {
+            *v = mix(b.sigma[i], t.sigma[i]);
+        }
+        s.fixed = vec![mix(b.fixed[0], t.fixed[0])];
+        self.bc = s;
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn terms(
+        &self,
+    ) -> (
+        NernstPlanck<'_>,
+        PoissonFlux<'_>,
+        SpaceCharge<'_>,
+        FixedCharge<'_>,
+        Conditions<'_>,
+    ) {
+        (
+            NernstPlanck {
+                transmissibility: &self.transmissibility,
+                drift: &self.drift,
+                z: &self.z,
+                scheme: self.problem.scheme,
+            },
+            PoissonFlux {
+                conductance: &self.conductance,
+                phi: self.m,
+            },
+            SpaceCharge {
+                volume: &self.volume,
+                z: &self.z,
+            },
+            FixedCharge {
+                q: &self.fixed_volume_charge,
+                scale: self.bc.fixed[0],
+                phi: self.m,
+            },
+            Conditions { model: self },
+        )
+    }
+
+    fn assemble_into(
+        &mut self,
+        x: &[f64],
+        r: &mut [f64],
+        jac: Option<&mut dyn MatrixSink>,
+        raw: bool,
+    ) {
+        let mut asm = self.asm.take().expect("assembler present");
+        {
+            let t = self.terms();
+            let flux: [&dyn FluxLaw; 2] = [&t.0, &t.1];
+            let vol: [&dyn VolumeTerm; 2] = [&t.2, &t.3];
+            let bnd: [&dyn BoundaryTerm; 1] = [&t.4];
+            let terms = Terms {
+                flux: &flux,
+                volume: &vol,
+                boundary: &bnd,
+                equation: Some(&t.4),
+            };
+            if raw {
+                let n = asm.mesh().nodes();
+                let mut all = Assembler::new(
+                    asm.mesh().clone(),
+                    asm.dofs().clone(),
+                    RowRules::balances(n, self.m + 1),
+                    &terms,
+                    false,
+                );
+                all.assemble(&terms, x, r, None);
+            } else {
+                asm.assemble(&terms, x, r, jac);
+            }
+        }
+        self.asm = Some(asm);
+    }
+
+    fn asm(&self) -> &Assembler {
+        self.asm.as_ref().expect("assembler present")
+    }
+
+    /// Initial guess: each species at the mean of its fixed values, the potential at the
+    /// mean of the fixed potentials, Dirichlet values in place.
+    fn initial_guess(&self) -> Vec<f64> {
+        let a = self.asm();
+        let dofs = a.dofs();
+        let nv = self.m + 1;
+        let mut x = vec![0.0; dofs.len()];
+        let means: Vec<f64> = (0..nv)
+            .map(|k| {
+                let vals: Vec<f64> = if k < self.m {
+                    self.bc.conc.iter().filter_map(|c| c[k]).collect()
+                } else {
+                    self.bc.pot.iter().flatten().copied().collect()
+                };
+                if vals.is_empty() {
+                    if k < self.m {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                } else {
+                    vals.iter().sum::<f64>() / vals.len() as f64
+                }
+            })
+            .collect();
+        for i in 0..dofs.nodes() {
+            for a_ in 0..nv {
+                if let Some(d) = dofs.dof(i, a_) {
+                    x[d] = self.dirichlet_value(i, a_).unwrap_or(means[a_]);
+                }
+            }
+        }
+        x
+    }
+
+    fn dirichlet_value(&self, node: usize, field: usize) -> Option<f64> {
+        let nv = self.m + 1;
+        self.dirichlet[node * nv + field].map(|pf| {
+            if field < self.m {
+                self.bc.conc[pf as usize][field].expect("a concentration condition")
+            } else {
+                self.bc.pot[pf as usize].expect("a potential condition")
+            }
+        })
+    }
+
+    /// Solve for the steady state.
+    pub fn solve_steady(&mut self, progress: &mut dyn Progress) -> Result<PnpSolution, PnpError> {
+        let mut ws = NewtonWorkspace::new(&self.structure(), self.problem.solver)
+            .map_err(|e| PnpError::Invalid(e.to_string()))?;
+        self.set_lambda(1.0);
+        let mut x = self.initial_guess();
+        let opts = NewtonOptions {
+            max_iterations: 40,
+            ..Default::default()
+        };
+        let mut iterations = 0;
+        let mut cont = false;
+        match newton(self, &mut x, &mut ws, &opts) {
+            Ok(s) => iterations += s.iterations,
+            Err(e) => {
+                iterations += e.iterations;
+                cont = true;
+                self.set_lambda(0.0);
+                x = self.initial_guess();
+                let copts = ContinuationOptions::default();
+                let (s, _) = continuation(self, &mut x, &mut ws, &copts, progress)
+                    .map_err(|e| PnpError::NotConverged(e.to_string()))?;
+                iterations += s.iterations;
+            }
+        }
+        Ok(self.solution(&x, iterations, cont, ws.solver.name()))
+    }
+
+    fn solution(
+        &mut self,
+        x: &[f64],
+        newton_iterations: usize,
+        continuation: bool,
+        solver: &'static str,
+    ) -> PnpSolution {
+        let m = self.m;
+        let nv = m + 1;
+        let dofs = self.asm().dofs().clone();
+        let n = dofs.nodes();
+        let concentration: Vec<Vec<f64>> = (0..m)
+            .map(|k| {
+                (0..n)
+                    .map(|i| dofs.dof(i, k).map_or(f64::NAN, |d| x[d] * self.c0))
+                    .collect()
+            })
+            .collect();
+        let potential: Vec<f64> = (0..n)
+            .map(|i| x[dofs.dof(i, m).unwrap()] * self.vt)
+            .collect();
+        // Outward flows: given fluxes on flux patch faces; at Dirichlet nodes minus the raw
+        // balance (what the boundary must carry away), attributed to the fixing patch face.
+        let mut raw = vec![0.0; dofs.len()];
+        self.assemble_into(x, &mut raw, None, true);
+        let mesh = self.asm().mesh().clone();
+        let flow_scale = self.d0 * self.c0 / self.length * self.area;
+        let np = mesh.patches().len();
+        let mut flows = vec![vec![0.0; m]; np];
+        for (i, pf) in mesh.patch_faces().iter().enumerate() {
+            for k in 0..m {
+                let node = pf.node as usize;
+                if self.dirichlet[node * nv + k] == Some(i as u32) {
+                    if let Some(d) = dofs.dof(node, k) {
+                        flows[pf.patch as usize][k] -= raw[d] * flow_scale;
+                    }
+                } else if self.dirichlet[node * nv + k].is_none() && dofs.has(node, k) {
+                    flows[pf.patch as usize][k] += self.bc.flux[i][k] * pf.area * flow_scale;
+                }
+            }
+        }
+        let patches = mesh
+            .patches()
+            .iter()
+            .zip(flows)
+            .map(|(p, f)| PatchFlows {
+                name: p.name.clone(),
+                current: FARADAY * f.iter().zip(&self.z).map(|(a, z)| a * z).sum::<f64>(),
+                species: f,
+            })
+            .collect();
+        PnpSolution {
+            concentration,
+            potential,
+            patches,
+            newton_iterations,
+            continuation,
+            solver,
+        }
+    }
+}
+
+/// The fixed (membrane, wall) charge `-V X / c_0` in the potential's balance, scaled by the
+/// continuation parameter.
+struct FixedCharge<'a> {
+    q: &'a [f64],
+    scale: f64,
+    phi: usize,
+}
+
+impl VolumeTerm for FixedCharge<'_> {
+    fn couplings(&self) -> Vec<(usize, usize)> {
+        Vec::new()
+    }
+    fn eval(&self, node: usize, _u: &[f64], out: &mut Local) {
+        out.add(self.phi, -self.scale * self.q[node]);
+    }
+}
+
+/// Patch conditions: given outward fluxes, surface charges, Dirichlet rows.
+struct Conditions<'a> {
+    model: &'a Pnp,
+}
+
+impl BoundaryTerm for Conditions<'_> {
+    fn couplings(&self) -> Vec<(usize, usize)> {
+        Vec::new()
+    }
+    fn eval(&self, i: usize, _u: &[f64], out: &mut Local) {
+        let md = self.model;
+        let area = md.patch_area[i];
+        for k in 0..md.m {
+            let j = md.bc.flux[i][k];
+            if j != 0.0 {
+                out.add(k, j * area);
+            }
+        }
+        if md.bc.sigma[i] != 0.0 {
+            out.add(md.m, -md.bc.sigma[i] * area);
+        }
+    }
+}
+
+impl NodeEquation for Conditions<'_> {
+    fn couplings(&self) -> Vec<(usize, usize)> {
+        (0..=self.model.m).map(|a| (a, a)).collect()
+    }
+    fn eval(&self, node: usize, field: usize, u: &[f64], d: &mut [f64]) -> f64 {
+        d[field] = 1.0;
+        u[field]
+            - self
+                .model
+                .dirichlet_value(node, field)
+                .expect("an algebraic row is a Dirichlet row")
+    }
+}
+
+impl NonlinearSystem for Pnp {
+    fn dim(&self) -> usize {
+        self.asm().dofs().len()
+    }
+    fn structure(&self) -> Structure {
+        self.asm().structure()
+    }
+    fn residual(&mut self, x: &[f64], r: &mut [f64]) {
+        self.assemble_into(x, r, None, false);
+    }
+    fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
+        self.assemble_into(x, r, Some(jac), false);
+    }
+    fn atol(&self, i: usize) -> f64 {
+        let (_, a) = self.asm().dofs().locate(i);
+        if a < self.m {
+            1e-14
+        } else {
+            1e-10
+        }
+    }
+    fn limit_step(&self, x: &[f64], dx: &mut [f64]) {
+        let dofs = self.asm().dofs();
+        for i in 0..dofs.nodes() {
+            for k in 0..self.m {
+                if let Some(d) = dofs.dof(i, k) {
+                    if x[d] > 0.0 && dx[d] < -0.95 * x[d] {
+                        dx[d] = -0.95 * x[d];
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Homotopy for Pnp {
+    fn set_lambda(&mut self, lambda: f64) {
+        Pnp::set_lambda(self, lambda);
+    }
+}
+
+#[cfg(test)]
+#[path = "pnp_tests.rs"]
+mod tests;
