@@ -19,11 +19,13 @@
 //! default) and [`SparseLu`] (faer's sparse LU with a fill-reducing ordering computed once
 //! per pattern, the default for general sparse patterns), selected by [`SolverChoice`].
 
+mod multigrid;
 mod sparse;
 mod sparse_lu;
 #[cfg(test)]
 mod testing;
 
+pub use multigrid::{Krylov, Multigrid, MultigridOptions};
 pub use sparse::{CsrMatrix, SparsityPattern};
 pub use sparse_lu::{SparseLu, SparseLuOptions};
 
@@ -120,6 +122,9 @@ pub enum SolverChoice {
     Banded,
     /// Sparse LU ([`SparseLu`], faer) for sparse structures.
     SparseLu,
+    /// Krylov with a geometric multigrid preconditioner ([`Multigrid`]) for sparse
+    /// structures with a [`TensorLayout`] of one field per node.
+    Multigrid,
 }
 
 /// Why a linear solve failed.
@@ -183,10 +188,58 @@ pub fn make_solver(
              for banded (1D) structures"
                 .into(),
         )),
-        (Structure::Sparse { pattern, .. }, SolverChoice::Auto | SolverChoice::SparseLu) => Ok(
-            Box::new(SparseLu::new(pattern.clone(), SparseLuOptions::default())?),
-        ),
+        (Structure::Banded { .. }, SolverChoice::Multigrid) => Err(LinearError::Unsupported(
+            "the multigrid solver needs a sparse structure with the tensor layout of a \
+             structured grid; use solver = \"auto\" for banded (1D) structures"
+                .into(),
+        )),
+        (Structure::Sparse { pattern, layout }, SolverChoice::Multigrid) => match layout {
+            Some(l) => Ok(Box::new(Multigrid::new(
+                pattern.clone(),
+                *l,
+                MultigridOptions::default(),
+            )?)),
+            None => Err(LinearError::Unsupported(
+                "the multigrid solver needs the tensor layout of a structured grid, and this \
+                 mesh has none; use solver = \"sparse-lu\""
+                    .into(),
+            )),
+        },
+        (Structure::Sparse { pattern, layout }, SolverChoice::Auto) => {
+            if let Some(l) = layout.filter(|l| auto_prefers_multigrid(l, pattern.dim())) {
+                if let Ok(mg) = Multigrid::new(pattern.clone(), l, MultigridOptions::default()) {
+                    return Ok(Box::new(mg));
+                }
+            }
+            Ok(Box::new(SparseLu::new(
+                pattern.clone(),
+                SparseLuOptions::default(),
+            )?))
+        }
+        (Structure::Sparse { pattern, .. }, SolverChoice::SparseLu) => Ok(Box::new(SparseLu::new(
+            pattern.clone(),
+            SparseLuOptions::default(),
+        )?)),
     }
+}
+
+/// Unknowns from which [`SolverChoice::Auto`] prefers multigrid to sparse LU on a 3D grid
+/// (measured with `examples/linear_bench.rs`: below it the LU's fill is cheap).
+pub const AUTO_MULTIGRID_3D: usize = 50_000;
+/// The same threshold on 2D grids (LU fill grows like `n log n` there).
+pub const AUTO_MULTIGRID_2D: usize = 500_000;
+
+/// Whether [`SolverChoice::Auto`] uses multigrid for `n` unknowns on `layout`: one field
+/// per node and at least [`AUTO_MULTIGRID_3D`] (3D) or [`AUTO_MULTIGRID_2D`] (2D) unknowns;
+/// never in 1D, where LU costs `O(n)`.
+pub fn auto_prefers_multigrid(layout: &TensorLayout, n: usize) -> bool {
+    let dims = layout.shape.iter().filter(|&&m| m > 1).count();
+    layout.fields == 1
+        && match dims {
+            3 => n >= AUTO_MULTIGRID_3D,
+            2 => n >= AUTO_MULTIGRID_2D,
+            _ => false,
+        }
 }
 
 /// Banded LU with partial pivoting ([`BandMatrix`]): `O(n kl (kl + ku))` per factorization.
