@@ -19,12 +19,14 @@
 //! default) and [`SparseLu`] (faer's sparse LU with a fill-reducing ordering computed once
 //! per pattern, the default for general sparse patterns), selected by [`SolverChoice`].
 
+mod block_tridiagonal;
 mod multigrid;
 mod sparse;
 mod sparse_lu;
 #[cfg(test)]
 mod testing;
 
+pub use block_tridiagonal::BlockTridiagonalLu;
 pub use multigrid::{Krylov, Multigrid, MultigridOptions};
 pub use sparse::{CsrMatrix, SparsityPattern};
 pub use sparse_lu::{SparseLu, SparseLuOptions};
@@ -99,6 +101,15 @@ pub enum Structure {
         /// Tensor layout of the unknowns, if the mesh is structured.
         layout: Option<TensorLayout>,
     },
+    /// Block tridiagonal: `blocks` nodes of `block_size` interleaved unknowns, node `k`
+    /// coupled only to nodes `k - 1`, `k`, `k + 1` (1D meshes with several fields; unknown
+    /// `i` belongs to node `i / block_size`).
+    BlockTridiagonal {
+        /// Nodes.
+        blocks: usize,
+        /// Unknowns per node.
+        block_size: usize,
+    },
 }
 
 impl Structure {
@@ -107,6 +118,7 @@ impl Structure {
         match self {
             Structure::Banded { n, .. } => *n,
             Structure::Sparse { pattern, .. } => pattern.dim(),
+            Structure::BlockTridiagonal { blocks, block_size } => blocks * block_size,
         }
     }
 }
@@ -115,11 +127,16 @@ impl Structure {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SolverChoice {
-    /// Banded LU for banded structures, sparse LU for sparse ones.
+    /// Banded LU for banded structures, block-tridiagonal LU for block-tridiagonal ones,
+    /// and for sparse ones multigrid on large structured grids (see
+    /// [`auto_prefers_multigrid`]), sparse LU otherwise.
     #[default]
     Auto,
-    /// Banded LU (banded structures only).
+    /// Banded LU (banded structures, and block-tridiagonal ones as a band of `2b - 1`
+    /// diagonals on either side).
     Banded,
+    /// Block-tridiagonal LU ([`BlockTridiagonalLu`]) for block-tridiagonal structures.
+    BlockTridiagonal,
     /// Sparse LU ([`SparseLu`], faer) for sparse structures.
     SparseLu,
     /// Krylov with a geometric multigrid preconditioner ([`Multigrid`]) for sparse
@@ -179,6 +196,24 @@ pub fn make_solver(
     match (structure, choice) {
         (Structure::Banded { n, lower, upper }, SolverChoice::Auto | SolverChoice::Banded) => {
             Ok(Box::new(BandedLu::new(*n, *lower, *upper)))
+        }
+        (
+            Structure::BlockTridiagonal { blocks, block_size },
+            SolverChoice::Auto | SolverChoice::BlockTridiagonal,
+        ) => Ok(Box::new(BlockTridiagonalLu::new(*blocks, *block_size)?)),
+        (Structure::BlockTridiagonal { blocks, block_size }, SolverChoice::Banded) => {
+            let w = (2 * block_size).saturating_sub(1);
+            Ok(Box::new(BandedLu::new(blocks * block_size, w, w)))
+        }
+        (Structure::BlockTridiagonal { .. }, _) | (_, SolverChoice::BlockTridiagonal) => {
+            Err(LinearError::Unsupported(format!(
+                "solver {choice:?} does not apply to a {} structure; use solver = \"auto\"",
+                match structure {
+                    Structure::Banded { .. } => "banded",
+                    Structure::Sparse { .. } => "sparse",
+                    Structure::BlockTridiagonal { .. } => "block-tridiagonal",
+                }
+            )))
         }
         (Structure::Sparse { .. }, SolverChoice::Banded) => Err(LinearError::Unsupported(
             "the banded LU needs a banded structure (1D grids); use solver = \"auto\"".into(),
