@@ -19,11 +19,15 @@
 //! default) and [`SparseLu`] (faer's sparse LU with a fill-reducing ordering computed once
 //! per pattern, the default for general sparse patterns), selected by [`SolverChoice`].
 
+mod block_tridiagonal;
+mod multigrid;
 mod sparse;
 mod sparse_lu;
 #[cfg(test)]
 mod testing;
 
+pub use block_tridiagonal::BlockTridiagonalLu;
+pub use multigrid::{Krylov, Multigrid, MultigridOptions};
 pub use sparse::{CsrMatrix, SparsityPattern};
 pub use sparse_lu::{SparseLu, SparseLuOptions};
 
@@ -97,6 +101,15 @@ pub enum Structure {
         /// Tensor layout of the unknowns, if the mesh is structured.
         layout: Option<TensorLayout>,
     },
+    /// Block tridiagonal: `blocks` nodes of `block_size` interleaved unknowns, node `k`
+    /// coupled only to nodes `k - 1`, `k`, `k + 1` (1D meshes with several fields; unknown
+    /// `i` belongs to node `i / block_size`).
+    BlockTridiagonal {
+        /// Nodes.
+        blocks: usize,
+        /// Unknowns per node.
+        block_size: usize,
+    },
 }
 
 impl Structure {
@@ -105,6 +118,7 @@ impl Structure {
         match self {
             Structure::Banded { n, .. } => *n,
             Structure::Sparse { pattern, .. } => pattern.dim(),
+            Structure::BlockTridiagonal { blocks, block_size } => blocks * block_size,
         }
     }
 }
@@ -113,13 +127,21 @@ impl Structure {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SolverChoice {
-    /// Banded LU for banded structures, sparse LU for sparse ones.
+    /// Banded LU for banded structures, block-tridiagonal LU for block-tridiagonal ones,
+    /// and for sparse ones multigrid on large structured grids (see
+    /// [`auto_prefers_multigrid`]), sparse LU otherwise.
     #[default]
     Auto,
-    /// Banded LU (banded structures only).
+    /// Banded LU (banded structures, and block-tridiagonal ones as a band of `2b - 1`
+    /// diagonals on either side).
     Banded,
+    /// Block-tridiagonal LU ([`BlockTridiagonalLu`]) for block-tridiagonal structures.
+    BlockTridiagonal,
     /// Sparse LU ([`SparseLu`], faer) for sparse structures.
     SparseLu,
+    /// Krylov with a geometric multigrid preconditioner ([`Multigrid`]) for sparse
+    /// structures with a [`TensorLayout`] of one field per node.
+    Multigrid,
 }
 
 /// Why a linear solve failed.
@@ -175,6 +197,24 @@ pub fn make_solver(
         (Structure::Banded { n, lower, upper }, SolverChoice::Auto | SolverChoice::Banded) => {
             Ok(Box::new(BandedLu::new(*n, *lower, *upper)))
         }
+        (
+            Structure::BlockTridiagonal { blocks, block_size },
+            SolverChoice::Auto | SolverChoice::BlockTridiagonal,
+        ) => Ok(Box::new(BlockTridiagonalLu::new(*blocks, *block_size)?)),
+        (Structure::BlockTridiagonal { blocks, block_size }, SolverChoice::Banded) => {
+            let w = (2 * block_size).saturating_sub(1);
+            Ok(Box::new(BandedLu::new(blocks * block_size, w, w)))
+        }
+        (Structure::BlockTridiagonal { .. }, _) | (_, SolverChoice::BlockTridiagonal) => {
+            Err(LinearError::Unsupported(format!(
+                "solver {choice:?} does not apply to a {} structure; use solver = \"auto\"",
+                match structure {
+                    Structure::Banded { .. } => "banded",
+                    Structure::Sparse { .. } => "sparse",
+                    Structure::BlockTridiagonal { .. } => "block-tridiagonal",
+                }
+            )))
+        }
         (Structure::Sparse { .. }, SolverChoice::Banded) => Err(LinearError::Unsupported(
             "the banded LU needs a banded structure (1D grids); use solver = \"auto\"".into(),
         )),
@@ -183,10 +223,58 @@ pub fn make_solver(
              for banded (1D) structures"
                 .into(),
         )),
-        (Structure::Sparse { pattern, .. }, SolverChoice::Auto | SolverChoice::SparseLu) => Ok(
-            Box::new(SparseLu::new(pattern.clone(), SparseLuOptions::default())?),
-        ),
+        (Structure::Banded { .. }, SolverChoice::Multigrid) => Err(LinearError::Unsupported(
+            "the multigrid solver needs a sparse structure with the tensor layout of a \
+             structured grid; use solver = \"auto\" for banded (1D) structures"
+                .into(),
+        )),
+        (Structure::Sparse { pattern, layout }, SolverChoice::Multigrid) => match layout {
+            Some(l) => Ok(Box::new(Multigrid::new(
+                pattern.clone(),
+                *l,
+                MultigridOptions::default(),
+            )?)),
+            None => Err(LinearError::Unsupported(
+                "the multigrid solver needs the tensor layout of a structured grid, and this \
+                 mesh has none; use solver = \"sparse-lu\""
+                    .into(),
+            )),
+        },
+        (Structure::Sparse { pattern, layout }, SolverChoice::Auto) => {
+            if let Some(l) = layout.filter(|l| auto_prefers_multigrid(l, pattern.dim())) {
+                if let Ok(mg) = Multigrid::new(pattern.clone(), l, MultigridOptions::default()) {
+                    return Ok(Box::new(mg));
+                }
+            }
+            Ok(Box::new(SparseLu::new(
+                pattern.clone(),
+                SparseLuOptions::default(),
+            )?))
+        }
+        (Structure::Sparse { pattern, .. }, SolverChoice::SparseLu) => Ok(Box::new(SparseLu::new(
+            pattern.clone(),
+            SparseLuOptions::default(),
+        )?)),
     }
+}
+
+/// Unknowns from which [`SolverChoice::Auto`] prefers multigrid to sparse LU on a 3D grid
+/// (measured with `examples/linear_bench.rs`: below it the LU's fill is cheap).
+pub const AUTO_MULTIGRID_3D: usize = 50_000;
+/// The same threshold on 2D grids (LU fill grows like `n log n` there).
+pub const AUTO_MULTIGRID_2D: usize = 500_000;
+
+/// Whether [`SolverChoice::Auto`] uses multigrid for `n` unknowns on `layout`: one field
+/// per node and at least [`AUTO_MULTIGRID_3D`] (3D) or [`AUTO_MULTIGRID_2D`] (2D) unknowns;
+/// never in 1D, where LU costs `O(n)`.
+pub fn auto_prefers_multigrid(layout: &TensorLayout, n: usize) -> bool {
+    let dims = layout.shape.iter().filter(|&&m| m > 1).count();
+    layout.fields == 1
+        && match dims {
+            3 => n >= AUTO_MULTIGRID_3D,
+            2 => n >= AUTO_MULTIGRID_2D,
+            _ => false,
+        }
 }
 
 /// Banded LU with partial pivoting ([`BandMatrix`]): `O(n kl (kl + ku))` per factorization.

@@ -160,6 +160,12 @@ impl SparseLu {
         })
     }
 
+    /// The matrix in CSR form (for solvers that assemble into it directly).
+    pub(crate) fn csr_mut(&mut self) -> &mut CsrMatrix {
+        self.factored = false;
+        &mut self.a
+    }
+
     /// Row and column equilibration of the assembled values into `scaled`.
     fn equilibrate(&mut self) -> Result<(), LinearError> {
         let p = self.a.pattern().clone();

@@ -137,3 +137,51 @@ pub fn residual_norm(rows: &Rows, x: &[f64], b: &[f64]) -> f64 {
         })
         .fold(0.0, f64::max)
 }
+
+/// A Jacobian with the structure of `models/electrodiffusion.rs` on `nodes` nodes: unknowns
+/// `(c_1, c_2, phi)` per node; Nernst-Planck rows (diffusion `D/h^2`, drift coupling to the
+/// neighbours' potentials, a `1/dt` storage term) of size `~1e9`, Poisson rows
+/// (`eps/h^2 ~ 7e8` and the charge `+-F ~ 1e5` at the own node); at the left node the rows
+/// `c_1 = c_0`, `phi = V` (in the `c_2` row: zero diagonal) and electroneutrality
+/// `c_1 - c_2 = 0` (in the `phi` row: zero diagonal), which need pivoting; at the right node
+/// Dirichlet rows for all three. Returned as triplets `(row, column, value)`.
+pub fn electrodiffusion_like(nodes: usize, seed: u64) -> Vec<(usize, usize, f64)> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut e = Vec::with_capacity(nodes * 21);
+    let (d, eps, far, h) = (1e-9, 7e-10, 9.6e4, 1e-9);
+    let inv_dt = 1e8;
+    for k in 0..nodes {
+        let u = |f: usize| 3 * k + f;
+        if k == 0 {
+            e.push((u(0), u(0), 1.0));
+            e.push((u(1), u(2), 1.0));
+            e.push((u(2), u(0), 1.0));
+            e.push((u(2), u(1), -1.0));
+            continue;
+        }
+        if k + 1 == nodes {
+            for f in 0..3 {
+                e.push((u(f), u(f), 1.0));
+            }
+            continue;
+        }
+        for (s, z) in [(0usize, 1.0f64), (1, -2.0)] {
+            let drift: f64 = z * (rng.random::<f64>() - 0.5) * 0.6;
+            let c = 0.5 + rng.random::<f64>();
+            let g = d / (h * h);
+            e.push((u(s), u(s) - 3, -g * (1.0 + drift)));
+            e.push((u(s), u(s), 2.0 * g + inv_dt));
+            e.push((u(s), u(s) + 3, -g * (1.0 - drift)));
+            e.push((u(s), u(2) - 3, z * g * c * 0.5));
+            e.push((u(s), u(2), -z * g * c * 0.1));
+            e.push((u(s), u(2) + 3, -z * g * c * 0.5));
+        }
+        let p = eps / (h * h);
+        e.push((u(2), u(2) - 3, -p));
+        e.push((u(2), u(2), 2.0 * p));
+        e.push((u(2), u(2) + 3, -p));
+        e.push((u(2), u(0), -far));
+        e.push((u(2), u(1), 2.0 * far));
+    }
+    e
+}
