@@ -52,6 +52,7 @@
 //! `(0, 0, z_0)` and a cone along `z` is a cone along `z`), channels `(x, 0, 0)`.
 
 use super::fv::{CoordinateSystem, Mesh, MeshError, MeshParts, Patch, PatchFace, PatchKind};
+use super::regions::{interface_faces, Interface};
 use std::f64::consts::PI;
 use std::fmt;
 use std::sync::Arc;
@@ -288,6 +289,10 @@ pub trait RegionMap: Sync {
     /// The label of the whole box `[lo, hi]` if it is certainly one region (`None` when it may
     /// hold several: the builder then resolves the box with exact crossings).
     fn uniform_label(&self, lo: [f64; 3], hi: [f64; 3]) -> Option<u16>;
+    /// Named interface surfaces to attach as [`PatchKind::Interface`] patches (default none).
+    fn interfaces(&self) -> &[Interface] {
+        &[]
+    }
     /// Sub-cell quadrature settings (default [`SubCell::default`]).
     fn sub_cell(&self) -> SubCell {
         SubCell::default()
@@ -995,7 +1000,15 @@ impl TensorGrid {
                 }
             }
         }
-        let (patches, patch_faces) = self.boundary_patches();
+        let (mut patches, mut patch_faces) = self.boundary_patches();
+        for iface in map.interfaces() {
+            let patch = patches.len() as u16;
+            patches.push(Patch {
+                name: iface.name.clone(),
+                kind: PatchKind::Interface,
+            });
+            patch_faces.extend(interface_faces(self, iface, patch, q));
+        }
         if let Some(&(r, _)) = node_part
             .iter()
             .chain(segment_part.iter())
