@@ -68,6 +68,19 @@ pub(crate) fn coordinate_names(mesh: &Mesh) -> Vec<&'static str> {
 }
 
 /// The CSV table of `fields` sampled along `line` (see the module docs).
+///
+/// ```
+/// use fluxion::mesh::{Geometry, Grid, Mesh, Spacing};
+/// use fluxion::output::{line_cut_csv, Line, NodeField};
+///
+/// let grid = Grid::new(Geometry::Planar, 0.0, 1e-6, 5, Spacing::Uniform).unwrap();
+/// let mesh = Mesh::from_grid(&grid);
+/// let phi = [0.0, 0.25, 0.5, 0.75, 1.0];
+/// let line = Line::new("middle", [0.1e-6, 0.0, 0.0], [0.9e-6, 0.0, 0.0], 3);
+/// let csv = line_cut_csv(&mesh, &[NodeField::scalar("potential", "V", &phi)], &line).unwrap();
+/// assert_eq!(csv.lines().next(), Some("s_m,x_m,potential_V"));
+/// assert_eq!(csv.lines().nth(2), Some("4e-7,5e-7,5e-1"));
+/// ```
 pub fn line_cut_csv(
     mesh: &Mesh,
     fields: &[NodeField],
