@@ -23,7 +23,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 const MAX_POINTS: usize = 4000;
 /// Margin around the axes of a panel, px.
 const MARGIN: u32 = 10;
@@ -353,7 +353,7 @@ fn draw_err<E: std::fmt::Debug>(e: E) -> PlotError {
     PlotError::Draw(format!("{e:?}"))
 }
 
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         let bytes: &'static [u8] = include_bytes!("../../assets/DejaVuSans.ttf");
@@ -363,7 +363,7 @@ fn register_font() {
 }
 
 /// Compact tick label: `0.25`, `1000`, `1.5e-9`.
-fn tick(v: f64) -> String {
+pub(crate) fn tick(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
@@ -399,7 +399,7 @@ fn nice_step(span: f64, n: usize) -> f64 {
     f * p
 }
 
-fn linear_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+pub(crate) fn linear_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         return vec![lo];
     }

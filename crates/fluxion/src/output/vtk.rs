@@ -57,6 +57,18 @@ pub struct VtkDocument {
 
 /// The VTK file of `fields` on `mesh`: a `RectilinearGrid` if the mesh has a tensor shape
 /// whose node positions are a tensor product of axes, else an `UnstructuredGrid`.
+///
+/// ```
+/// use fluxion::mesh::{Geometry, Grid, Mesh, Spacing};
+/// use fluxion::output::{vtk_document, NodeField};
+///
+/// let grid = Grid::new(Geometry::Planar, 0.0, 1e-6, 5, Spacing::Uniform).unwrap();
+/// let mesh = Mesh::from_grid(&grid);
+/// let phi = [0.0, 0.01, 0.02, 0.03, 0.04];
+/// let doc = vtk_document(&mesh, &[NodeField::scalar("potential", "V", &phi)]).unwrap();
+/// assert_eq!(doc.kind.extension(), "vtr");
+/// assert!(doc.xml.contains("WholeExtent=\"0 4 0 0 0 0\"") && doc.xml.contains("potential_V"));
+/// ```
 pub fn vtk_document(mesh: &Mesh, fields: &[NodeField]) -> Result<VtkDocument, FieldOutputError> {
     if mesh.shape().is_some() {
         if let Ok(axes) = TensorAxes::of(mesh, "a VTK rectilinear grid") {
@@ -332,7 +344,7 @@ pub(crate) fn base64_into(bytes: &[u8], out: &mut String) {
     }
 }
 
-/// The base64 encoding of `bytes` (see [`base64_into`]).
+/// The base64 encoding of `bytes` (RFC 4648, section 4: standard alphabet, `=` padding).
 pub fn base64(bytes: &[u8]) -> String {
     let mut s = String::new();
     base64_into(bytes, &mut s);
