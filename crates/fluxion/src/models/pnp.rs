@@ -106,6 +106,9 @@ pub struct PnpProblem {
     pub scheme: Scheme,
     /// Linear solver.
     pub solver: SolverChoice,
+    /// A given potential at every node (V) instead of Poisson's equation: diffusion and
+    /// drift in a fixed potential landscape (a Coulomb field, a membrane potential profile).
+    pub fixed_potential: Option<Vec<f64>>,
 }
 
 /// A problem that cannot be solved as posed, or a failed solve.
@@ -179,6 +182,8 @@ pub struct Pnp {
     dirichlet: Vec<Option<u32>>,
     /// Scaled area of every patch face.
     patch_area: Vec<f64>,
+    /// The given potential (scaled) per node, if Poisson's equation is replaced.
+    phi_given: Option<Vec<f64>>,
     target: Scaled,
     base: Scaled,
     bc: Scaled,
@@ -350,6 +355,25 @@ impl Pnp {
                 dirichlet[node * nv + m] = Some(i as u32);
             }
         }
+        let phi_given: Option<Vec<f64>> = match &problem.fixed_potential {
+            Some(v) if v.len() != n => {
+                return bad(format!(
+                    "fixed_potential has {} values for {n} nodes",
+                    v.len()
+                ))
+            }
+            Some(v) if v.iter().any(|x| !x.is_finite()) => {
+                return bad("fixed_potential must be finite everywhere".into())
+            }
+            Some(v) => Some(v.iter().map(|x| x / vt).collect()),
+            None => None,
+        };
+        if phi_given.is_some() {
+            for i in 0..n {
+                // Marker: the potential row of every node is algebraic.
+                dirichlet[i * nv + m] = Some(u32::MAX);
+            }
+        }
         if !(0..n).any(|i| dirichlet[i * nv + m].is_some()) {
             return bad("the potential is fixed on no patch: give one patch (a reservoir, an electrode) a potential".into());
         }
@@ -394,6 +418,7 @@ impl Pnp {
             fixed_volume_charge,
             dirichlet,
             patch_area: smesh.patch_faces().iter().map(|p| p.area).collect(),
+            phi_given,
             bc: target.clone(),
             target,
             base,
@@ -636,7 +661,9 @@ impl Pnp {
     fn dirichlet_value(&self, node: usize, field: usize) -> Option<f64> {
         let nv = self.m + 1;
         self.dirichlet[node * nv + field].map(|pf| {
-            if field < self.m {
+            if pf == u32::MAX {
+                self.phi_given.as_ref().expect("a given potential")[node]
+            } else if field < self.m {
                 self.bc.conc[pf as usize][field].expect("a concentration condition")
             } else {
                 self.bc.pot[pf as usize].expect("a potential condition")
