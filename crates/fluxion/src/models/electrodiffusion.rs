@@ -40,7 +40,7 @@
 
 mod capacitance;
 mod init;
-pub(crate) mod terms;
+pub mod terms;
 
 use crate::assembly::{
     Assembler, BoundaryTerm, DofMap, FaceFlux, FluxLaw, Local, NodeEquation, RowRule, RowRules,

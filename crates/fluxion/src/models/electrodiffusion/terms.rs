@@ -17,7 +17,7 @@ use crate::assembly::{FaceFlux, FluxLaw, Local, VolumeTerm};
 use crate::discretize::{FluxScheme, Scheme};
 
 /// Nernst-Planck fluxes of all species with a two-point scheme.
-pub(crate) struct NernstPlanck<'a> {
+pub struct NernstPlanck<'a> {
     /// `D_k T_f` per face and species (`f * m + k`).
     pub transmissibility: &'a [f64],
     /// Advective part of the Peclet number, `v_n d / D_k` per face and species.
@@ -56,7 +56,7 @@ impl FluxLaw for NernstPlanck<'_> {
 }
 
 /// The electric displacement flux of Poisson's equation.
-pub(crate) struct PoissonFlux<'a> {
+pub struct PoissonFlux<'a> {
     /// `lambda^2 T_eps` per face.
     pub conductance: &'a [f64],
     /// Index of the potential field.
@@ -78,7 +78,7 @@ impl FluxLaw for PoissonFlux<'_> {
 }
 
 /// The space charge `-V sum_k z_k c_k` in the potential's balance.
-pub(crate) struct SpaceCharge<'a> {
+pub struct SpaceCharge<'a> {
     /// Scaled control volumes.
     pub volume: &'a [f64],
     /// Charge numbers.
