@@ -16,7 +16,8 @@
 //! computed from the assembled values in [`LinearSolver::factor`] (27-point in 3D, 9-point
 //! in 2D), so variable and jumping coefficients, Dirichlet rows and the `r` weights of
 //! axisymmetric grids enter the coarse levels without rediscretization. The coarsest level
-//! is solved by [`SparseLu`].
+//! (at most a few hundred unknowns) is solved directly by [`BandedLu`], whose factorization
+//! allocates nothing, unlike faer's sparse LU.
 //!
 //! # Dirichlet rows
 //! A row whose off-diagonal entries are all zero fixes its unknown: `x_D = b_D / a_DD`. Its
@@ -42,12 +43,10 @@
 //! Dirichlet values are set; otherwise [`LinearError::NotConverged`].
 //!
 //! Every vector and every level's matrix is allocated when the solver is built;
-//! `factor()` (after the first, whose coarse LU grows faer's factor storage) and `solve()`
-//! do not allocate except inside faer's refactorization of the coarsest level.
+//! `factor()` and `solve()` do not allocate (`tests/linear_alloc.rs`).
 
 use super::{
-    CsrMatrix, LinearError, LinearSolver, MatrixSink, SparseLu, SparseLuOptions, SparsityPattern,
-    TensorLayout,
+    BandedLu, CsrMatrix, LinearError, LinearSolver, MatrixSink, SparsityPattern, TensorLayout,
 };
 use std::sync::Arc;
 
@@ -78,7 +77,7 @@ pub struct MultigridOptions {
     /// every level (default `1`).
     pub sweeps: usize,
     /// Coarsening stops at a level with at most this many unknowns, which is then solved by
-    /// sparse LU (default `4096`).
+    /// banded LU (default `512`).
     pub coarsest_size: usize,
     /// Krylov method (default [`Krylov::Auto`]).
     pub krylov: Krylov,
@@ -91,7 +90,7 @@ impl Default for MultigridOptions {
             atol: 0.0,
             max_iterations: 200,
             sweeps: 1,
-            coarsest_size: 4096,
+            coarsest_size: 512,
             krylov: Krylov::Auto,
         }
     }
@@ -210,7 +209,7 @@ fn parents_1d(n: usize, coarsen: bool) -> (usize, Vec<Parents>) {
 /// Geometric multigrid-preconditioned CG/BiCGStab (see the module docs).
 pub struct Multigrid {
     levels: Vec<Level>,
-    coarse: SparseLu,
+    coarse: BandedLu,
     dirichlet: Vec<bool>,
     symmetric: bool,
     opts: MultigridOptions,
@@ -307,7 +306,8 @@ impl Multigrid {
             levels.push(Self::level(cs, CsrMatrix::zeros(Arc::new(p)), code));
         }
         let coarsest = levels.last().expect("one level").a.pattern().clone();
-        let coarse = SparseLu::new(coarsest, SparseLuOptions::default())?;
+        let (kl, ku) = coarsest.bandwidths();
+        let coarse = BandedLu::new(coarsest.dim(), kl, ku);
         Ok(Multigrid {
             levels,
             coarse,
@@ -430,8 +430,14 @@ impl Multigrid {
             }
         }
         let last = self.levels.last().expect("one level");
-        let m = self.coarse.csr_mut();
-        m.values_mut().copy_from_slice(last.a.values());
+        let m = self.coarse.matrix();
+        m.clear();
+        let cp = last.a.pattern();
+        for (i, w) in cp.row_ptr().windows(2).enumerate() {
+            for k in w[0]..w[1] {
+                m.add(i, cp.col_idx()[k] as usize, last.a.values()[k]);
+            }
+        }
         self.coarse.factor()
     }
 
