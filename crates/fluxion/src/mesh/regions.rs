@@ -552,10 +552,7 @@ mod tests {
         let x = uniform_nodes(0.0, l, n + 1);
         let regions = Regions::new("outside")
             .paint("inside", Sphere::new([0.0; 3], a).unwrap())
-            .with_sub_cell(SubCell {
-                face_rule: rule,
-                ..SubCell::default()
-            });
+            .with_sub_cell(SubCell::default().with_face_rule(rule));
         let m = TensorGrid::cartesian_2d(&x, &x)
             .unwrap()
             .mesh_with(&regions)

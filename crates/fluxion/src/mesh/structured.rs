@@ -277,7 +277,9 @@ pub fn graded_nodes(
 /// Regions painted on a mesh: a label for every point, and where along a segment the label
 /// may change (the exact crossings of the region boundaries).
 ///
-/// Points are embedded 3D points (see the module docs).
+/// Points are embedded 3D points (see the module docs). Implemented by
+/// [`super::Regions`] (shapes painted over a background, and 1D intervals) and
+/// [`super::LabelMask`] (PNG / NPY masks).
 pub trait RegionMap: Sync {
     /// Region names; labels index into this list.
     fn names(&self) -> &[String];
@@ -309,6 +311,20 @@ pub struct SubCell {
     pub fibres: usize,
     /// How a face segment crossed by an interface gets its region fractions.
     pub face_rule: FaceRule,
+}
+
+impl SubCell {
+    /// These settings with `fibres` fibres per transverse direction (clamped to 1..=64).
+    pub fn with_fibres(mut self, fibres: usize) -> Self {
+        self.fibres = fibres.clamp(1, 64);
+        self
+    }
+
+    /// These settings with another face rule.
+    pub fn with_face_rule(mut self, face_rule: FaceRule) -> Self {
+        self.face_rule = face_rule;
+        self
+    }
 }
 
 impl Default for SubCell {
