@@ -552,10 +552,7 @@ mod tests {
         let x = uniform_nodes(0.0, l, n + 1);
         let regions = Regions::new("outside")
             .paint("inside", Sphere::new([0.0; 3], a).unwrap())
-            .with_sub_cell(SubCell {
-                face_rule: rule,
-                ..SubCell::default()
-            });
+            .with_sub_cell(SubCell::default().with_face_rule(rule));
         let m = TensorGrid::cartesian_2d(&x, &x)
             .unwrap()
             .mesh_with(&regions)
@@ -854,6 +851,67 @@ mod tests {
         assert!(
             fitted_order(&e_field) > 1.0 && e_field[3] < 5e-4,
             "{e_field:?}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use crate::mesh::{uniform_nodes, Sphere};
+
+    /// Build a 1000 x 1000 node 2D mesh with a circular region and time it (a benchmark
+    /// printout, not a timed assertion). Run:
+    /// `cargo test --release -p fluxion --lib megacell_mesh -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "benchmark: run in release with --ignored"]
+    fn megacell_mesh_with_a_disk() {
+        let x = uniform_nodes(-1.0, 1.0, 1000);
+        let regions = Regions::new("out").paint("disk", Sphere::new([0.1, 0.0, 0.0], 0.6).unwrap());
+        let grid = TensorGrid::cartesian_2d(&x, &x).unwrap();
+        // CPU time of this thread (utime + stime in clock ticks of 10 ms), so the figure does
+        // not depend on how many other jobs share the machine; Linux only, else NaN.
+        let cpu = || {
+            std::fs::read_to_string("/proc/thread-self/stat")
+                .ok()
+                .and_then(|s| {
+                    let rest = &s[s.rfind(')')? + 2..];
+                    let f: Vec<&str> = rest.split(' ').collect();
+                    Some((f[11].parse::<f64>().ok()? + f[12].parse::<f64>().ok()?) / 100.0)
+                })
+                .unwrap_or(f64::NAN)
+        };
+        let mut times = Vec::new();
+        let mut m = None;
+        let c0 = cpu();
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            m = Some(grid.mesh_with(&regions).unwrap());
+            times.push(t.elapsed().as_secs_f64());
+        }
+        println!("CPU time per build {:.3} s (mean of 5)", (cpu() - c0) / 5.0);
+        let m = m.unwrap();
+        let t = std::time::Instant::now();
+        let plain = grid.mesh().unwrap();
+        let t_plain = t.elapsed().as_secs_f64();
+        let parts = plain.parts().clone();
+        let t = std::time::Instant::now();
+        let again = Mesh::new(plain.coordinates(), parts).unwrap();
+        let t_new = t.elapsed().as_secs_f64();
+        println!("one region: {t_plain:.3} s, of which Mesh::new (checks) about {t_new:.3} s");
+        assert_eq!(again.nodes(), plain.nodes());
+        let disk = m.region_index("disk").unwrap();
+        let a: f64 = (0..m.nodes())
+            .map(|i| m.volume_integral(i, |r| (r == disk).then_some(1.0)))
+            .sum();
+        assert!((a / (PI * 0.36) - 1.0).abs() < 1e-6, "{a}");
+        times.sort_by(f64::total_cmp);
+        println!(
+            "1000 x 1000 mesh with a disk: {} nodes, {} faces; build {:.3} s (min of 5), max {:.3} s",
+            m.nodes(),
+            m.faces(),
+            times[0],
+            times[4]
         );
     }
 }
