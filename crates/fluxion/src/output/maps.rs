@@ -451,11 +451,16 @@ impl FieldMap {
             .map_err(draw_err)?;
         }
         for line in &l.lines {
+            let px: Vec<(i32, i32)> = line.iter().map(|q| to_px(*q)).collect();
             root.draw(&PathElement::new(
-                line.iter().map(|q| to_px(*q)).collect::<Vec<_>>(),
+                px.clone(),
                 self.line_color.mix(0.9).stroke_width(1),
             ))
             .map_err(draw_err)?;
+            if let Some(head) = arrow_head(line, &to_px) {
+                root.draw(&Polygon::new(head.to_vec(), self.line_color.filled()))
+                    .map_err(draw_err)?;
+            }
         }
         // Frame, ticks, labels.
         root.draw(&Rectangle::new([(p[0], p[1]), (p[2], p[3])], black))
@@ -543,6 +548,39 @@ impl FieldMap {
         .map_err(draw_err)?;
         Ok(())
     }
+}
+
+/// An arrow head (tip and two base corners, px) at half the arc length of a traced line,
+/// pointing along the line (the direction of the flow).
+fn arrow_head(
+    line: &[[f64; 2]],
+    to_px: &dyn Fn([f64; 2]) -> (i32, i32),
+) -> Option<[(i32, i32); 3]> {
+    if line.len() < 3 {
+        return None;
+    }
+    let seg = |k: usize| (line[k + 1][0] - line[k][0]).hypot(line[k + 1][1] - line[k][1]);
+    let total: f64 = (0..line.len() - 1).map(seg).sum();
+    let (mut acc, mut k) = (0.0, 0);
+    while k + 2 < line.len() && acc + seg(k) < 0.5 * total {
+        acc += seg(k);
+        k += 1;
+    }
+    let (a, b) = (to_px(line[k]), to_px(line[k + 1]));
+    let (dx, dy) = ((b.0 - a.0) as f64, (b.1 - a.1) as f64);
+    let n = dx.hypot(dy);
+    if n == 0.0 {
+        return None;
+    }
+    let (ux, uy) = (dx / n, dy / n);
+    let c = (0.5 * (a.0 + b.0) as f64, 0.5 * (a.1 + b.1) as f64);
+    let pt = |along: f64, across: f64| {
+        (
+            (c.0 + along * ux - across * uy).round() as i32,
+            (c.1 + along * uy + across * ux).round() as i32,
+        )
+    };
+    Some([pt(5.0, 0.0), pt(-4.0, 4.0), pt(-4.0, -4.0)])
 }
 
 fn draw_err<E: std::fmt::Debug>(e: E) -> PlotError {
@@ -1270,6 +1308,24 @@ mod tests {
             );
             assert!(reach > 0.2e-6, "{reach}");
         }
+        // One arrow head per line, its tip ahead of its base along +E (pixel y points down).
+        let to_px = |q: [f64; 2]| {
+            let p = l.plot;
+            (
+                p[0] + ((q[0] - l.x_range.0) / (l.x_range.1 - l.x_range.0) * (p[2] - p[0]) as f64)
+                    .round() as i32,
+                p[3] - ((q[1] - l.y_range.0) / (l.y_range.1 - l.y_range.0) * (p[3] - p[1]) as f64)
+                    .round() as i32,
+            )
+        };
+        for line in &l.lines {
+            let [tip, b1, b2] = arrow_head(line, &to_px).unwrap();
+            let base = ((b1.0 + b2.0) as f64 / 2.0, (b1.1 + b2.1) as f64 / 2.0);
+            let along = (tip.0 as f64 - base.0) * ex - (tip.1 as f64 - base.1) * ey;
+            assert!(along > 0.0, "{tip:?} {base:?}");
+        }
+        let svg = map.to_svg().unwrap();
+        assert_eq!(svg.matches("<polygon").count(), l.lines.len());
         // A seed outside the mesh is refused.
         let out = FlowLines {
             seeds: vec![[2e-6, 0.0]],
