@@ -268,11 +268,22 @@ impl Assembler {
         &self.pattern
     }
 
-    /// The Jacobian's structure for the linear solver: banded (with the pattern's
-    /// bandwidths) for 1D meshes, else sparse with the tensor layout of a structured mesh
+    /// The Jacobian's structure for the linear solver: for 1D meshes block tridiagonal
+    /// (several fields per node) or banded (with the pattern's bandwidths), else sparse with the tensor layout of a structured mesh
     /// whose nodes carry every field.
     pub fn structure(&self) -> Structure {
         if self.banded {
+            // Interleaved fields on a chain of nodes: block tridiagonal.
+            let chain = (0..self.mesh.faces()).all(|f| {
+                let [a, b] = self.mesh.face_nodes(f);
+                a.abs_diff(b) == 1
+            });
+            if chain && self.nf > 1 && self.dofs.len() == self.mesh.nodes() * self.nf {
+                return Structure::BlockTridiagonal {
+                    blocks: self.mesh.nodes(),
+                    block_size: self.nf,
+                };
+            }
             let (lower, upper) = self.pattern.bandwidths();
             return Structure::Banded {
                 n: self.pattern.dim(),

@@ -52,7 +52,7 @@ use crate::mesh::{Grid, Mesh};
 use crate::solve::{
     continuation, newton, BdfOptions, BdfStepper, ContinuationError, ContinuationOptions,
     DaeSystem, Homotopy, MatrixSink, NewtonOptions, NewtonWorkspace, NonlinearSystem, Progress,
-    Structure,
+    SolverChoice, Structure,
 };
 use std::sync::Arc;
 use terms::{NernstPlanck, PoissonFlux, SpaceCharge};
@@ -905,7 +905,8 @@ impl Electrodiffusion {
                 ))));
             }
         }
-        let mut ws = NewtonWorkspace::for_system(self);
+        let mut ws = NewtonWorkspace::new(&NonlinearSystem::structure(self), opts.solver)
+            .map_err(|e| SolveError::Model(ModelError::Inconsistent(e.to_string())))?;
         self.set_bc_lambda(1.0);
         let mut x = self.initial_guess();
         let mut stats = SteadyStats::default();
@@ -1354,6 +1355,8 @@ pub struct SteadyOptions {
     pub continuation: ContinuationOptions,
     /// Skip the direct attempt and always continue from the easy problem.
     pub force_continuation: bool,
+    /// Linear solver (default: block-tridiagonal LU for the 1D chain).
+    pub solver: SolverChoice,
 }
 
 /// Transient solver settings (times in s).
@@ -1723,10 +1726,11 @@ mod tests {
 
     fn check_jacobian(mut m: Electrodiffusion, transient: bool) {
         let n = NonlinearSystem::dim(&m);
-        let (kl, ku) = match NonlinearSystem::structure(&m) {
-            Structure::Banded { lower, upper, .. } => (lower, upper),
-            _ => unreachable!("1D systems are banded"),
-        };
+        assert!(matches!(
+            NonlinearSystem::structure(&m),
+            Structure::BlockTridiagonal { block_size: 4, .. }
+        ));
+        let pattern = m.asm.as_ref().unwrap().pattern().clone();
         // A smooth but nontrivial state.
         let x: Vec<f64> = (0..n)
             .map(|i| {
@@ -1738,7 +1742,7 @@ mod tests {
                 }
             })
             .collect();
-        let mut jac = crate::solve::BandMatrix::zeros(n, kl, ku);
+        let mut jac = crate::solve::CsrMatrix::zeros(pattern.clone());
         let mut r = vec![0.0; n];
         if transient {
             DaeSystem::rhs_jacobian(&mut m, 0.0, &x, &mut jac, &mut r);
@@ -1760,10 +1764,12 @@ mod tests {
                     (fd - an).abs() <= 1e-6 * (1.0 + fd.abs()),
                     "d r[{i}] / d x[{j}]: analytic {an}, finite difference {fd}"
                 );
-                if (j as isize - i as isize) > ku as isize
-                    || (i as isize - j as isize) > kl as isize
-                {
-                    assert!(fd.abs() < 1e-9, "entry ({i},{j}) outside the band");
+                if pattern.position(i, j).is_none() {
+                    assert!(fd.abs() < 1e-9, "entry ({i},{j}) outside the pattern");
+                }
+                // Block tridiagonal: nodes couple only to their neighbours.
+                if (i / 4).abs_diff(j / 4) > 1 {
+                    assert!(fd.abs() < 1e-12, "entry ({i},{j}) beyond the neighbours");
                 }
             }
         }
@@ -1818,9 +1824,10 @@ mod tests {
     }
 
     /// The general assembler derives the Jacobian pattern from the couplings of the terms:
-    /// the 1D band stays that of the hand-written assembly (lower bandwidth `m + 1`, or
-    /// `2m + 1` with a charge-balance row, upper at most `2m + 1`), so the banded LU costs
-    /// what it did.
+    /// on the 1D chain the structure is block tridiagonal (solved by the block LU), and the
+    /// pattern's band stays that of the hand-written assembly (lower bandwidth `m + 1`, or
+    /// `2m + 1` with a charge-balance row, upper at most `2m + 1`), so the banded LU, when
+    /// chosen, costs what it did.
     #[test]
     fn engine_keeps_the_1d_band() {
         let c = SpeciesBc::Concentration;
@@ -1839,13 +1846,16 @@ mod tests {
                 [side(PotentialBc::Potential(0.0)), side(right)],
                 0.0,
             );
-            match NonlinearSystem::structure(&m) {
-                Structure::Banded { lower, upper, .. } => {
-                    assert_eq!(lower, lower_expected, "{closure:?}");
-                    assert!(upper <= 7, "{closure:?}: upper {upper}");
+            assert!(matches!(
+                NonlinearSystem::structure(&m),
+                Structure::BlockTridiagonal {
+                    blocks: 9,
+                    block_size: 4
                 }
-                other => panic!("{other:?}"),
-            }
+            ));
+            let (lower, upper) = m.asm.as_ref().unwrap().pattern().bandwidths();
+            assert_eq!(lower, lower_expected, "{closure:?}");
+            assert!(upper <= 7, "{closure:?}: upper {upper}");
         }
     }
 
