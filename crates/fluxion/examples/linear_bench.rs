@@ -108,22 +108,22 @@ fn poisson(
 fn load(s: &mut dyn LinearSolver, p: &SparsityPattern, vals: &[f64]) {
     let m = s.matrix();
     m.clear();
-    for i in 0..p.dim() {
-        for k in p.row_ptr()[i]..p.row_ptr()[i + 1] {
-            m.add(i, p.col_idx()[k] as usize, vals[k]);
+    for (i, w) in p.row_ptr().windows(2).enumerate() {
+        for (&j, &v) in p.col_idx()[w[0]..w[1]].iter().zip(&vals[w[0]..w[1]]) {
+            m.add(i, j as usize, v);
         }
     }
 }
 
 fn rel_residual(p: &SparsityPattern, vals: &[f64], x: &[f64], b: &[f64]) -> f64 {
     let (mut r2, mut b2) = (0.0, 0.0);
-    for i in 0..p.dim() {
-        let mut s = b[i];
-        for k in p.row_ptr()[i]..p.row_ptr()[i + 1] {
-            s -= vals[k] * x[p.col_idx()[k] as usize];
+    for (w, bi) in p.row_ptr().windows(2).zip(b) {
+        let mut s = *bi;
+        for (&j, &v) in p.col_idx()[w[0]..w[1]].iter().zip(&vals[w[0]..w[1]]) {
+            s -= v * x[j as usize];
         }
         r2 += s * s;
-        b2 += b[i] * b[i];
+        b2 += bi * bi;
     }
     (r2 / b2).sqrt()
 }
