@@ -220,13 +220,34 @@ fn run(case: String, structure: &Structure, choice: SolverChoice, vals: &[f64], 
     }
 }
 
-/// faer's LU of `A^T`, whose CSC arrays are the CSR arrays of `A` (the alternative to the
-/// solver's conversion to CSC): (symbolic s, numeric s), without equilibration.
-fn faer_transposed_lu(p: &SparsityPattern, vals: &[f64]) -> (f64, f64) {
+/// faer's bare LU (no equilibration, no singularity check) of `A^T`, whose CSC arrays are
+/// the CSR arrays of `A`, or of `A` after a conversion to CSC: (symbolic s, numeric s).
+fn faer_lu(p: &SparsityPattern, vals: &[f64], transposed: bool) -> (f64, f64) {
     let n = p.dim();
-    let col_ptr = p.row_ptr().to_vec();
-    let row_idx: Vec<usize> = p.col_idx().iter().map(|&j| j as usize).collect();
-    let v = vals.to_vec();
+    let (col_ptr, row_idx, v) = if transposed {
+        let row_idx: Vec<usize> = p.col_idx().iter().map(|&j| j as usize).collect();
+        (p.row_ptr().to_vec(), row_idx, vals.to_vec())
+    } else {
+        let mut col_ptr = vec![0usize; n + 1];
+        for &j in p.col_idx() {
+            col_ptr[j as usize + 1] += 1;
+        }
+        for j in 0..n {
+            col_ptr[j + 1] += col_ptr[j];
+        }
+        let mut next = col_ptr.clone();
+        let mut row_idx = vec![0usize; p.nnz()];
+        let mut v = vec![0.0; p.nnz()];
+        for (i, w) in p.row_ptr().windows(2).enumerate() {
+            for (&j, &x) in p.col_idx()[w[0]..w[1]].iter().zip(&vals[w[0]..w[1]]) {
+                let j = j as usize;
+                row_idx[next[j]] = i;
+                v[next[j]] = x;
+                next[j] += 1;
+            }
+        }
+        (col_ptr, row_idx, v)
+    };
     let t = Instant::now();
     let sym = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
     let symbolic = factorize_symbolic_lu(sym, Default::default()).unwrap();
@@ -366,9 +387,16 @@ fn one_d(rows: &mut Vec<Row>, nodes: usize) {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
+    // `orient`: only the 2D LU orientation comparison, each variant twice, alternating.
+    let orient = std::env::args().any(|a| a == "orient");
     let mut rows = Vec::new();
     // 1D.
-    for nodes in [100_000, 1_000_000] {
+    for nodes in if orient {
+        &[][..]
+    } else {
+        &[100_000, 1_000_000][..]
+    } {
+        let nodes = *nodes;
         one_d(&mut rows, nodes);
     }
     // 2D.
@@ -378,6 +406,9 @@ fn main() {
         &[128, 256, 512, 1000]
     };
     for &m in sizes2 {
+        if orient && m < 512 {
+            continue;
+        }
         let (pattern, vals, b) = poisson([m, m, 1], |_| 1.0);
         let s = Structure::Sparse {
             pattern: pattern.clone(),
@@ -393,17 +424,35 @@ fn main() {
             &vals,
             &b,
         ));
-        let (ts, tn) = faer_transposed_lu(&pattern, &vals);
-        rows.push(Row {
-            case: format!("2D Poisson {m}x{m} faer LU of A^T (CSR as is)"),
-            n: m * m,
-            setup: ts,
-            factor: tn,
-            solve: 0.0,
-            iters: "-".into(),
-            resid: f64::NAN,
-            mem_mb: f64::NAN,
-        });
+        for transposed in [false, true, false, true] {
+            if !orient && !transposed {
+                continue;
+            }
+            let (ts, tn) = faer_lu(&pattern, &vals, transposed);
+            rows.push(Row {
+                case: format!(
+                    "2D Poisson {m}x{m} bare faer LU of {}",
+                    if transposed {
+                        "A^T (CSR)"
+                    } else {
+                        "A (CSC copy)"
+                    }
+                ),
+                n: m * m,
+                setup: ts,
+                factor: tn,
+                solve: 0.0,
+                iters: "-".into(),
+                resid: f64::NAN,
+                mem_mb: f64::NAN,
+            });
+            if !orient {
+                break;
+            }
+        }
+        if orient {
+            continue;
+        }
         rows.push(run(
             format!("2D Poisson {m}x{m} multigrid"),
             &s,
@@ -411,6 +460,10 @@ fn main() {
             &vals,
             &b,
         ));
+    }
+    if orient {
+        print(&rows);
+        return;
     }
     // 3D, variable permittivity.
     let eps = |p: [f64; 3]| {

@@ -13,11 +13,13 @@
 //! 3. in [`LinearSolver::solve`] computes `x = D_c B^{-1} D_r b` in place.
 //!
 //! The CSR arrays of `A` are the CSC arrays of `A^T`, so factoring `A^T` and solving
-//! transposed would need no conversion; measured on the 2D 5-point Laplacian
-//! (`examples/linear_bench.rs`, one thread) the numeric LU of `A` took 19.4 s against 30.1 s
-//! for `A^T` at 1e6 unknowns and 2.8 s against 3.3 s at 512^2 (COLAMD orders the columns,
-//! and the fill differs between the orientations), so `A` is factored, at the price of the
-//! `nnz`-long position map.
+//! transposed would need no conversion. Measured on the 2D 5-point Laplacian at 1e6
+//! unknowns (`linear_bench orient`: faer alone, one thread, alternating, on a shared
+//! 2-core machine) the numeric LU of `A` took 13.5 and 11.2 s, that of `A^T` 10.5 and
+//! 11.7 s (at 512^2: 2.2 and 2.0 s against 2.2 and 1.8 s): no difference beyond the
+//! spread. `A` itself is factored, so that partial pivoting chooses among equations and a
+//! structurally singular pivot is reported at a column, i.e. an unknown, as in
+//! [`super::BandedLu`]; the price is an `nnz`-long position map (8 bytes per entry).
 //!
 //! Zero pivots: a row or column of `A` without a nonzero is reported before factoring, with
 //! its index. faer does not stop at a (numerically) zero pivot: elimination leaves a pivot
