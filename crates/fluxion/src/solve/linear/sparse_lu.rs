@@ -3,21 +3,23 @@
 //!
 //! For a Jacobian `A` of fixed pattern the solver
 //!
-//! 1. at construction computes a COLAMD fill-reducing column ordering `Q`, the elimination
-//!    tree and the supernodes of `(A^T)` (the CSR arrays of `A` are the CSC arrays of
-//!    `A^T`, so nothing is converted), and sizes one workspace for factorization and solve;
+//! 1. at construction converts the CSR pattern to CSC (with the CSC position of every CSR
+//!    entry), computes a COLAMD fill-reducing column ordering `Q`, the elimination tree and
+//!    the supernodes, and sizes one workspace for factorization and solve;
 //! 2. in [`LinearSolver::factor`] equilibrates, `B = D_r A D_c` with `D_r` scaling every row
 //!    to unit max norm and then `D_c` every column (as [`super::BandedLu`] does, so pivoting
 //!    compares like with like in PNP Jacobians whose rows differ by 20 orders of magnitude),
-//!    and computes `P B^T Q = L U` numerically;
-//! 3. in [`LinearSolver::solve`] computes `x = D_c B^{-1} D_r b` in place with the transposed
-//!    triangular solves `B^{-1} = (B^T)^{-T}`.
+//!    scatters `B` into CSC order and computes `P B Q = L U` numerically;
+//! 3. in [`LinearSolver::solve`] computes `x = D_c B^{-1} D_r b` in place.
 //!
-//! Factoring `A^T` instead of converting to CSC once and factoring `A` was measured on the
-//! 2D 5-point Laplacian at 1e6 unknowns (`examples/linear_bench.rs`): the two orientations
-//! cost the same to within the run-to-run spread (the numeric phase dominates and faer
-//! transposes its input internally in either case), so the conversion, which needs an extra
-//! `nnz`-long position map, is not done.
+//! The CSR arrays of `A` are the CSC arrays of `A^T`, so factoring `A^T` and solving
+//! transposed would need no conversion. Measured on the 2D 5-point Laplacian at 1e6
+//! unknowns (`linear_bench orient`: faer alone, one thread, alternating, on a shared
+//! 2-core machine) the numeric LU of `A` took 13.5 and 11.2 s, that of `A^T` 10.5 and
+//! 11.7 s (at 512^2: 2.2 and 2.0 s against 2.2 and 1.8 s): no difference beyond the
+//! spread. `A` itself is factored, so that partial pivoting chooses among equations and a
+//! structurally singular pivot is reported at a column, i.e. an unknown, as in
+//! [`super::BandedLu`]; the price is an `nnz`-long position map (8 bytes per entry).
 //!
 //! Zero pivots: a row or column of `A` without a nonzero is reported before factoring, with
 //! its index. faer does not stop at a (numerically) zero pivot: elimination leaves a pivot
@@ -80,11 +82,13 @@ const SINGULAR_CONDITION: f64 = 1e13;
 /// (see the module docs).
 pub struct SparseLu {
     a: CsrMatrix,
-    /// `col_ptr` of `A^T` in CSC form = `row_ptr` of `A`.
-    t_col_ptr: Vec<usize>,
-    /// `row_idx` of `A^T` in CSC form = `col_idx` of `A`.
-    t_row_idx: Vec<usize>,
-    /// Equilibrated values `B = D_r A D_c`, in CSR order of `A`.
+    /// CSC column pointers of `A`.
+    col_ptr: Vec<usize>,
+    /// CSC row indices of `A`.
+    row_idx: Vec<usize>,
+    /// CSC position of every CSR entry.
+    csc_pos: Vec<usize>,
+    /// Equilibrated values `B = D_r A D_c`, in CSC order.
     scaled: Vec<f64>,
     row_scale: Vec<f64>,
     col_scale: Vec<f64>,
@@ -122,8 +126,25 @@ impl SparseLu {
         options: SparseLuOptions,
     ) -> Result<Self, LinearError> {
         let n = pattern.dim();
-        let t_col_ptr = pattern.row_ptr().to_vec();
-        let t_row_idx: Vec<usize> = pattern.col_idx().iter().map(|&j| j as usize).collect();
+        // CSR -> CSC once.
+        let mut col_ptr = vec![0usize; n + 1];
+        for &j in pattern.col_idx() {
+            col_ptr[j as usize + 1] += 1;
+        }
+        for j in 0..n {
+            col_ptr[j + 1] += col_ptr[j];
+        }
+        let mut next = col_ptr.clone();
+        let mut row_idx = vec![0usize; pattern.nnz()];
+        let mut csc_pos = vec![0usize; pattern.nnz()];
+        for i in 0..n {
+            for k in pattern.row_ptr()[i]..pattern.row_ptr()[i + 1] {
+                let j = pattern.col_idx()[k] as usize;
+                row_idx[next[j]] = i;
+                csc_pos[k] = next[j];
+                next[j] += 1;
+            }
+        }
         let par = if options.threads == 1 {
             Par::Seq
         } else {
@@ -131,20 +152,21 @@ impl SparseLu {
         };
         // SAFETY-free: the pattern has sorted, in-range, duplicate-free rows (checked by
         // `SparsityPattern`), which is what `new_checked` verifies again.
-        let sym = SymbolicSparseColMatRef::new_checked(n, n, &t_col_ptr, None, &t_row_idx);
+        let sym = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
         let symbolic = factorize_symbolic_lu(sym, LuSymbolicParams::default())
             .map_err(|e| faer_failure(e, n))?;
         let params: Spec<PartialPivLuParams, f64> = Default::default();
         let req = StackReq::any_of(&[
             symbolic.factorize_numeric_lu_scratch::<f64>(par, params),
-            symbolic.solve_transpose_in_place_scratch::<f64>(1, par),
+            symbolic.solve_in_place_scratch::<f64>(1, par),
         ]);
         let mem = MemBuffer::try_new(req).map_err(|e| faer_failure(e, n))?;
         let nnz = pattern.nnz();
         Ok(SparseLu {
             a: CsrMatrix::zeros(pattern),
-            t_col_ptr,
-            t_row_idx,
+            col_ptr,
+            row_idx,
+            csc_pos,
             scaled: vec![0.0; nnz],
             row_scale: vec![1.0; n],
             col_scale: vec![1.0; n],
@@ -180,7 +202,6 @@ impl SparseLu {
             let r = self.row_scale[i];
             for k in row_ptr[i]..row_ptr[i + 1] {
                 let s = (v[k] * r).abs();
-                self.scaled[k] = v[k] * r;
                 let c = &mut self.col_scale[col_idx[k] as usize];
                 if s > *c {
                     *c = s;
@@ -193,8 +214,11 @@ impl SparseLu {
             }
             *c = 1.0 / *c;
         }
-        for (s, &j) in self.scaled.iter_mut().zip(col_idx) {
-            *s *= self.col_scale[j as usize];
+        for i in 0..p.dim() {
+            let r = self.row_scale[i];
+            for k in row_ptr[i]..row_ptr[i + 1] {
+                self.scaled[self.csc_pos[k]] = v[k] * r * self.col_scale[col_idx[k] as usize];
+            }
         }
         Ok(())
     }
@@ -216,7 +240,7 @@ impl LinearSolver for SparseLu {
         self.equilibrate()?;
         // SAFETY-free view: the arrays were checked in `new`.
         let sym = unsafe {
-            SymbolicSparseColMatRef::new_unchecked(n, n, &self.t_col_ptr, None, &self.t_row_idx)
+            SymbolicSparseColMatRef::new_unchecked(n, n, &self.col_ptr, None, &self.row_idx)
         };
         let bt = SparseColMatRef::new(sym, &self.scaled);
         let stack = MemStack::new(&mut self.mem);
@@ -229,7 +253,7 @@ impl LinearSolver for SparseLu {
         ) {
             Ok(_) => {}
             Err(LuError::SymbolicSingular { index }) => {
-                // `index` counts pivots in the column order of `B^T` (rows of `A`).
+                // `index` counts pivots in the fill-reducing column order.
                 let (fwd, _) = self.symbolic.col_perm().arrays();
                 return Err(LinearError::Singular(
                     fwd.get(index).copied().unwrap_or(index),
@@ -244,7 +268,7 @@ impl LinearSolver for SparseLu {
             }
             let lu = LuRef::new_unchecked(&self.symbolic, &self.numeric);
             let stack = MemStack::new(&mut self.mem);
-            lu.solve_transpose_in_place_with_conj(
+            lu.solve_in_place_with_conj(
                 Conj::No,
                 MatMut::from_column_major_slice_mut(&mut self.probe, n, 1),
                 self.par,
@@ -282,7 +306,7 @@ impl LinearSolver for SparseLu {
         }
         let lu = LuRef::new_unchecked(&self.symbolic, &self.numeric);
         let stack = MemStack::new(&mut self.mem);
-        lu.solve_transpose_in_place_with_conj(
+        lu.solve_in_place_with_conj(
             Conj::No,
             MatMut::from_column_major_slice_mut(b, n, 1),
             self.par,
@@ -301,7 +325,7 @@ impl LinearSolver for SparseLu {
         // Matrix, pattern copy, scaled values, scales and workspaces. faer does not expose
         // the size of the L and U factors, which are not included.
         self.a.memory_bytes()
-            + (self.t_col_ptr.len() + self.t_row_idx.len()) * 8
+            + (self.col_ptr.len() + self.row_idx.len() + self.csc_pos.len()) * 8
             + self.scaled.len() * 8
             + (self.row_scale.len() + self.col_scale.len()) * 8
             + self.mem.len()
