@@ -26,6 +26,7 @@ mod masks;
 mod regions;
 mod shapes;
 mod structured;
+mod voronoi;
 pub use fv::{CoordinateSystem, Mesh, MeshError, MeshParts, Patch, PatchFace, PatchKind};
 pub use masks::{LabelMask, MaskError, MaskPlane, PixelKey};
 pub use regions::{grid_mesh, Interface, Regions};
@@ -35,6 +36,10 @@ pub use shapes::{
 pub use structured::{
     graded_nodes, uniform_nodes, FaceRule, RegionMap, StructuredError, SubCell, TensorGrid,
     MAX_MESH_BYTES,
+};
+pub use voronoi::{
+    delaunay_mesh, Curve, DelaunayMesh, DelaunaySpec, MeshQuality, OuterBoundary, RegionRule,
+    SizeNear, VoronoiError,
 };
 
 /// The symmetry of a 1D domain.
