@@ -19,8 +19,12 @@
 use std::f64::consts::PI;
 
 mod fv;
+mod shapes;
 mod structured;
 pub use fv::{CoordinateSystem, Mesh, MeshError, MeshParts, Patch, PatchFace, PatchKind};
+pub use shapes::{
+    Cover, Cuboid, Extruded, HalfSpace, Polygon, PolygonError, Revolved, Shape, Sphere,
+};
 pub use structured::{
     graded_nodes, uniform_nodes, FaceRule, RegionMap, StructuredError, SubCell, TensorGrid,
     MAX_MESH_BYTES,
