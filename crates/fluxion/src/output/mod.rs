@@ -6,12 +6,16 @@
 
 pub mod fields;
 pub mod figures;
+pub mod linecut;
+pub mod npy;
 pub mod plot;
 pub mod vortex_figures;
 pub mod vtk;
 
 pub use fields::{FieldData, FieldOutputError, NodeField, TensorAxes};
 pub use figures::{current_figure, profiles_figure, FigureContext};
+pub use linecut::{line_cut_csv, Line};
+pub use npy::{node_field_npy, npy_f64, npz};
 pub use vtk::{pvd_collection, vtk_document, VtkDocument, VtkKind};
 
 use std::fmt::Write;
