@@ -1,5 +1,8 @@
 //! Grids for finite-volume (box) discretizations: the general [`Mesh`] every model
-//! assembles on, and the one-dimensional [`Grid`] builders.
+//! assembles on, and the one-dimensional [`Grid`] builders; tensor meshes in 2D, (r, z) and
+//! 3D and the `A(x)` channel ([`TensorGrid`]), shapes ([`Shape`]), regions painted from
+//! shapes, intervals or masks ([`Regions`], [`LabelMask`], [`grid_mesh`]) with a sub-cell
+//! treatment of curved interfaces, and interface patches.
 //!
 //! A grid is a set of nodes `x_0 < x_1 < ... < x_{n-1}` on `[0, L]`. Every node owns the
 //! control volume between the midpoints of its neighbouring intervals (the box method), so
@@ -19,9 +22,13 @@
 use std::f64::consts::PI;
 
 mod fv;
+mod masks;
+mod regions;
 mod shapes;
 mod structured;
 pub use fv::{CoordinateSystem, Mesh, MeshError, MeshParts, Patch, PatchFace, PatchKind};
+pub use masks::{LabelMask, MaskError, MaskPlane, PixelKey};
+pub use regions::{grid_mesh, Interface, Regions};
 pub use shapes::{
     Cover, Cuboid, Extruded, HalfSpace, Polygon, PolygonError, Revolved, Shape, Sphere,
 };

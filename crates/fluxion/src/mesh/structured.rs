@@ -52,6 +52,7 @@
 //! `(0, 0, z_0)` and a cone along `z` is a cone along `z`), channels `(x, 0, 0)`.
 
 use super::fv::{CoordinateSystem, Mesh, MeshError, MeshParts, Patch, PatchFace, PatchKind};
+use super::regions::{interface_faces, Interface};
 use std::f64::consts::PI;
 use std::fmt;
 use std::sync::Arc;
@@ -276,7 +277,9 @@ pub fn graded_nodes(
 /// Regions painted on a mesh: a label for every point, and where along a segment the label
 /// may change (the exact crossings of the region boundaries).
 ///
-/// Points are embedded 3D points (see the module docs).
+/// Points are embedded 3D points (see the module docs). Implemented by
+/// [`super::Regions`] (shapes painted over a background, and 1D intervals) and
+/// [`super::LabelMask`] (PNG / NPY masks).
 pub trait RegionMap: Sync {
     /// Region names; labels index into this list.
     fn names(&self) -> &[String];
@@ -288,6 +291,10 @@ pub trait RegionMap: Sync {
     /// The label of the whole box `[lo, hi]` if it is certainly one region (`None` when it may
     /// hold several: the builder then resolves the box with exact crossings).
     fn uniform_label(&self, lo: [f64; 3], hi: [f64; 3]) -> Option<u16>;
+    /// Named interface surfaces to attach as [`PatchKind::Interface`] patches (default none).
+    fn interfaces(&self) -> &[Interface] {
+        &[]
+    }
     /// Sub-cell quadrature settings (default [`SubCell::default`]).
     fn sub_cell(&self) -> SubCell {
         SubCell::default()
@@ -304,6 +311,20 @@ pub struct SubCell {
     pub fibres: usize,
     /// How a face segment crossed by an interface gets its region fractions.
     pub face_rule: FaceRule,
+}
+
+impl SubCell {
+    /// These settings with `fibres` fibres per transverse direction (clamped to 1..=64).
+    pub fn with_fibres(mut self, fibres: usize) -> Self {
+        self.fibres = fibres.clamp(1, 64);
+        self
+    }
+
+    /// These settings with another face rule.
+    pub fn with_face_rule(mut self, face_rule: FaceRule) -> Self {
+        self.face_rule = face_rule;
+        self
+    }
 }
 
 impl Default for SubCell {
@@ -628,13 +649,12 @@ impl TensorGrid {
                 normal[a] = if side == 0 { -1.0 } else { 1.0 };
                 let patch = (2 * a + side) as u16;
                 let at = self.axes[a][ia];
-                for k in 0..shape[2] {
-                    for j in 0..shape[1] {
-                        for i in 0..shape[0] {
+                let mut range = shape.map(|n| 0..n);
+                range[a] = ia..ia + 1;
+                for k in range[2].clone() {
+                    for j in range[1].clone() {
+                        for i in range[0].clone() {
                             let idx = [i, j, k];
-                            if idx[a] != ia {
-                                continue;
-                            }
                             let mut lo = [0.0; 3];
                             let mut hi = [0.0; 3];
                             for b in 0..3 {
@@ -845,6 +865,25 @@ impl TensorGrid {
                 for i in 0..nx {
                     let (ei, ci) = adjacent(nx, i);
                     acc.clear();
+                    // Fast path: every adjacent element holds the same single region.
+                    if !staircase {
+                        let l = elem[eidx([ei[0], ej[0], ek[0]])];
+                        let mut same = l != CUT;
+                        for &e2 in &ek[..ck] {
+                            for &e1 in &ej[..cj] {
+                                for &e0 in &ei[..ci] {
+                                    same &= elem[eidx([e0, e1, e2])] == l;
+                                }
+                            }
+                        }
+                        if same {
+                            let (r0, r1, r2) = (self.dual(0, i), self.dual(1, j), self.dual(2, k));
+                            let v = self.box_volume([r0.0, r1.0, r2.0], [r0.1, r1.1, r2.1]);
+                            node_part.push((l, v));
+                            node_part_ptr.push(node_part.len() as u32);
+                            continue;
+                        }
+                    }
                     let own = if staircase {
                         map.label(self.embed(pos([i, j, k])))
                     } else {
@@ -927,6 +966,30 @@ impl TensorGrid {
                                 adjacent(shape[b], idx[b])
                             };
                         }
+                        // Fast path: one region in every adjacent element.
+                        let l = elem[eidx([cand[0].0[0], cand[1].0[0], cand[2].0[0]])];
+                        let mut same = l != CUT;
+                        for &e2 in &cand[2].0[..cand[2].1] {
+                            for &e1 in &cand[1].0[..cand[1].1] {
+                                for &e0 in &cand[0].0[..cand[0].1] {
+                                    same &= elem[eidx([e0, e1, e2])] == l;
+                                }
+                            }
+                        }
+                        if same {
+                            let mut lo = [0.0; 3];
+                            let mut hi = [0.0; 3];
+                            for b in 0..3 {
+                                if b != a {
+                                    (lo[b], hi[b]) = self.dual(b, idx[b]);
+                                }
+                            }
+                            segment_area.push(self.face_area(a, mid, lo, hi));
+                            segment_part.push((l, 1.0));
+                            segment_part_ptr.push(segment_part.len() as u32);
+                            face_segment_ptr.push(segment_area.len() as u32);
+                            continue;
+                        }
                         for &e2 in &cand[2].0[..cand[2].1] {
                             for &e1 in &cand[1].0[..cand[1].1] {
                                 for &e0 in &cand[0].0[..cand[0].1] {
@@ -995,7 +1058,15 @@ impl TensorGrid {
                 }
             }
         }
-        let (patches, patch_faces) = self.boundary_patches();
+        let (mut patches, mut patch_faces) = self.boundary_patches();
+        for iface in map.interfaces() {
+            let patch = patches.len() as u16;
+            patches.push(Patch {
+                name: iface.name.clone(),
+                kind: PatchKind::Interface,
+            });
+            patch_faces.extend(interface_faces(self, iface, patch, q));
+        }
         if let Some(&(r, _)) = node_part
             .iter()
             .chain(segment_part.iter())
