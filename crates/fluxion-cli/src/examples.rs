@@ -96,6 +96,11 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         "Born solvation energy of a 3 Angstrom ion in water, 1D spherical: -228.6 kJ/mol",
         include_str!("../../../examples/born_ion.toml"),
     ),
+    (
+        "charged_shell",
+        "charged spherical shell, (r, z), charge on an interface patch: E = 0 inside, Q/(4 pi eps0 r^2) outside",
+        include_str!("../../../examples/charged_shell.toml"),
+    ),
 ];
 
 /// `fluxion examples [NAME [--write FILE [--force]]]`: list, print or write an example. An

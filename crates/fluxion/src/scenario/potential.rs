@@ -26,8 +26,8 @@ use toml::{Spanned, Value};
 use super::{show, Ctx, RunError, RunReport, ScenarioError};
 use crate::constants::{AVOGADRO, VACUUM_PERMEABILITY, VACUUM_PERMITTIVITY};
 use crate::mesh::{
-    graded_nodes, uniform_nodes, Cover, Cuboid, Extruded, Geometry, Grid, Mesh, Polygon, RegionMap,
-    Revolved, Shape, Sphere, TensorGrid,
+    graded_nodes, grid_mesh, uniform_nodes, Cover, Cuboid, Extruded, Geometry, Grid, Interface,
+    Mesh, Polygon, RegionMap, Revolved, Shape, Sphere, TensorGrid,
 };
 use crate::models::potential::{
     solve_potential, FieldKind, PatchCondition, PotentialError, PotentialProblem,
@@ -629,10 +629,44 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
     let background = 0u16;
     // The mesh.
     let r0_is_axis = mesh_kind == MeshKind::Axisymmetric && axes[0][0] == 0.0;
-    let mesh = build_mesh(mesh_kind, &axes, &names, &shapes, background, &raw.mesh, cx)?;
+    // Interface patches (`surface_of`) are part of the mesh: collect them first.
+    let mut interfaces = vec![];
+    for (i, p) in raw.patch.iter().enumerate() {
+        let pp = p.get_ref();
+        let Some(of) = &pp.surface_of else { continue };
+        let region = of.get_ref();
+        let shape = names
+            .iter()
+            .position(|n| n == region)
+            .and_then(|r| shapes.iter().find(|(k, _)| *k as usize == r));
+        match shape {
+            Some((_, sh)) => interfaces.push(Interface {
+                name: pp.name.get_ref().clone(),
+                shape: sh.shape.clone(),
+            }),
+            None => cx.push(
+                format!("patch[{i}].surface_of"),
+                format!(
+                    "no painted region is named \"{region}\" (the background has no surface of its own); regions: {}",
+                    names[1..].join(", ")
+                ),
+                Some(of.span()),
+            ),
+        }
+    }
+    if !cx.issues.is_empty() {
+        return None;
+    }
+    let map = Painted {
+        names: &names,
+        shapes: &shapes,
+        background,
+        interfaces,
+    };
+    let mesh = build_mesh(mesh_kind, &axes, &map, &raw.mesh, cx)?;
     let boundary = mesh_kind.boundary_names(r0_is_axis);
     let mut patch_names: Vec<String> = boundary.iter().map(|s| s.to_string()).collect();
-    // Interface patches of the mesh (none yet: the mesh builder does not make them).
+    // Interface patches of the mesh (`surface_of`).
     for p in mesh.patches().iter().skip(boundary.len()) {
         patch_names.push(p.name.clone());
     }
@@ -643,20 +677,6 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
         let key = format!("patch[{i}]");
         let pp = p.get_ref();
         let name = pp.name.get_ref();
-        if let Some(s) = &pp.surface_of {
-            let region = s.get_ref();
-            let known = names.iter().any(|n| n == region);
-            cx.push(
-                format!("{key}.surface_of"),
-                if known {
-                    format!("interface patches on the surface of a region (here \"{region}\") are not available in this build: the region builder does not yet attach interface patches to the mesh. Put the charge on a boundary patch, or model the layer as a thin region with charge_density")
-                } else {
-                    format!("no region is named \"{region}\"; regions: {}", names.join(", "))
-                },
-                Some(s.span()),
-            );
-            continue;
-        }
         let Some(idx) = patch_names.iter().position(|n| n == name) else {
             cx.push(
                 format!("{key}.name"),
@@ -1637,6 +1657,7 @@ struct Painted<'a> {
     names: &'a [String],
     shapes: &'a [(u16, RegionShape)],
     background: u16,
+    interfaces: Vec<Interface>,
 }
 
 impl RegionMap for Painted<'_> {
@@ -1655,6 +1676,9 @@ impl RegionMap for Painted<'_> {
             s.shape.crossings(p0, p1, out);
         }
     }
+    fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
     fn uniform_label(&self, lo: [f64; 3], hi: [f64; 3]) -> Option<u16> {
         for (r, s) in self.shapes.iter().rev() {
             match s.shape.classify(lo, hi) {
@@ -1670,27 +1694,12 @@ impl RegionMap for Painted<'_> {
 fn build_mesh(
     kind: MeshKind,
     axes: &[Vec<f64>],
-    names: &[String],
-    shapes: &[(u16, RegionShape)],
-    background: u16,
+    map: &Painted,
     span: &Spanned<RawMesh>,
     cx: &mut Ctx,
 ) -> Option<Mesh> {
-    let map = Painted {
-        names,
-        shapes,
-        background,
-    };
     let built = match kind {
         MeshKind::Cylindrical | MeshKind::Spherical => {
-            if !shapes.is_empty() {
-                cx.push(
-                    "region",
-                    "regions on a 1D radial mesh are not available in this build yet (the radial region builder is pending); use one medium in the background, or an axisymmetric mesh",
-                    None,
-                );
-                return None;
-            }
             let g = if kind == MeshKind::Spherical {
                 Geometry::Spherical
             } else {
@@ -1699,11 +1708,10 @@ fn build_mesh(
             let r0 = axes[0][0];
             let x: Vec<f64> = axes[0].iter().map(|r| r - r0).collect();
             match Grid::from_nodes(g, r0, x) {
-                Ok(grid) => {
-                    let mut m = Mesh::from_grid(&grid);
-                    rename_regions(&mut m, names);
-                    Ok(m)
-                }
+                Ok(grid) => grid_mesh(&grid, map).map(|mut m| {
+                    rename_patches(&mut m);
+                    m
+                }),
                 Err(e) => {
                     cx.push("mesh.r", e.to_string(), Some(span.span()));
                     return None;
@@ -1711,16 +1719,16 @@ fn build_mesh(
             }
         }
         MeshKind::Planar => {
-            TensorGrid::area_profile(&axes[0], |_| 1.0).and_then(|g| g.mesh_with(&map))
+            TensorGrid::area_profile(&axes[0], |_| 1.0).and_then(|g| g.mesh_with(map))
         }
         MeshKind::Cartesian2d => {
-            TensorGrid::cartesian_2d(&axes[0], &axes[1]).and_then(|g| g.mesh_with(&map))
+            TensorGrid::cartesian_2d(&axes[0], &axes[1]).and_then(|g| g.mesh_with(map))
         }
         MeshKind::Axisymmetric => {
-            TensorGrid::axisymmetric(&axes[0], &axes[1]).and_then(|g| g.mesh_with(&map))
+            TensorGrid::axisymmetric(&axes[0], &axes[1]).and_then(|g| g.mesh_with(map))
         }
         MeshKind::Cartesian3d => {
-            TensorGrid::cartesian_3d(&axes[0], &axes[1], &axes[2]).and_then(|g| g.mesh_with(&map))
+            TensorGrid::cartesian_3d(&axes[0], &axes[1], &axes[2]).and_then(|g| g.mesh_with(map))
         }
     };
     match built {
@@ -1732,14 +1740,19 @@ fn build_mesh(
     }
 }
 
-/// `Mesh::from_grid` names its one region `domain`: give it the background's name.
-fn rename_regions(m: &mut Mesh, names: &[String]) {
-    if m.regions() != names {
-        let mut parts = m.parts().clone();
-        parts.regions = names.to_vec();
-        if let Ok(new) = Mesh::new(m.coordinates(), parts) {
-            *m = new;
+/// 1D radial meshes name their ends `left` and `right`: the scenario calls them `rmin`
+/// and `rmax` (the patch order is kept, so nothing else changes).
+fn rename_patches(m: &mut Mesh) {
+    let mut parts = m.parts().clone();
+    for p in &mut parts.patches {
+        match p.name.as_str() {
+            "left" => p.name = "rmin".into(),
+            "right" => p.name = "rmax".into(),
+            _ => {}
         }
+    }
+    if let Ok(new) = Mesh::new(m.coordinates(), parts) {
+        *m = new;
     }
 }
 
