@@ -155,6 +155,69 @@ fn table() -> Vec<Row> {
             source:
                 "high-drive limit of E = rho_f J - b/J is Bardeen-Stephen (Schmid & Hauger 1973)",
         },
+        Row {
+            name: "dielectric_cylinder",
+            pointer: "/probes/centre/field_V_m/0",
+            // E0 = 1e5 V/m, eps_i = 4, eps_o = 1: 0.4 E0. Measured 4.0e-3 above it at
+            // h_min = a/40: two-point fluxes at a curved interface are first order.
+            reference: || 2.0 * 1.0 / (4.0 + 1.0) * 1e5,
+            tol: 5e-3,
+            source: "Jackson 3rd ed. problem 4.10, Landau & Lifshitz ECM sec. 3: 2 eps_o/(eps_i + eps_o) E0",
+        },
+        Row {
+            name: "dielectric_sphere_rz",
+            pointer: "/probes/centre/field_V_m/1",
+            // 0.5 E0; measured 6.0e-3 above it at h_min = a/40 (first order at the interface).
+            reference: || 3.0 * 1.0 / (4.0 + 2.0 * 1.0) * 1e5,
+            tol: 7e-3,
+            source: "Jackson 3rd ed. sec. 4.4: 3 eps_o/(eps_i + 2 eps_o) E0",
+        },
+        Row {
+            name: "magnetized_sphere",
+            pointer: "/probes/centre/B_T/1",
+            // M = 1e6 A/m; measured 2.4e-3 above (2/3) mu0 M at h_min = a/40.
+            reference: || 2.0 / 3.0 * fluxion::constants::VACUUM_PERMEABILITY * 1e6,
+            tol: 3e-3,
+            source: "Jackson 3rd ed. sec. 5.10: B_in = (2/3) mu0 M",
+        },
+        Row {
+            name: "magnetized_sphere",
+            pointer: "/probes/centre/field_A_m/1",
+            // Measured 4.9e-3 below M/3 in magnitude at h_min = a/40.
+            reference: || -1e6 / 3.0,
+            tol: 6e-3,
+            source: "Jackson 3rd ed. sec. 5.10: H_in = -M/3",
+        },
+        Row {
+            name: "born_ion",
+            pointer: "/vacuum_reference/energy_difference_kJ_per_mol",
+            // -228.6 kJ/mol; measured 2.8e-4 from it (a/R = 3e-5 of it lies beyond R).
+            reference: || {
+                let (e, a) = (fluxion::constants::ELEMENTARY_CHARGE, 3e-10);
+                -(e * e * fluxion::constants::AVOGADRO
+                    / (8.0 * std::f64::consts::PI * fluxion::constants::VACUUM_PERMITTIVITY * a))
+                    * (1.0 - 1.0 / 78.5)
+                    / 1e3
+            },
+            tol: 5e-4,
+            source: "Born, Z. Phys. 1, 45 (1920): -(e^2 N_A/(8 pi eps0 a))(1 - 1/eps)",
+        },
+        Row {
+            name: "charged_shell",
+            pointer: "/probes/centre/potential_V",
+            // sigma R / eps0 = 11.294 V; measured 1.7e-3 below it at h = R/30.
+            reference: || 1e-4 * 1e-6 / fluxion::constants::VACUUM_PERMITTIVITY,
+            tol: 2.5e-3,
+            source: "Gauss, Jackson 3rd ed. sec. 1.3: constant potential Q/(4 pi eps0 R) inside a shell",
+        },
+        Row {
+            name: "charged_shell",
+            pointer: "/probes/outside/field_V_m/1",
+            // Q/(4 pi eps0 r^2) at r = 2R; measured 6.0e-4 below it at h = R/30.
+            reference: || 1e-4 * 1e-12 / (fluxion::constants::VACUUM_PERMITTIVITY * 4e-12),
+            tol: 1e-3,
+            source: "Gauss, Jackson 3rd ed. sec. 1.3: E = Q/(4 pi eps0 r^2) outside a charged shell",
+        },
     ]
 }
 
@@ -164,7 +227,7 @@ fn summary(name: &str) -> Value {
     let s = scenario::parse_any(&text, &|f| Err(f.to_string())).unwrap();
     assert!(matches!(
         s,
-        AnyScenario::Electrodiffusion(_) | AnyScenario::Vortex(_)
+        AnyScenario::Electrodiffusion(_) | AnyScenario::Vortex(_) | AnyScenario::Static(_)
     ));
     scenario::run_any(&s, &mut ()).unwrap().summary
 }

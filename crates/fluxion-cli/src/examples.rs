@@ -76,6 +76,31 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         "closed cell relaxing from a concentration step (Poisson, transient, conserves mass)",
         include_str!("../../../examples/closed_cell.toml"),
     ),
+    (
+        "dielectric_cylinder",
+        "dielectric cylinder in a uniform field, 2D: E_in = 2 eps_o/(eps_i + eps_o) E0",
+        include_str!("../../../examples/dielectric_cylinder.toml"),
+    ),
+    (
+        "dielectric_sphere_rz",
+        "dielectric sphere in a uniform field, (r, z): E_in = 3 eps_o/(eps_i + 2 eps_o) E0",
+        include_str!("../../../examples/dielectric_sphere_rz.toml"),
+    ),
+    (
+        "magnetized_sphere",
+        "uniformly magnetized sphere, magnetic scalar potential: H_in = -M/3, B_in = 2/3 mu0 M",
+        include_str!("../../../examples/magnetized_sphere.toml"),
+    ),
+    (
+        "born_ion",
+        "Born solvation energy of a 3 Angstrom ion in water, 1D spherical: -228.6 kJ/mol",
+        include_str!("../../../examples/born_ion.toml"),
+    ),
+    (
+        "charged_shell",
+        "charged spherical shell, (r, z), charge on an interface patch: E = 0 inside, Q/(4 pi eps0 r^2) outside",
+        include_str!("../../../examples/charged_shell.toml"),
+    ),
 ];
 
 /// `fluxion examples [NAME [--write FILE [--force]]]`: list, print or write an example. An

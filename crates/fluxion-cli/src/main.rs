@@ -17,6 +17,7 @@ mod bench;
 mod calc;
 mod examples;
 mod outdir;
+mod static_run;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -208,6 +209,7 @@ fn check(path: &Path) -> Result<(), Failure> {
             );
             return Ok(());
         }
+        AnyScenario::Static(st) => return static_run::check(path, &st),
     };
     let model = s
         .model()
@@ -271,6 +273,7 @@ fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
                     fluxion::models::electrodiffusion::SolveError::Model(m),
                 ) => Failure::Input(format!("error: {m}\n")),
                 fluxion::scenario::RunError::Vortex(v) => Failure::Input(format!("error: {v}\n")),
+                fluxion::scenario::RunError::Potential(p) => static_run::failure(&p),
                 other => Failure::Solver(other.to_string()),
             });
         }
@@ -296,6 +299,9 @@ fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
 }
 
 fn short_summary(v: &serde_json::Value) -> String {
+    if let Some(s) = static_run::short_summary(v) {
+        return s;
+    }
     if v["model"] == "vortex" {
         let f = |k: &str| {
             v[k].as_f64()

@@ -6,10 +6,15 @@
 //! with its key, value, position and a fix. The reference of all keys is in
 //! `docs/scenario.md`.
 
+mod potential;
 mod raw;
 mod run;
 mod vortex;
 
+pub use potential::{
+    parse_static, run_static, static_memory_estimate, MeshKind, Probe, RegionShape, StaticOutputs,
+    StaticScenario,
+};
 pub use run::{run, RunError, RunReport};
 pub use vortex::{parse_pins_csv, run_vortex, VortexScenario};
 
@@ -20,6 +25,8 @@ pub enum AnyScenario {
     Electrodiffusion(Scenario),
     /// `model = "vortex"`.
     Vortex(VortexScenario),
+    /// `model = "electrostatics"` or `"magnetostatics"`.
+    Static(Box<StaticScenario>),
 }
 
 /// Parse a scenario of any model family. `read_file` returns the text of files the scenario
@@ -28,7 +35,15 @@ pub fn parse_any(
     text: &str,
     read_file: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<AnyScenario, ScenarioError> {
-    if let Some(issue) = model_issue(text, &["electrodiffusion", "vortex"]) {
+    if let Some(issue) = model_issue(
+        text,
+        &[
+            "electrodiffusion",
+            "vortex",
+            "electrostatics",
+            "magnetostatics",
+        ],
+    ) {
         return Err(ScenarioError {
             issues: vec![issue],
         });
@@ -38,6 +53,9 @@ pub fn parse_any(
         .and_then(|t| t.get("model").and_then(|m| m.as_str().map(str::to_string)));
     match model.as_deref() {
         Some("vortex") => vortex::parse(text, read_file).map(AnyScenario::Vortex),
+        Some("electrostatics" | "magnetostatics") => {
+            parse_static(text).map(|s| AnyScenario::Static(Box::new(s)))
+        }
         _ => parse(text).map(AnyScenario::Electrodiffusion),
     }
 }
@@ -49,6 +67,7 @@ impl AnyScenario {
         match self {
             AnyScenario::Electrodiffusion(s) => &s.warnings,
             AnyScenario::Vortex(v) => &v.warnings,
+            AnyScenario::Static(s) => &s.warnings,
         }
     }
 }
@@ -58,6 +77,7 @@ pub fn run_any(s: &AnyScenario, progress: &mut dyn Progress) -> Result<RunReport
     match s {
         AnyScenario::Electrodiffusion(s) => run(s, progress),
         AnyScenario::Vortex(v) => run_vortex(v, progress),
+        AnyScenario::Static(s) => run_static(s, progress),
     }
 }
 
@@ -759,12 +779,20 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// The model families and what they are for (listed by the unknown-model message).
-const MODELS: [(&str, &str); 2] = [
+const MODELS: [(&str, &str); 4] = [
     (
         "electrodiffusion",
         "Nernst-Planck transport in 1D, the default",
     ),
     ("vortex", "superconducting vortex dynamics"),
+    (
+        "electrostatics",
+        "Poisson with dielectrics, charges and conductors",
+    ),
+    (
+        "magnetostatics",
+        "magnetic scalar potential, current-free regions",
+    ),
 ];
 
 /// An issue when the `model` key names no model family (or not one of `accepted`): read

@@ -28,6 +28,12 @@ pub enum RunError {
     /// The vortex simulation could not be set up.
     #[error(transparent)]
     Vortex(#[from] crate::models::vortex::VortexError),
+    /// A static-field problem could not be posed or solved.
+    #[error(transparent)]
+    Potential(crate::models::potential::PotentialError),
+    /// A field output could not be rendered.
+    #[error("could not render an output: {0}")]
+    Output(String),
     /// A figure could not be rendered.
     #[error("could not render a figure: {0}")]
     Plot(#[from] output::plot::PlotError),
