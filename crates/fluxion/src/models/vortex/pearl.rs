@@ -351,19 +351,22 @@ impl PearlEwald {
         }
         let k_max = hi;
         let (gx, gy) = (2.0 * PI / lx, 2.0 * PI / ly);
-        let mmax = (k_max / gx).floor() as usize;
-        let nmax = (k_max / gy).floor() as usize;
-        // Resource estimate before allocating: K vectors, two buffers of K per chunk.
+        // Resource estimate before allocating (in floating point: a huge box, e.g. at a
+        // field of 1e-308 T, makes the counts overflow any integer): K vectors, two buffers
+        // of K per chunk.
+        let (mf, nf) = ((k_max / gx).floor(), (k_max / gy).floor());
         let chunks = n.div_ceil(CHUNK);
-        let k_estimate = (PI * k_max * k_max / (gx * gy) / 2.0) as usize + mmax + nmax + 1;
-        let bytes = 16.0 * (chunks + 4) as f64 * k_estimate as f64;
-        if k_estimate > 5_000_000 || bytes > 4e9 {
+        let k_estimate_f = PI * k_max * k_max / (gx * gy) / 2.0 + mf + nf + 1.0;
+        let bytes = 16.0 * (chunks + 4) as f64 * k_estimate_f;
+        if !(k_estimate_f <= 5e6 && bytes <= 4e9) {
+            let k_estimate = k_estimate_f;
             return Err(VortexError::Setup(format!(
-                "the Pearl (Ewald) sum would need {k_estimate} reciprocal vectors and {:.1} GB; \
+                "the Pearl (Ewald) sum would need {k_estimate:.3e} reciprocal vectors and {:.1e} GB; \
                  raise interaction.cutoff (fewer k vectors) or use fewer vortices",
                 bytes / 1e9
             )));
         }
+        let (mmax, nmax) = (mf as usize, nf as usize);
         let area = lx * ly;
         let (mut rows, mut ky, mut coef) = (vec![], vec![], vec![]);
         for m in 0..=mmax {
@@ -658,6 +661,15 @@ mod tests {
     }
 
     /// The series reproduces A&S Table 12.1 at x = 1: H0 = 0.5686566270, H1 = 0.1984573362.
+    /// Regression (issue #9 fuzz run): `field = "1e-308 T"` gives a box so large that the
+    /// count of reciprocal vectors overflowed `usize` (a panic in `check`); it is refused
+    /// with the estimate now.
+    #[test]
+    fn a_box_of_1e300_lambda_is_refused_not_overflowed() {
+        let e = PearlEwald::new(0.005, 1e300, 1e300, 200, 4.0, 1e-4).unwrap_err();
+        assert!(e.to_string().contains("reciprocal vectors"), "{e}");
+    }
+
     #[test]
     fn struve_series_matches_tables() {
         assert!((struve(0, 1.0) - 0.568_656_627_0).abs() < 1e-9);
