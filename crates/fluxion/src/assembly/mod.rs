@@ -362,6 +362,36 @@ impl Assembler {
         }
     }
 
+    /// One node term (a volume term or a patch face): gather the state of `node`, let
+    /// `eval` fill the local values and derivatives, scatter them into the node's rows.
+    #[allow(clippy::too_many_arguments)]
+    fn node_term(
+        (dofs, rows, nf): (&DofMap, &RowRules, usize),
+        (uk, val, dk): (&mut [f64], &mut [f64], &mut [f64]),
+        node: usize,
+        x: &[f64],
+        want_d: bool,
+        r: &mut [f64],
+        jac: &mut Option<&mut dyn MatrixSink>,
+        eval: impl FnOnce(&[f64], &mut Local),
+    ) {
+        dofs.gather(node, x, uk);
+        val.fill(0.0);
+        if want_d {
+            dk.fill(0.0);
+        }
+        let mut out = Local {
+            fields: nf,
+            value: &mut *val,
+            d: &mut *dk,
+        };
+        eval(uk, &mut out);
+        for a in 0..nf {
+            let blocks = [(node, &dk[..]), (node, &dk[..])];
+            Self::scatter(dofs, rows, nf, node, a, 1.0, val[a], blocks, 1, r, jac);
+        }
+    }
+
     /// Assemble `F(x)` into `r` (overwritten) and, if given, the Jacobian into `jac`
     /// (added to; the caller clears it).
     pub fn assemble(
@@ -427,73 +457,27 @@ impl Assembler {
                 }
             }
         }
-        // Volume terms.
+        // Volume terms and patch faces.
+        let ctx = (dofs, rows, nf);
         if !terms.volume.is_empty() {
             for node in 0..mesh.nodes() {
-                dofs.gather(node, x, &mut self.uk);
-                self.val.fill(0.0);
-                if want_d {
-                    self.dk.fill(0.0);
-                }
-                let mut out = Local {
-                    fields: nf,
-                    value: &mut self.val,
-                    d: &mut self.dk,
-                };
-                for t in terms.volume {
-                    t.eval(node, &self.uk, &mut out);
-                }
-                for a in 0..nf {
-                    let blocks = [(node, &self.dk[..]), (node, &self.dk[..])];
-                    Self::scatter(
-                        dofs,
-                        rows,
-                        nf,
-                        node,
-                        a,
-                        1.0,
-                        self.val[a],
-                        blocks,
-                        1,
-                        r,
-                        &mut jac,
-                    );
-                }
+                let bufs = (&mut self.uk[..], &mut self.val[..], &mut self.dk[..]);
+                Self::node_term(ctx, bufs, node, x, want_d, r, &mut jac, |u, out| {
+                    for t in terms.volume {
+                        t.eval(node, u, out);
+                    }
+                });
             }
         }
-        // Patch faces.
         if !terms.boundary.is_empty() {
             for (i, pf) in mesh.patch_faces().iter().enumerate() {
                 let node = pf.node as usize;
-                dofs.gather(node, x, &mut self.uk);
-                self.val.fill(0.0);
-                if want_d {
-                    self.dk.fill(0.0);
-                }
-                let mut out = Local {
-                    fields: nf,
-                    value: &mut self.val,
-                    d: &mut self.dk,
-                };
-                for t in terms.boundary {
-                    t.eval(i, &self.uk, &mut out);
-                }
-                for a in 0..nf {
-                    let blocks = [(node, &self.dk[..]), (node, &self.dk[..])];
-                    Self::scatter(
-                        dofs,
-                        rows,
-                        nf,
-                        node,
-                        a,
-                        1.0,
-                        self.val[a],
-                        blocks,
-                        1,
-                        r,
-                        &mut jac,
-                    );
-                }
+                let bufs = (&mut self.uk[..], &mut self.val[..], &mut self.dk[..]);
+                Self::node_term(ctx, bufs, node, x, want_d, r, &mut jac, |u, out| {
+                    for t in terms.boundary {
+                        t.eval(i, u, out);
+                    }
+                });
             }
         }
         // Algebraic rows.

@@ -418,24 +418,7 @@ impl Electrodiffusion {
         model.check_net_current()?;
         let dofs = DofMap::full(n, nv).map_err(|e| ModelError::Inconsistent(e.to_string()))?;
         let rules = model.row_rules();
-        let asm = {
-            let (np, po, sc, cond) = model.terms();
-            let flux: [&dyn FluxLaw; 2] = [&np, &po];
-            let nflux = if model.problem.closure == Closure::Poisson {
-                2
-            } else {
-                1
-            };
-            let vol: [&dyn VolumeTerm; 1] = [&sc];
-            let bnd: [&dyn BoundaryTerm; 1] = [&cond];
-            let terms = Terms {
-                flux: &flux[..nflux],
-                volume: if nflux == 2 { &vol } else { &[] },
-                boundary: &bnd,
-                equation: Some(&cond),
-            };
-            Assembler::new(mesh, dofs, rules, &terms, true)
-        };
+        let asm = model.with_terms(|terms| Assembler::new(mesh, dofs, rules, terms, true));
         model.asm = Some(asm);
         Ok(model)
     }
@@ -829,27 +812,27 @@ impl Electrodiffusion {
         )
     }
 
+    /// Call `f` with the assembler terms of this model: Nernst-Planck fluxes, and under the
+    /// Poisson closure the displacement flux and the space charge; the conditions always.
+    fn with_terms<R>(&self, f: impl FnOnce(&Terms) -> R) -> R {
+        let (np, po, sc, cond) = self.terms();
+        let flux: [&dyn FluxLaw; 2] = [&np, &po];
+        let poisson = self.problem.closure == Closure::Poisson;
+        let vol: [&dyn VolumeTerm; 1] = [&sc];
+        let bnd: [&dyn BoundaryTerm; 1] = [&cond];
+        let terms = Terms {
+            flux: &flux[..if poisson { 2 } else { 1 }],
+            volume: if poisson { &vol } else { &[] },
+            boundary: &bnd,
+            equation: Some(&cond),
+        };
+        f(&terms)
+    }
+
     /// Residual `F(x)` (steady part) and optionally its Jacobian, by the general assembler.
     fn assemble(&mut self, x: &[f64], r: &mut [f64], jac: Option<&mut dyn MatrixSink>) {
         let mut asm = self.asm.take().expect("assembler present");
-        {
-            let (np, po, sc, cond) = self.terms();
-            let flux: [&dyn FluxLaw; 2] = [&np, &po];
-            let nflux = if self.problem.closure == Closure::Poisson {
-                2
-            } else {
-                1
-            };
-            let vol: [&dyn VolumeTerm; 1] = [&sc];
-            let bnd: [&dyn BoundaryTerm; 1] = [&cond];
-            let terms = Terms {
-                flux: &flux[..nflux],
-                volume: if nflux == 2 { &vol } else { &[] },
-                boundary: &bnd,
-                equation: Some(&cond),
-            };
-            asm.assemble(&terms, x, r, jac);
-        }
+        self.with_terms(|terms| asm.assemble(terms, x, r, jac));
         self.asm = Some(asm);
     }
 

@@ -425,19 +425,7 @@ impl Pnp {
             asm: None,
             problem,
         };
-        let asm = {
-            let t = model.terms();
-            let flux: [&dyn FluxLaw; 2] = [&t.0, &t.1];
-            let vol: [&dyn VolumeTerm; 2] = [&t.2, &t.3];
-            let bnd: [&dyn BoundaryTerm; 1] = [&t.4];
-            let terms = Terms {
-                flux: &flux,
-                volume: &vol,
-                boundary: &bnd,
-                equation: Some(&t.4),
-            };
-            Assembler::new(smesh, dofs, rules, &terms, false)
-        };
+        let asm = model.with_terms(|terms| Assembler::new(smesh, dofs, rules, terms, false));
         model.asm = Some(asm);
         Ok(model)
     }
@@ -591,32 +579,37 @@ impl Pnp {
         raw: bool,
     ) {
         let mut asm = self.asm.take().expect("assembler present");
-        {
-            let t = self.terms();
-            let flux: [&dyn FluxLaw; 2] = [&t.0, &t.1];
-            let vol: [&dyn VolumeTerm; 2] = [&t.2, &t.3];
-            let bnd: [&dyn BoundaryTerm; 1] = [&t.4];
-            let terms = Terms {
-                flux: &flux,
-                volume: &vol,
-                boundary: &bnd,
-                equation: Some(&t.4),
-            };
+        self.with_terms(|terms| {
             if raw {
                 let n = asm.mesh().nodes();
                 let mut all = Assembler::new(
                     asm.mesh().clone(),
                     asm.dofs().clone(),
                     RowRules::balances(n, self.m + 1),
-                    &terms,
+                    terms,
                     false,
                 );
-                all.assemble(&terms, x, r, None);
+                all.assemble(terms, x, r, None);
             } else {
-                asm.assemble(&terms, x, r, jac);
+                asm.assemble(terms, x, r, jac);
             }
-        }
+        });
         self.asm = Some(asm);
+    }
+
+    /// Call `f` with the assembler terms of this model (Nernst-Planck and displacement
+    /// fluxes, space and fixed charge, patch conditions and Dirichlet rows).
+    fn with_terms<R>(&self, f: impl FnOnce(&Terms) -> R) -> R {
+        let t = self.terms();
+        let flux: [&dyn FluxLaw; 2] = [&t.0, &t.1];
+        let vol: [&dyn VolumeTerm; 2] = [&t.2, &t.3];
+        let bnd: [&dyn BoundaryTerm; 1] = [&t.4];
+        f(&Terms {
+            flux: &flux,
+            volume: &vol,
+            boundary: &bnd,
+            equation: Some(&t.4),
+        })
     }
 
     fn asm(&self) -> &Assembler {
