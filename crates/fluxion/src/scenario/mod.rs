@@ -6,6 +6,7 @@
 //! with its key, value, position and a fix. The reference of all keys is in
 //! `docs/scenario.md`.
 
+mod geometry;
 mod potential;
 mod raw;
 mod run;
@@ -1467,35 +1468,17 @@ fn build_side(
     let span = Some(side.span());
     let s = side.get_ref();
     let mut bcs: Vec<Option<SpeciesBc>> = vec![None; species.len()];
-    let lookup = |cx: &mut Ctx, key: &Spanned<String>, table: &str| -> Option<usize> {
-        let pos = species.iter().position(|n| n == key.get_ref());
-        if pos.is_none() && !species.is_empty() {
-            cx.push(
-                format!("{name}.{table}"),
-                format!(
-                    "unknown species \"{}\"; the species are {}",
-                    key.get_ref(),
-                    species
-                        .iter()
-                        .map(|s| format!("\"{s}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                Some(key.span()),
-            );
-        }
-        pos
-    };
     for (table, dim, is_conc) in [
         ("concentration", dims::CONCENTRATION, true),
         ("flux", dims::MOLAR_FLUX, false),
     ] {
         let map = if is_conc { &s.concentration } else { &s.flux };
         let Some(map) = map else { continue };
-        for (k, v) in map {
-            let Some(idx) = lookup(cx, k, table) else {
-                continue;
-            };
+        if species.is_empty() {
+            continue;
+        }
+        let table_key = format!("{name}.{table}");
+        for (idx, k, v) in geometry::keyed(cx, map, species, &table_key, ("species", "species")) {
             let key = format!("{name}.{table}.\"{}\"", k.get_ref());
             let Some(x) = cx.quantity(v, &key, dim) else {
                 continue;

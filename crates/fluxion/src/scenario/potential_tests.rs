@@ -1,4 +1,5 @@
 use super::*;
+use crate::constants::VACUUM_PERMITTIVITY;
 
 const PLATES: &str = r#"
 model = "electrostatics"

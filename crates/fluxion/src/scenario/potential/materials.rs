@@ -1,0 +1,287 @@
+//! The physical keys of the static-field regions (permittivity, permeability, fixed
+//! charge, polarization or magnetization, conductors) and patches (potential, surface
+//! charge, total charge, natural).
+
+use toml::{Spanned, Value};
+
+use super::{
+    RawPatch, RawRegion, MAX_CHARGE_DENSITY, MAX_MAGNETIC_POTENTIAL, MAX_MAGNETIZATION,
+    MAX_PATCH_CHARGE, MAX_PERMEABILITY, MAX_POLARIZATION, PER_METRE_CURRENT,
+};
+use crate::models::potential::{FieldKind, PatchCondition, RegionMaterial};
+use crate::scenario::geometry::ScenarioGeometry;
+use crate::scenario::{show, Ctx};
+use crate::units::{dims, Dim};
+
+/// The material of one region table (`key` is `background` or `region[i]`).
+pub(super) fn material(
+    r: &RawRegion,
+    key: &str,
+    kind: FieldKind,
+    cx: &mut Ctx,
+) -> Option<RegionMaterial> {
+    let wrong = |cx: &mut Ctx, k: &str, v: std::ops::Range<usize>, why: &str| {
+        cx.push(format!("{key}.{k}"), why.to_string(), Some(v));
+    };
+    if let Some(j) = &r.current_density {
+        let why = match kind {
+            FieldKind::Magnetic => "a region carrying a free current density cannot be modelled by the magnetic scalar potential: H = -grad Phi_M requires curl H = J_free = 0 everywhere in the domain (seed 000's condition). A current needs the vector potential (div(grad A / mu) = -J), which fluxion does not solve yet. Remove current_density, or leave the current-carrying conductor outside the domain (its field enters through the boundary potential)",
+            FieldKind::Electric => "electrostatics has no currents (static charges only); remove current_density",
+        };
+        wrong(cx, "current_density", j.span(), why);
+        return None;
+    }
+    let (elec, mag) = (
+        [
+            ("permittivity", r.permittivity.as_ref().map(|v| v.span())),
+            (
+                "charge_density",
+                r.charge_density.as_ref().map(|v| v.span()),
+            ),
+            ("polarization", r.polarization.as_ref().map(|v| v.span())),
+        ],
+        [
+            ("permeability", r.permeability.as_ref().map(|v| v.span())),
+            ("magnetization", r.magnetization.as_ref().map(|v| v.span())),
+        ],
+    );
+    let mut bad = false;
+    match kind {
+        FieldKind::Electric => {
+            for (k, s) in mag.iter().cloned() {
+                if let Some(s) = s {
+                    wrong(cx, k, s, &format!("`{k}` belongs to model = \"magnetostatics\"; an electrostatics region takes permittivity, charge_density, polarization or conductor_potential"));
+                    bad = true;
+                }
+            }
+        }
+        FieldKind::Magnetic => {
+            for (k, s) in elec.iter().cloned() {
+                if let Some(s) = s {
+                    wrong(cx, k, s, &format!("`{k}` belongs to model = \"electrostatics\"; a magnetostatics region takes permeability, magnetization or conductor_potential (an ideal soft-magnetic pole at a magnetic scalar potential, A)"));
+                    bad = true;
+                }
+            }
+        }
+    }
+    if bad {
+        return None;
+    }
+    if let Some(v) = &r.conductor_potential {
+        let others = elec
+            .iter()
+            .chain(mag.iter())
+            .find_map(|(k, s)| s.as_ref().map(|s| (k, s.clone())));
+        if let Some((k, s)) = others {
+            wrong(cx, k, s, &format!("a conductor (conductor_potential) has no `{k}`: its potential is uniform and the field inside it vanishes; remove one of the two"));
+            return None;
+        }
+        let potential = match kind {
+            FieldKind::Electric => cx.bounded(
+                v,
+                &format!("{key}.conductor_potential"),
+                dims::VOLTAGE,
+                crate::scenario::MAX_POTENTIAL,
+                "beyond the breakdown of any insulator",
+            )?,
+            FieldKind::Magnetic => cx.bounded(
+                v,
+                &format!("{key}.conductor_potential"),
+                dims::CURRENT,
+                MAX_MAGNETIC_POTENTIAL,
+                "a magnetic scalar potential in ampere-turns",
+            )?,
+        };
+        return Some(RegionMaterial::Conductor { potential });
+    }
+    let relative = match (kind, &r.permittivity, &r.permeability) {
+        (FieldKind::Electric, Some(v), _) => {
+            let k = format!("{key}.permittivity");
+            let e = cx.quantity(v, &k, dims::DIMENSIONLESS)?;
+            if !(1.0..=crate::scenario::MAX_PERMITTIVITY).contains(&e) {
+                cx.push(
+                    k,
+                    format!("the relative permittivity must lie between 1 (vacuum: no medium polarizes less) and {:e}, got {}", crate::scenario::MAX_PERMITTIVITY, show(v)),
+                    Some(v.span()),
+                );
+                return None;
+            }
+            e
+        }
+        (FieldKind::Magnetic, _, Some(v)) => {
+            let k = format!("{key}.permeability");
+            let e = cx.quantity(v, &k, dims::DIMENSIONLESS)?;
+            if !(e > 0.0 && e <= MAX_PERMEABILITY) {
+                cx.push(
+                    k,
+                    format!("the relative permeability must be positive (diamagnets lie just below 1) and at most {MAX_PERMEABILITY:e} (mu-metal about 1e5), got {}", show(v)),
+                    Some(v.span()),
+                );
+                return None;
+            }
+            e
+        }
+        _ => 1.0,
+    };
+    let charge_density = match &r.charge_density {
+        None => 0.0,
+        Some(v) => cx.bounded(
+            v,
+            &format!("{key}.charge_density"),
+            dims::CHARGE_DENSITY,
+            MAX_CHARGE_DENSITY,
+            "the conduction-electron charge of a metal is 1.6e10 C/m^3",
+        )?,
+    };
+    let vector = |cx: &mut Ctx,
+                  v: &Spanned<Vec<Spanned<Value>>>,
+                  k: &str,
+                  dim: Dim,
+                  max: f64,
+                  why: &str|
+     -> Option<[f64; 3]> {
+        let list = v.get_ref();
+        if list.is_empty() || list.len() > 3 {
+            cx.push(
+                format!("{key}.{k}"),
+                format!("`{k}` is a vector of 1 to 3 components in mesh coordinates (x, y, z; (r, z) in axisymmetric meshes), e.g. {k} = [0, \"{}\"]", if dim == dims::SURFACE_CHARGE { "0.1 C/m^2" } else { "1e6 A/m" }),
+                Some(v.span()),
+            );
+            return None;
+        }
+        let mut out = [0.0; 3];
+        for (c, x) in list.iter().enumerate() {
+            out[c] = cx.bounded(x, &format!("{key}.{k}[{c}]"), dim, max, why)?;
+        }
+        Some(out)
+    };
+    let polarization = match kind {
+        FieldKind::Electric => match &r.polarization {
+            None => [0.0; 3],
+            Some(v) => vector(
+                cx,
+                v,
+                "polarization",
+                dims::SURFACE_CHARGE,
+                MAX_POLARIZATION,
+                "ferroelectrics reach about 1 C/m^2",
+            )?,
+        },
+        FieldKind::Magnetic => match &r.magnetization {
+            None => [0.0; 3],
+            Some(v) => vector(
+                cx,
+                v,
+                "magnetization",
+                PER_METRE_CURRENT,
+                MAX_MAGNETIZATION,
+                "iron saturates at 1.7e6 A/m",
+            )?,
+        },
+    };
+    Some(RegionMaterial::Medium {
+        relative,
+        charge_density,
+        polarization,
+    })
+}
+
+/// The condition of one `[[patch]]` on mesh patch `idx`.
+pub(super) fn patch_condition(
+    p: &RawPatch,
+    key: &str,
+    kind: FieldKind,
+    geometry: &ScenarioGeometry,
+    idx: usize,
+    cx: &mut Ctx,
+) -> Option<PatchCondition> {
+    let given: Vec<(&str, std::ops::Range<usize>)> = [
+        ("potential", p.potential.as_ref().map(|v| v.span())),
+        (
+            "surface_charge",
+            p.surface_charge.as_ref().map(|v| v.span()),
+        ),
+        ("charge", p.charge.as_ref().map(|v| v.span())),
+        ("natural", p.natural.as_ref().map(|v| v.span())),
+    ]
+    .into_iter()
+    .filter_map(|(k, s)| s.map(|s| (k, s)))
+    .collect();
+    if given.len() != 1 {
+        cx.push(
+            key,
+            format!(
+                "give exactly one of potential, surface_charge, charge or natural = true for patch \"{}\"{}",
+                p.name.get_ref(),
+                if given.is_empty() { String::new() } else { format!(" (found {})", given.iter().map(|g| g.0).collect::<Vec<_>>().join(", ")) }
+            ),
+            Some(p.name.span()),
+        );
+        return None;
+    }
+    if kind == FieldKind::Magnetic && (p.surface_charge.is_some() || p.charge.is_some()) {
+        cx.push(
+            format!("{key}.{}", given[0].0),
+            "magnetostatics has no free magnetic charge (div B = 0): a patch takes potential (the magnetic scalar potential, A) or natural = true",
+            Some(given[0].1.clone()),
+        );
+        return None;
+    }
+    if let Some(v) = &p.potential {
+        let x = match kind {
+            FieldKind::Electric => cx.bounded(
+                v,
+                &format!("{key}.potential"),
+                dims::VOLTAGE,
+                crate::scenario::MAX_POTENTIAL,
+                "beyond the breakdown of any insulator",
+            )?,
+            FieldKind::Magnetic => cx.bounded(
+                v,
+                &format!("{key}.potential"),
+                dims::CURRENT,
+                MAX_MAGNETIC_POTENTIAL,
+                "a magnetic scalar potential in ampere-turns",
+            )?,
+        };
+        return Some(PatchCondition::Potential(x));
+    }
+    if let Some(v) = &p.surface_charge {
+        let s = cx.bounded(
+            v,
+            &format!("{key}.surface_charge"),
+            dims::SURFACE_CHARGE,
+            crate::scenario::MAX_SURFACE_CHARGE,
+            "one charge per 0.08 nm^2, denser than any ion monolayer",
+        )?;
+        return Some(PatchCondition::SurfaceCharge(s));
+    }
+    if let Some(v) = &p.charge {
+        let q = cx.bounded(
+            v,
+            &format!("{key}.charge"),
+            dims::CHARGE,
+            MAX_PATCH_CHARGE,
+            "a coulomb on an isolated body is far above any breakdown",
+        )?;
+        let area = geometry.patch_area(idx);
+        if area.is_nan() || area <= 0.0 {
+            cx.push(
+                format!("{key}.charge"),
+                format!(
+                    "patch \"{}\" has zero area (the axis?): it cannot carry a charge",
+                    p.name.get_ref()
+                ),
+                Some(v.span()),
+            );
+            return None;
+        }
+        let sigma = q / area;
+        if sigma.abs() > crate::scenario::MAX_SURFACE_CHARGE {
+            cx.push(format!("{key}.charge"), format!("{} spread over the {area:e} m^2 of patch \"{}\" is {sigma:e} C/m^2, above {} C/m^2 (denser than any ion monolayer); check the unit", show(v), p.name.get_ref(), crate::scenario::MAX_SURFACE_CHARGE), Some(v.span()));
+            return None;
+        }
+        return Some(PatchCondition::SurfaceCharge(sigma));
+    }
+    Some(PatchCondition::Natural)
+}

@@ -1,0 +1,158 @@
+//! The `[output]` table of a static-field scenario: formats, line cuts, probes and the
+//! vacuum reference.
+
+use toml::Spanned;
+
+use super::RawOutput;
+use crate::output::Line;
+use crate::scenario::geometry::MeshKind;
+use crate::scenario::Ctx;
+
+/// A named point where the summary reports the potential and field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Probe {
+    /// Name (a key of `summary.json` `probes`).
+    pub name: String,
+    /// Mesh coordinates, m (unused coordinates zero).
+    pub at: [f64; 3],
+}
+
+/// What the run writes besides `summary.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StaticOutputs {
+    /// `fields.vtr` / `fields.vtu`.
+    pub vtk: bool,
+    /// `potential.npy` (and `field.npy`).
+    pub npy: bool,
+    /// Line cuts, one `line_<name>.csv` each.
+    pub lines: Vec<Line>,
+    /// Points reported in the summary.
+    pub probes: Vec<Probe>,
+    /// Solve again with every medium replaced by vacuum (relative coefficient 1, no fixed
+    /// polarization) and report the energy difference (the Born solvation energy of an
+    /// ion: the charging work in the medium minus that in vacuum).
+    pub vacuum_reference: bool,
+}
+
+/// The `[output]` table.
+pub(super) fn build_outputs(
+    o: Option<&RawOutput>,
+    kind: MeshKind,
+    axes: &[Vec<f64>],
+    cx: &mut Ctx,
+) -> Option<StaticOutputs> {
+    let mut out = StaticOutputs {
+        vtk: true,
+        npy: true,
+        lines: vec![],
+        probes: vec![],
+        vacuum_reference: false,
+    };
+    let Some(o) = o else { return Some(out) };
+    let inside = |p: [f64; 3]| {
+        axes.iter()
+            .enumerate()
+            .all(|(c, a)| p[c] >= a[0] && p[c] <= a[a.len() - 1])
+    };
+    let bounds = || {
+        axes.iter()
+            .zip(kind.axes())
+            .map(|(a, n)| format!("{n} in [{:e}, {:e}] m", a[0], a[a.len() - 1]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(f) = &o.formats {
+        out.vtk = false;
+        out.npy = false;
+        for (i, v) in f.iter().enumerate() {
+            match cx.choice(v, &format!("output.formats[{i}]"), &["vtk", "npy"]) {
+                Some("vtk") => out.vtk = true,
+                Some(_) => out.npy = true,
+                None => {}
+            }
+        }
+    }
+    out.vacuum_reference = o.vacuum_reference.unwrap_or(false);
+    let mut names: Vec<String> = vec![];
+    let mut name_ok = |cx: &mut Ctx, n: &Spanned<String>, key: String| -> bool {
+        let s = n.get_ref();
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            cx.push(
+                key,
+                format!("\"{s}\" names a file: use letters, digits, '_' or '-'"),
+                Some(n.span()),
+            );
+            return false;
+        }
+        if names.contains(s) {
+            cx.push(key, format!("\"{s}\" is used twice"), Some(n.span()));
+            return false;
+        }
+        names.push(s.clone());
+        true
+    };
+    for (i, l) in o.line.iter().enumerate() {
+        let key = format!("output.line[{i}]");
+        let ll = l.get_ref();
+        if !name_ok(cx, &ll.name, format!("{key}.name")) {
+            continue;
+        }
+        let a = cx.point(&ll.from, &format!("{key}.from"), kind, Some(l.span()));
+        let b = cx.point(&ll.to, &format!("{key}.to"), kind, Some(l.span()));
+        let points = match &ll.points {
+            None => Some(201),
+            Some(v) => match cx.integer(v, &format!("{key}.points"), "points = 201") {
+                Some(n) if (2..=1_000_000).contains(&n) => Some(n as usize),
+                Some(n) => {
+                    cx.push(
+                        format!("{key}.points"),
+                        format!("{n} points: use 2 to 1e6"),
+                        Some(v.span()),
+                    );
+                    None
+                }
+                None => None,
+            },
+        };
+        let (Some(a), Some(b), Some(points)) = (a, b, points) else {
+            continue;
+        };
+        for (p, w) in [(a, "from"), (b, "to")] {
+            if !inside(p) {
+                cx.push(
+                    format!("{key}.{w}"),
+                    format!("the point {p:?} m lies outside the mesh ({})", bounds()),
+                    Some(l.span()),
+                );
+            }
+        }
+        out.lines.push(Line::new(ll.name.get_ref(), a, b, points));
+    }
+    for (i, p) in o.probe.iter().enumerate() {
+        let key = format!("output.probe[{i}]");
+        let pp = p.get_ref();
+        if !name_ok(cx, &pp.name, format!("{key}.name")) {
+            continue;
+        }
+        let Some(at) = cx.point(&pp.at, &format!("{key}.at"), kind, Some(p.span())) else {
+            continue;
+        };
+        if !inside(at) {
+            cx.push(
+                format!("{key}.at"),
+                format!("the point {at:?} m lies outside the mesh ({})", bounds()),
+                Some(p.span()),
+            );
+            continue;
+        }
+        out.probes.push(Probe {
+            name: pp.name.get_ref().clone(),
+            at,
+        });
+    }
+    Some(out)
+}
