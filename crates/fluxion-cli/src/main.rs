@@ -17,6 +17,7 @@ mod bench;
 mod calc;
 mod examples;
 mod outdir;
+mod pnp_run;
 mod static_run;
 
 use std::io::IsTerminal;
@@ -210,6 +211,7 @@ fn check(path: &Path) -> Result<(), Failure> {
             return Ok(());
         }
         AnyScenario::Static(st) => return static_run::check(path, &st),
+        AnyScenario::Pnp(pp) => return pnp_run::check(path, &pp),
     };
     let model = s
         .model()
@@ -274,6 +276,7 @@ fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
                 ) => Failure::Input(format!("error: {m}\n")),
                 fluxion::scenario::RunError::Vortex(v) => Failure::Input(format!("error: {v}\n")),
                 fluxion::scenario::RunError::Potential(p) => static_run::failure(&p),
+                fluxion::scenario::RunError::Pnp(p) => pnp_run::failure(&p),
                 other => Failure::Solver(other.to_string()),
             });
         }
@@ -299,6 +302,9 @@ fn run(path: &Path, out: &Path, quiet: bool) -> Result<(), Failure> {
 }
 
 fn short_summary(v: &serde_json::Value) -> String {
+    if let Some(s) = pnp_run::short_summary(v) {
+        return s;
+    }
     if let Some(s) = static_run::short_summary(v) {
         return s;
     }

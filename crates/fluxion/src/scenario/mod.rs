@@ -7,11 +7,13 @@
 //! `docs/scenario.md`.
 
 mod geometry;
+mod pnp;
 mod potential;
 mod raw;
 mod run;
 mod vortex;
 
+pub use pnp::{parse_pnp, pnp_memory_estimate, run_pnp, PnpScenario, Sweep};
 pub use potential::{
     parse_static, run_static, static_memory_estimate, MeshKind, Probe, RegionShape, StaticOutputs,
     StaticScenario,
@@ -28,6 +30,8 @@ pub enum AnyScenario {
     Vortex(VortexScenario),
     /// `model = "electrostatics"` or `"magnetostatics"`.
     Static(Box<StaticScenario>),
+    /// Poisson-Nernst-Planck on a general mesh (`model = "pnp"`).
+    Pnp(Box<PnpScenario>),
 }
 
 /// Parse a scenario of any model family. `read_file` returns the text of files the scenario
@@ -43,6 +47,7 @@ pub fn parse_any(
             "vortex",
             "electrostatics",
             "magnetostatics",
+            "pnp",
         ],
     ) {
         return Err(ScenarioError {
@@ -57,6 +62,7 @@ pub fn parse_any(
         Some("electrostatics" | "magnetostatics") => {
             parse_static(text).map(|s| AnyScenario::Static(Box::new(s)))
         }
+        Some("pnp") => parse_pnp(text).map(|s| AnyScenario::Pnp(Box::new(s))),
         _ => parse(text).map(AnyScenario::Electrodiffusion),
     }
 }
@@ -69,6 +75,7 @@ impl AnyScenario {
             AnyScenario::Electrodiffusion(s) => &s.warnings,
             AnyScenario::Vortex(v) => &v.warnings,
             AnyScenario::Static(s) => &s.warnings,
+            AnyScenario::Pnp(s) => &s.warnings,
         }
     }
 }
@@ -79,6 +86,7 @@ pub fn run_any(s: &AnyScenario, progress: &mut dyn Progress) -> Result<RunReport
         AnyScenario::Electrodiffusion(s) => run(s, progress),
         AnyScenario::Vortex(v) => run_vortex(v, progress),
         AnyScenario::Static(s) => run_static(s, progress),
+        AnyScenario::Pnp(s) => run_pnp(s, progress),
     }
 }
 
@@ -780,7 +788,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// The model families and what they are for (listed by the unknown-model message).
-const MODELS: [(&str, &str); 4] = [
+const MODELS: [(&str, &str); 5] = [
     (
         "electrodiffusion",
         "Nernst-Planck transport in 1D, the default",
@@ -793,6 +801,10 @@ const MODELS: [(&str, &str); 4] = [
     (
         "magnetostatics",
         "magnetic scalar potential, current-free regions",
+    ),
+    (
+        "pnp",
+        "Poisson-Nernst-Planck on 2D, (r, z) and 3D meshes with regions",
     ),
 ];
 
@@ -961,65 +973,10 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
     if let Some(m) = &raw.model {
         cx.choice(m, "model", &["electrodiffusion", "vortex"]);
     }
-    let temperature = match &raw.temperature {
-        None => Some(298.15),
-        Some(v) => {
-            let t = cx.quantity(v, "temperature", dims::TEMPERATURE);
-            match t {
-                Some(t) if t <= 0.0 || !t.is_finite() => {
-                    cx.push(
-                        "temperature",
-                        format!(
-                            "{} is at or below absolute zero; use e.g. \"25 degC\" or 298.15 (K)",
-                            show(v)
-                        ),
-                        Some(v.span()),
-                    );
-                    None
-                }
-                Some(t) if t < MIN_TEMPERATURE => {
-                    cx.push(
-                        "temperature",
-                        format!(
-                            "{} ({t:e} K) is below {MIN_TEMPERATURE} K, where no ion moves by thermal diffusion; check the unit, e.g. \"25 degC\" or 298.15 (K)",
-                            show(v)
-                        ),
-                        Some(v.span()),
-                    );
-                    None
-                }
-                Some(t) if t > MAX_TEMPERATURE => {
-                    cx.push(
-                        "temperature",
-                        format!(
-                            "{} ({t:.4e} K) is above {MAX_TEMPERATURE} K, where no liquid or solid electrolyte exists; check the unit, e.g. \"25 degC\" or 298.15 (K)",
-                            show(v)
-                        ),
-                        Some(v.span()),
-                    );
-                    None
-                }
-                t => t,
-            }
-        }
-    };
+    let temperature = build_temperature(raw.temperature.as_ref(), cx);
     let permittivity = match &raw.permittivity {
         None => Some(78.5),
-        Some(v) => match cx.quantity(v, "permittivity", dims::DIMENSIONLESS) {
-            // eps_r >= 1: no medium screens less than vacuum.
-            Some(e) if !(1.0..=MAX_PERMITTIVITY).contains(&e) => {
-                cx.push(
-                    "permittivity",
-                    format!(
-                        "the relative permittivity must lie between 1 (vacuum: no medium polarizes less) and {MAX_PERMITTIVITY:e} (ferroelectrics reach 1e4), got {}; water at 25 degC has 78.5",
-                        show(v)
-                    ),
-                    Some(v.span()),
-                );
-                None
-            }
-            e => e,
-        },
+        Some(v) => relative_permittivity(v, "permittivity", cx),
     };
     let closure = cx
         .choice(
@@ -1083,8 +1040,11 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
     }
     let species = build_species(&raw.species, temperature.unwrap_or(298.15), cx);
     let names: Vec<String> = species.iter().map(|s| s.name.clone()).collect();
-    let left = build_side(&raw.left, "left", &names, cx, &mut warnings);
-    let right = build_side(&raw.right, "right", &names, cx, &mut warnings);
+    let side = |s: &Spanned<raw::Side>, name, cx: &mut Ctx, w: &mut Vec<String>| {
+        build_side(s.get_ref(), Some(s.span()), name, &names, cx, w)
+    };
+    let left = side(&raw.left, "left", cx, &mut warnings);
+    let right = side(&raw.right, "right", cx, &mut warnings);
     if let Some(m) = &raw.mode {
         cx.choice(m, "mode", &["steady", "transient"]);
     }
@@ -1182,6 +1142,71 @@ fn build(raw: &raw::Scenario, cx: &mut Ctx) -> Option<Scenario> {
         mode,
         warnings,
     })
+}
+
+/// `temperature` (default 298.15 K), refused at or below 1 K and above 1e4 K.
+fn build_temperature(v: Option<&Spanned<Value>>, cx: &mut Ctx) -> Option<f64> {
+    match v {
+        None => Some(298.15),
+        Some(v) => {
+            let t = cx.quantity(v, "temperature", dims::TEMPERATURE);
+            match t {
+                Some(t) if t <= 0.0 || !t.is_finite() => {
+                    cx.push(
+                        "temperature",
+                        format!(
+                            "{} is at or below absolute zero; use e.g. \"25 degC\" or 298.15 (K)",
+                            show(v)
+                        ),
+                        Some(v.span()),
+                    );
+                    None
+                }
+                Some(t) if t < MIN_TEMPERATURE => {
+                    cx.push(
+                        "temperature",
+                        format!(
+                            "{} ({t:e} K) is below {MIN_TEMPERATURE} K, where no ion moves by thermal diffusion; check the unit, e.g. \"25 degC\" or 298.15 (K)",
+                            show(v)
+                        ),
+                        Some(v.span()),
+                    );
+                    None
+                }
+                Some(t) if t > MAX_TEMPERATURE => {
+                    cx.push(
+                        "temperature",
+                        format!(
+                            "{} ({t:.4e} K) is above {MAX_TEMPERATURE} K, where no liquid or solid electrolyte exists; check the unit, e.g. \"25 degC\" or 298.15 (K)",
+                            show(v)
+                        ),
+                        Some(v.span()),
+                    );
+                    None
+                }
+                t => t,
+            }
+        }
+    }
+}
+
+/// A relative permittivity under `key`: between 1 (vacuum) and [`MAX_PERMITTIVITY`].
+fn relative_permittivity(v: &Spanned<Value>, key: &str, cx: &mut Ctx) -> Option<f64> {
+    match cx.quantity(v, key, dims::DIMENSIONLESS) {
+        // eps_r >= 1: no medium screens less than vacuum.
+        Some(e) if !(1.0..=MAX_PERMITTIVITY).contains(&e) => {
+            cx.push(
+                key,
+                format!(
+                    "the relative permittivity must lie between 1 (vacuum: no medium polarizes less) and {MAX_PERMITTIVITY:e} (ferroelectrics reach 1e4), got {}; water at 25 degC has 78.5",
+                    show(v)
+                ),
+                Some(v.span()),
+            );
+            None
+        }
+        e => e,
+    }
 }
 
 fn build_grid(d: &Spanned<raw::Domain>, nodes: usize, cx: &mut Ctx) -> Option<Grid> {
@@ -1459,14 +1484,13 @@ fn build_species(raw: &[raw::Species], temperature: f64, cx: &mut Ctx) -> Vec<Sp
 }
 
 fn build_side(
-    side: &Spanned<raw::Side>,
+    s: &raw::Side,
+    span: Option<Range<usize>>,
     name: &str,
     species: &[String],
     cx: &mut Ctx,
     warnings: &mut Vec<String>,
 ) -> Option<Boundary> {
-    let span = Some(side.span());
-    let s = side.get_ref();
     let mut bcs: Vec<Option<SpeciesBc>> = vec![None; species.len()];
     for (table, dim, is_conc) in [
         ("concentration", dims::CONCENTRATION, true),

@@ -37,7 +37,7 @@ use crate::models::potential::{FieldKind, PatchCondition, PotentialProblem, Regi
 use crate::solve::SolverChoice;
 use crate::units::Dim;
 use materials::{material, patch_condition};
-use outputs::build_outputs;
+pub(super) use outputs::build_outputs;
 
 pub use super::geometry::{MeshKind, RegionShape};
 pub use outputs::{Probe, StaticOutputs};

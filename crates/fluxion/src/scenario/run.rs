@@ -31,6 +31,9 @@ pub enum RunError {
     /// A static-field problem could not be posed or solved.
     #[error(transparent)]
     Potential(crate::models::potential::PotentialError),
+    /// A Poisson-Nernst-Planck problem on a general mesh could not be posed or solved.
+    #[error(transparent)]
+    Pnp(crate::models::pnp::PnpError),
     /// A field output could not be rendered.
     #[error("could not render an output: {0}")]
     Output(String),

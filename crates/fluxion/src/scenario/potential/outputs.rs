@@ -35,7 +35,7 @@ pub struct StaticOutputs {
 }
 
 /// The `[output]` table.
-pub(super) fn build_outputs(
+pub(in crate::scenario) fn build_outputs(
     o: Option<&RawOutput>,
     kind: MeshKind,
     axes: &[Vec<f64>],

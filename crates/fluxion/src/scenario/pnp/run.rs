@@ -1,0 +1,360 @@
+//! The run of a PNP scenario: the steady state, the optional sweep, the field files and
+//! `summary.json`.
+
+use std::time::Instant;
+
+use serde_json::{json, Map, Value as Json};
+
+use super::PnpScenario;
+use crate::constants::FARADAY;
+use crate::models::pnp::{Pnp, PnpError, PnpSolution, PotentialCondition, SpeciesCondition};
+use crate::models::potential::node_gradient;
+use crate::output::{
+    line_cut_csv, node_field_npy, vtk_document, NodeField, OutputFile, TensorAxes,
+};
+use crate::scenario::{RunError, RunReport};
+use crate::solve::Progress;
+
+/// Relative current imbalance (sum of the outward patch currents over the largest) above
+/// which the run warns: the scheme conserves charge to round-off, so more means an
+/// unconverged solve.
+pub const CURRENT_BALANCE_WARNING: f64 = 1e-6;
+
+/// Concentration above which ideal PNP is unphysical (pure water, mol/m^3).
+const PURE_SOLVENT_MOL_M3: f64 = 55.3e3;
+
+impl From<PnpError> for RunError {
+    fn from(e: PnpError) -> Self {
+        RunError::Pnp(e)
+    }
+}
+
+/// A progress sink that maps a sub-task's `[0, 1]` into `[lo, hi]` of the whole run.
+struct Part<'a> {
+    inner: &'a mut dyn Progress,
+    lo: f64,
+    hi: f64,
+    label: String,
+}
+
+impl Progress for Part<'_> {
+    fn update(&mut self, fraction: f64, message: &str) {
+        let f = self.lo + (self.hi - self.lo) * fraction.clamp(0.0, 1.0);
+        self.inner.update(f, &format!("{}: {message}", self.label));
+    }
+}
+
+/// Solve a PNP scenario and render `summary.json`, `fields.vtr`/`.vtu`, `potential.npy`,
+/// `c_<species>.npy`, `line_<name>.csv` and, with a sweep, `iv.csv`.
+pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport, RunError> {
+    let start = Instant::now();
+    let p = &s.problem;
+    let points = s.sweep.as_ref().map_or(0, |w| w.potentials.len());
+    let share = 1.0 / (points as f64 + 1.0);
+    let mut part = Part {
+        inner: progress,
+        lo: 0.0,
+        hi: 0.8 * share,
+        label: "steady state".into(),
+    };
+    let sol = Pnp::new(p.clone())?.solve_steady(&mut part)?;
+    let progress = part.inner;
+    // The sweep: the same problem at each potential of one patch.
+    let mut sweep_rows: Vec<(f64, PnpSolution)> = vec![];
+    if let Some(sw) = &s.sweep {
+        for (j, &v) in sw.potentials.iter().enumerate() {
+            let mut q = p.clone();
+            q.patches[sw.patch].potential = PotentialCondition::Potential(v);
+            let mut part = Part {
+                inner: &mut *progress,
+                lo: 0.8 * share * (j as f64 + 1.0),
+                hi: 0.8 * share * (j as f64 + 2.0),
+                label: format!("sweep {}/{} ({v} V)", j + 1, sw.potentials.len()),
+            };
+            let r = Pnp::new(q)?.solve_steady(&mut part)?;
+            sweep_rows.push((v, r));
+        }
+    }
+    progress.update(0.85, "post-processing");
+    let mesh = &*p.mesh;
+    let names: Vec<String> = p.species.iter().map(|k| k.name.clone()).collect();
+    let field: Vec<[f64; 3]> = node_gradient(mesh, &sol.potential)
+        .into_iter()
+        .map(|g| g.map(|c| -c))
+        .collect();
+    // Space charge F sum z c (+ fixed charge), C/m^3, at each node (region of its largest
+    // volume part for the fixed charge).
+    let region: Vec<u16> = (0..mesh.nodes())
+        .map(|i| {
+            mesh.volume_parts(i)
+                .iter()
+                .fold((0u16, -1.0), |a, &(r, v)| if v > a.1 { (r, v) } else { a })
+                .0
+        })
+        .collect();
+    let rho: Vec<f64> = (0..mesh.nodes())
+        .map(|i| {
+            let ions: f64 = p
+                .species
+                .iter()
+                .zip(&sol.concentration)
+                .map(|(k, c)| if c[i].is_nan() { 0.0 } else { k.charge * c[i] })
+                .sum();
+            FARADAY * (ions + p.media[region[i] as usize].fixed_charge)
+        })
+        .collect();
+    let region_f: Vec<f64> = region.iter().map(|&r| r as f64).collect();
+    let conc_names: Vec<String> = names.iter().map(|n| format!("c_{n}")).collect();
+    let mut fields = vec![
+        NodeField::scalar("potential", "V", &sol.potential),
+        NodeField::vector("E", "V/m", &field),
+    ];
+    for (k, n) in conc_names.iter().enumerate() {
+        fields.push(NodeField::scalar(n, "mol/m^3", &sol.concentration[k]));
+    }
+    fields.push(NodeField::scalar("space_charge", "C/m^3", &rho));
+    fields.push(NodeField::scalar("region", "1", &region_f));
+    let out_err = |e: crate::output::FieldOutputError| RunError::Output(e.to_string());
+    let mut files = vec![];
+    if s.outputs.vtk {
+        let doc = vtk_document(mesh, &fields).map_err(out_err)?;
+        files.push(OutputFile::text(
+            &format!("fields.{}", doc.kind.extension()),
+            doc.xml,
+        ));
+    }
+    if s.outputs.npy {
+        files.push(OutputFile {
+            name: "potential.npy".into(),
+            bytes: node_field_npy(mesh, &fields[0]).map_err(out_err)?,
+        });
+        for (k, n) in names.iter().enumerate() {
+            files.push(OutputFile {
+                name: format!("c_{}.npy", file_safe(n)),
+                bytes: node_field_npy(mesh, &fields[2 + k]).map_err(out_err)?,
+            });
+        }
+    }
+    for l in &s.outputs.lines {
+        files.push(OutputFile::text(
+            &format!("line_{}.csv", l.name),
+            line_cut_csv(mesh, &fields[..2 + names.len()], l).map_err(out_err)?,
+        ));
+    }
+    let mut warnings = s.warnings.clone();
+    let mut summary = summary_json(s, &sol, &mut warnings)?;
+    if let Some(sw) = &s.sweep {
+        let (iv, csv) = sweep_json(s, sw.patch, &sweep_rows);
+        summary["sweep"] = iv;
+        files.push(OutputFile::text("iv.csv", csv));
+    }
+    summary["warnings"] = json!(warnings);
+    summary["wall_time_s"] = json!(start.elapsed().as_secs_f64());
+    files.push(OutputFile::text(
+        "summary.json",
+        serde_json::to_string_pretty(&summary).expect("JSON values serialize"),
+    ));
+    progress.update(1.0, "done");
+    Ok(RunReport { files, summary })
+}
+
+/// A species name as part of a file name (`K+` -> `K+`, `SO4--` kept; anything but
+/// letters, digits, `+`, `-` and `_` becomes `_`).
+fn file_safe(n: &str) -> String {
+    n.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `(sum of the outward patch currents, the largest |current|)`.
+fn current_balance(sol: &PnpSolution) -> (f64, f64) {
+    let sum: f64 = sol.patches.iter().map(|f| f.current).sum();
+    let max = sol
+        .patches
+        .iter()
+        .map(|f| f.current.abs())
+        .fold(0.0, f64::max);
+    (sum, max)
+}
+
+fn summary_json(
+    s: &PnpScenario,
+    sol: &PnpSolution,
+    warnings: &mut Vec<String>,
+) -> Result<Json, RunError> {
+    let p = &s.problem;
+    let mesh = &*p.mesh;
+    let names: Vec<&str> = p.species.iter().map(|k| k.name.as_str()).collect();
+    let mut patches = Map::new();
+    for (i, f) in sol.patches.iter().enumerate() {
+        let c = &p.patches[i];
+        let mut o = Map::new();
+        o.insert(
+            "area_m2".into(),
+            json!(crate::scenario::geometry::patch_area(mesh, i)),
+        );
+        match c.potential {
+            PotentialCondition::Potential(v) => {
+                o.insert("potential_V".into(), json!(v));
+            }
+            PotentialCondition::SurfaceCharge(q) => {
+                o.insert("surface_charge_C_m2".into(), json!(q));
+            }
+            _ => {}
+        }
+        let mut conc = Map::new();
+        for (k, sc) in c.species.iter().enumerate() {
+            if let SpeciesCondition::Concentration(v) = sc {
+                conc.insert(names[k].into(), json!(v));
+            }
+        }
+        if !conc.is_empty() {
+            o.insert("concentration_mol_m3".into(), Json::Object(conc));
+        }
+        let flows: Map<String, Json> = names
+            .iter()
+            .zip(&f.species)
+            .map(|(n, v)| (n.to_string(), json!(v)))
+            .collect();
+        o.insert("outward_flow_mol_s".into(), Json::Object(flows));
+        o.insert("outward_current_A".into(), json!(f.current));
+        patches.insert(s.patch_names[i].clone(), Json::Object(o));
+    }
+    let (sum, max) = current_balance(sol);
+    let rel = if max > 0.0 { sum.abs() / max } else { 0.0 };
+    if rel > CURRENT_BALANCE_WARNING {
+        warnings.push(format!(
+            "the outward currents through all patches add up to {sum:e} A, {rel:.2e} of the largest: charge is not conserved to solver accuracy (the solve may be unconverged; refine the mesh where the Debye layers are)"
+        ));
+    }
+    for (k, n) in names.iter().enumerate() {
+        let (i, c) = sol.concentration[k]
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, c)| c.is_finite())
+            .fold((0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+        if c > PURE_SOLVENT_MOL_M3 {
+            let x = mesh.position(i);
+            warnings.push(format!(
+                "c({n}) reaches {:.3e} M at {:?} m, above the density of pure water (55.3 M): ideal Poisson-Nernst-Planck ignores ion size, so the solution is not physical there (lower the potential or surface charge; finite ion size is issue #10)",
+                c / 1e3,
+                &x[..mesh.dim()]
+            ));
+        }
+    }
+    let mut probes = Map::new();
+    if !s.outputs.probes.is_empty() {
+        let axes = TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?;
+        for pr in &s.outputs.probes {
+            let Some(at) = axes.locate(pr.at) else {
+                continue;
+            };
+            let mut o = Map::new();
+            o.insert("at_m".into(), json!(&pr.at[..mesh.dim()]));
+            o.insert(
+                "region".into(),
+                json!(mesh.regions()[s.region_at(pr.at) as usize]),
+            );
+            o.insert(
+                "potential_V".into(),
+                json!(axes.interpolate(&at, |i| sol.potential[i])),
+            );
+            let conc: Map<String, Json> = names
+                .iter()
+                .enumerate()
+                .map(|(k, n)| {
+                    let v = axes.interpolate(&at, |i| sol.concentration[k][i]);
+                    (
+                        n.to_string(),
+                        if v.is_finite() { json!(v) } else { Json::Null },
+                    )
+                })
+                .collect();
+            o.insert("concentration_mol_m3".into(), Json::Object(conc));
+            probes.insert(pr.name.clone(), Json::Object(o));
+        }
+    }
+    let shape = mesh.shape().map(|sh| sh[..mesh.dim()].to_vec());
+    Ok(json!({
+        "model": "pnp",
+        "title": s.title,
+        "mesh": {
+            "kind": s.mesh_kind.name(),
+            "nodes": mesh.nodes(),
+            "shape": shape,
+            "faces": mesh.faces(),
+            "regions": mesh.regions(),
+            "extent": s.mesh_kind.extent(),
+        },
+        "temperature_K": p.temperature,
+        "species": names,
+        "solver": {
+            "linear": s.linear,
+            "used": sol.solver,
+            "newton_iterations": sol.newton_iterations,
+            "continuation": sol.continuation,
+        },
+        "patches": patches,
+        "current_balance": {
+            "sum_of_outward_currents_A": sum,
+            "largest_current_A": max,
+            "relative": rel,
+        },
+        "probes": probes,
+        "memory_estimate_bytes": s.memory_estimate,
+    }))
+}
+
+/// The sweep as JSON (`potentials_V`, per patch the outward currents, the rectification
+/// ratios `|I(+V)| / |I(-V)|` for every swept `V > 0` whose `-V` is also swept) and as CSV.
+fn sweep_json(s: &PnpScenario, patch: usize, rows: &[(f64, PnpSolution)]) -> (Json, String) {
+    let mut csv = String::from("potential_V");
+    for n in &s.patch_names {
+        csv.push_str(&format!(",current_{n}_A"));
+    }
+    csv.push_str(",newton_iterations\n");
+    for (v, r) in rows {
+        csv.push_str(&format!("{v:e}"));
+        for f in &r.patches {
+            csv.push_str(&format!(",{:e}", f.current));
+        }
+        csv.push_str(&format!(",{}\n", r.newton_iterations));
+    }
+    let mut currents = Map::new();
+    for (i, n) in s.patch_names.iter().enumerate() {
+        currents.insert(
+            n.clone(),
+            json!(rows
+                .iter()
+                .map(|(_, r)| r.patches[i].current)
+                .collect::<Vec<_>>()),
+        );
+    }
+    let mut ratios = vec![];
+    for (v, r) in rows.iter().filter(|(v, _)| *v > 0.0) {
+        if let Some((_, q)) = rows.iter().find(|(w, _)| *w == -*v) {
+            let (a, b) = (r.patches[patch].current, q.patches[patch].current);
+            ratios.push(json!({
+                "potential_V": v,
+                "ratio": if b != 0.0 { (a / b).abs() } else { f64::NAN },
+            }));
+        }
+    }
+    (
+        json!({
+            "patch": s.patch_names[patch],
+            "potentials_V": rows.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+            "outward_current_A": currents,
+            "rectification": ratios,
+            "note": "rectification ratio = |I(+V)| / |I(-V)| of the outward current through the swept patch",
+        }),
+        csv,
+    )
+}

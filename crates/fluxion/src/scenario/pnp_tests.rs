@@ -1,0 +1,212 @@
+//! Tests of the PNP scenario parser and run.
+
+use super::*;
+use crate::scenario::{run_any, AnyScenario};
+
+const SALT: &str = r#"
+model = "pnp"
+[[species]]
+name = "K+"
+charge = 1
+diffusivity = "2e-9 m^2/s"
+[[species]]
+name = "Cl-"
+charge = -1
+diffusivity = "2e-9 m^2/s"
+"#;
+
+/// An electrolyte bar in (r, z) between two reservoirs: the ohmic current
+/// `I = kappa pi R^2 V / L`, `kappa = F^2/(RT) sum z^2 D c` (exact for the scheme: the salt
+/// stays uniform), equal through both reservoirs; a sweep gives the linear I-V curve with
+/// rectification ratio 1.
+#[test]
+fn ohmic_channel_scenario_runs_with_a_sweep() {
+    let text = format!(
+        r#"{SALT}
+[mesh]
+kind = "axisymmetric"
+r = {{ from = "0 nm", to = "10 nm", nodes = 6 }}
+z = {{ from = "0 nm", to = "100 nm", nodes = 21 }}
+[[patch]]
+name = "zmin"
+concentration = {{ "K+" = "100 mM", "Cl-" = "100 mM" }}
+potential = "0 V"
+[[patch]]
+name = "zmax"
+concentration = {{ "K+" = "100 mM", "Cl-" = "100 mM" }}
+potential = "10 mV"
+[sweep]
+patch = "zmax"
+potentials = ["-20 mV", "20 mV"]
+[output]
+probe = [{{ name = "mid", at = ["0 nm", "50 nm"] }}]
+"#
+    );
+    let s = crate::scenario::parse_any(&text, &|_| Err("no files".into())).unwrap();
+    let AnyScenario::Pnp(p) = &s else {
+        panic!("not a pnp scenario")
+    };
+    assert_eq!(p.problem.mesh.nodes(), 6 * 21);
+    let r = run_any(&s, &mut ()).unwrap();
+    let kappa = crate::constants::FARADAY.powi(2) / (crate::constants::GAS_CONSTANT * 298.15)
+        * 2.0
+        * 2e-9
+        * 100.0;
+    let exact = kappa * std::f64::consts::PI * 1e-16 * 0.01 / 100e-9;
+    let i_in = r.summary["patches"]["zmax"]["outward_current_A"]
+        .as_f64()
+        .unwrap();
+    let i_out = r.summary["patches"]["zmin"]["outward_current_A"]
+        .as_f64()
+        .unwrap();
+    assert!((i_out - exact).abs() < 1e-8 * exact, "{i_out} vs {exact}");
+    assert!((i_in + i_out).abs() < 1e-10 * exact);
+    assert!(r.summary["current_balance"]["relative"].as_f64().unwrap() < 1e-9);
+    let ratio = r.summary["sweep"]["rectification"][0]["ratio"]
+        .as_f64()
+        .unwrap();
+    assert!((ratio - 1.0).abs() < 1e-9, "{ratio}");
+    let mid = &r.summary["probes"]["mid"];
+    assert!((mid["potential_V"].as_f64().unwrap() - 0.005).abs() < 1e-9);
+    assert!((mid["concentration_mol_m3"]["K+"].as_f64().unwrap() - 100.0).abs() < 1e-8);
+    let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
+    for f in [
+        "fields.vtr",
+        "potential.npy",
+        "c_K+.npy",
+        "c_Cl-.npy",
+        "iv.csv",
+        "summary.json",
+    ] {
+        assert!(names.contains(&f), "{f} missing from {names:?}");
+    }
+    let iv = r.files.iter().find(|f| f.name == "iv.csv").unwrap();
+    let text = String::from_utf8(iv.bytes.clone()).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.starts_with("potential_V,current_axis_A,"), "{text}");
+}
+
+fn issues(text: &str) -> Vec<String> {
+    match parse_pnp(text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e
+            .issues
+            .iter()
+            .map(|i| format!("{}: {}", i.key, i.message))
+            .collect(),
+    }
+}
+
+/// Bad input is refused with the key, the value and what to write instead.
+#[test]
+fn bad_pnp_scenarios_are_refused_with_the_key_and_the_fix() {
+    let mesh = r#"
+[mesh]
+kind = "cartesian2d"
+x = { from = "0 nm", to = "100 nm", nodes = 11 }
+y = { from = "0 nm", to = "20 nm", nodes = 5 }
+"#;
+    let ok_patches = r#"
+[[patch]]
+name = "xmin"
+concentration = { "K+" = "10 mM", "Cl-" = "10 mM" }
+potential = "0 V"
+"#;
+    let cases: Vec<(String, &str)> = vec![
+        // No potential anywhere.
+        (
+            format!("{SALT}{mesh}\n[[patch]]\nname = \"xmin\"\nconcentration = {{ \"K+\" = \"10 mM\", \"Cl-\" = \"10 mM\" }}\n"),
+            "potential is fixed on no patch",
+        ),
+        // A species never fixed.
+        (
+            format!("{SALT}{mesh}\n[[patch]]\nname = \"xmin\"\nconcentration = {{ \"K+\" = \"10 mM\" }}\npotential = \"0 V\"\n"),
+            "\"Cl-\" has a fixed concentration on no patch",
+        ),
+        // Unknown patch name.
+        (format!("{SALT}{mesh}{ok_patches}\n[[patch]]\nname = \"left\"\npotential = \"1 V\"\n"), "no patch \"left\""),
+        // Unknown species in a region's excluded list.
+        (
+            format!("{SALT}{mesh}{ok_patches}\n[[region]]\nname = \"m\"\nshape = {{ kind = \"box\", lo = [\"0 nm\", \"0 nm\"], hi = [\"50 nm\", \"10 nm\"] }}\nexcluded = [\"Na+\"]\n"),
+            "unknown species \"Na+\"",
+        ),
+        // Fixed charge in the wrong unit.
+        (
+            format!("{SALT}{mesh}{ok_patches}\n[background]\nfixed_charge = \"-1 V\"\n"),
+            "background.fixed_charge",
+        ),
+        // Permittivity below vacuum.
+        (
+            format!("{SALT}{mesh}{ok_patches}\n[background]\npermittivity = 0.5\n"),
+            "between 1",
+        ),
+        // Sweep on a patch without a potential.
+        (
+            format!("{SALT}{mesh}{ok_patches}\n[sweep]\npatch = \"xmax\"\npotentials = [\"1 V\"]\n"),
+            "no potential to sweep",
+        ),
+        // Initial profiles are for transients.
+        (
+            format!("{SALT}{mesh}{ok_patches}").replacen("charge = 1", "charge = 1\ninitial = \"1 mM\"", 1),
+            "steady state",
+        ),
+        // Two potential conditions on one patch.
+        (
+            format!("{SALT}{mesh}{ok_patches}\n[[patch]]\nname = \"xmax\"\npotential = \"0 V\"\nsurface_charge = \"-0.01 C/m^2\"\n"),
+            "at most one of potential",
+        ),
+        // Concentration beyond pure water.
+        (
+            format!("{SALT}{mesh}{ok_patches}\n[[patch]]\nname = \"xmax\"\nconcentration = {{ \"K+\" = \"60 M\", \"Cl-\" = \"1 M\" }}\n"),
+            "patch[1].concentration",
+        ),
+    ];
+    for (text, want) in cases {
+        let got = issues(&text);
+        assert!(
+            got.iter().any(|g| g.contains(want)),
+            "expected an issue containing {want:?}, got {got:?}"
+        );
+    }
+}
+
+/// A region with a fixed charge and an excluded co-ion (an ideal cation exchanger) between
+/// two equal reservoirs: at zero voltage the Donnan potential inside is
+/// `V_T asinh(X / 2c)` for the 1:1 salt with both ions, and with the anion excluded only
+/// counter-ions enter: `c+ = -X` (electroneutral interior), `phi = -V_T ln(-X / c)`.
+#[test]
+fn donnan_potential_of_an_ion_exchanger_region() {
+    let text = format!(
+        r#"{SALT}
+[mesh]
+kind = "cartesian2d"
+x = {{ from = "0 um", to = "2 um", nodes = 401, refine = ["0.8 um", "1.2 um"], h_min = "0.5 nm" }}
+y = {{ from = "0 um", to = "0.1 um", nodes = 3 }}
+[[region]]
+name = "exchanger"
+shape = {{ kind = "box", lo = ["0.8 um", "-1 um"], hi = ["1.2 um", "1 um"] }}
+fixed_charge = "-100 mM"
+excluded = ["Cl-"]
+[[patch]]
+name = "xmin"
+concentration = {{ "K+" = "10 mM", "Cl-" = "10 mM" }}
+potential = "0 V"
+[[patch]]
+name = "xmax"
+concentration = {{ "K+" = "10 mM", "Cl-" = "10 mM" }}
+potential = "0 V"
+[output]
+probe = [{{ name = "inside", at = ["1 um", "0.05 um"] }}]
+"#
+    );
+    let s = parse_pnp(&text).unwrap();
+    let r = run_pnp(&s, &mut ()).unwrap();
+    let vt = crate::constants::thermal_voltage(298.15);
+    let inside = &r.summary["probes"]["inside"];
+    let phi = inside["potential_V"].as_f64().unwrap();
+    let exact = -vt * (100.0_f64 / 10.0).ln();
+    assert!((phi - exact).abs() < 1e-4 * exact.abs(), "{phi} vs {exact}");
+    let ck = inside["concentration_mol_m3"]["K+"].as_f64().unwrap();
+    assert!((ck - 100.0).abs() < 1e-3, "{ck}");
+    assert!(inside["concentration_mol_m3"]["Cl-"].is_null());
+}
