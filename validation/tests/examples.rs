@@ -218,7 +218,54 @@ fn table() -> Vec<Row> {
             tol: 1e-3,
             source: "Gauss, Jackson 3rd ed. sec. 1.3: E = Q/(4 pi eps0 r^2) outside a charged shell",
         },
+        Row {
+            name: "nanochannel_surface_conduction",
+            pointer: "/patches/zmin/outward_current_A",
+            // Bulk plus Gouy-Chapman excess conductance at 10 mV; measured 3.6e-4 above it
+            // (the concave wall holds slightly more counter-ions than a flat one).
+            reference: || nanochannel_conductance() * 0.01,
+            tol: 1e-3,
+            source: "Bikerman, Kolloid-Z. 72, 100 (1935): surface conductance of the diffuse layer",
+        },
+        Row {
+            name: "nanochannel_surface_conduction",
+            pointer: "/probes/wall/concentration_mol_m3/K+",
+            // Boltzmann counter-ion at the Grahame wall potential; measured 4.4e-3 above.
+            reference: || 100.0 * nanochannel_wall_potential().exp(),
+            tol: 8e-3,
+            source: "Grahame, Chem. Rev. 41, 441 (1947): sigma = sqrt(8 eps RT c) sinh(psi_0/2)",
+        },
+        Row {
+            name: "nanochannel_surface_conduction",
+            pointer: "/sweep/rectification/0/ratio",
+            // An ohmic channel: |I(+10 mV)| / |I(-10 mV)| = 1 to second order in V.
+            reference: || 1.0,
+            tol: 1e-4,
+            source: "linear response (Onsager): a symmetric channel does not rectify",
+        },
     ]
+}
+
+/// `|psi_0|` in thermal voltages of the nanochannel wall (Grahame equation).
+fn nanochannel_wall_potential() -> f64 {
+    let eps = 78.5 * fluxion::constants::VACUUM_PERMITTIVITY;
+    let rt = fluxion::constants::GAS_CONSTANT * T;
+    2.0 * (0.05 / (8.0 * eps * rt * 100.0).sqrt()).asinh()
+}
+
+/// `G = (pi R^2 kappa + 2 pi R K_s) / L` of the nanochannel example, S.
+fn nanochannel_conductance() -> f64 {
+    let (r, l, c, d) = (50e-9, 1e-6, 100.0, 2e-9);
+    let rt = fluxion::constants::GAS_CONSTANT * T;
+    let eps = 78.5 * fluxion::constants::VACUUM_PERMITTIVITY;
+    let kappa = 2.0 * FARADAY * FARADAY * d * c / rt;
+    let lambda = (eps * rt / (2.0 * FARADAY * FARADAY * c)).sqrt();
+    let ks = FARADAY * FARADAY * d / rt
+        * 8.0
+        * c
+        * lambda
+        * (nanochannel_wall_potential() / 4.0).sinh().powi(2);
+    std::f64::consts::PI * (r * r * kappa + 2.0 * r * ks) / l
 }
 
 fn summary(name: &str) -> Value {
@@ -227,7 +274,10 @@ fn summary(name: &str) -> Value {
     let s = scenario::parse_any(&text, &|f| Err(f.to_string())).unwrap();
     assert!(matches!(
         s,
-        AnyScenario::Electrodiffusion(_) | AnyScenario::Vortex(_) | AnyScenario::Static(_)
+        AnyScenario::Electrodiffusion(_)
+            | AnyScenario::Vortex(_)
+            | AnyScenario::Static(_)
+            | AnyScenario::Pnp(_)
     ));
     scenario::run_any(&s, &mut ()).unwrap().summary
 }

@@ -101,6 +101,11 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         "charged spherical shell, (r, z), charge on an interface patch: E = 0 inside, Q/(4 pi eps0 r^2) outside",
         include_str!("../../../examples/charged_shell.toml"),
     ),
+    (
+        "nanochannel_surface_conduction",
+        "PNP in (r, z): a charged nanochannel's conductance, bulk plus Bikerman surface conduction",
+        include_str!("../../../examples/nanochannel_surface_conduction.toml"),
+    ),
 ];
 
 /// `fluxion examples [NAME [--write FILE [--force]]]`: list, print or write an example. An

@@ -55,6 +55,35 @@ fn every_bundled_example_runs_and_writes_its_outputs() {
             let _ = std::fs::remove_dir_all(&out);
             continue;
         }
+        if text.contains("model = \"pnp\"") {
+            for f in ["summary.json", "potential.npy"] {
+                assert!(out.join(f).is_file(), "{stem}: {f} missing");
+            }
+            assert!(
+                out.join("fields.vtr").is_file() || out.join("fields.vtu").is_file(),
+                "{stem}: no VTK file"
+            );
+            let summary: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                    .unwrap();
+            for k in [
+                "patches",
+                "current_balance",
+                "solver",
+                "warnings",
+                "wall_time_s",
+            ] {
+                assert!(summary.get(k).is_some(), "{stem}: summary lacks {k}");
+            }
+            let check = bin()
+                .args(["check", path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(check.status.success(), "{stem}: check failed");
+            assert!(String::from_utf8_lossy(&check.stdout).contains("ok (pnp"));
+            let _ = std::fs::remove_dir_all(&out);
+            continue;
+        }
         let vortex = text.contains("model = \"vortex\"");
         let files: &[&str] = if vortex {
             &[

@@ -365,6 +365,10 @@ fn check(text: &str) -> Result<(), String> {
         }
         // Parsing a static-field scenario builds its mesh: nothing more to check.
         Ok(AnyScenario::Static(_)) => {}
+        // A PNP scenario: building the discrete system checks the rest (as `fluxion check`).
+        Ok(AnyScenario::Pnp(p)) => {
+            let _ = fluxion::models::pnp::Pnp::new(p.problem.clone());
+        }
     }
     Ok(())
 }
