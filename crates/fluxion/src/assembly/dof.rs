@@ -85,6 +85,13 @@ impl DofMap {
         self.total == 0
     }
 
+    /// Whether every field lives on every node (then the unknowns of node `i` are
+    /// `i * fields .. (i + 1) * fields`).
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
     /// Whether `field` lives on `node`.
     #[inline]
     pub fn has(&self, node: usize, field: usize) -> bool {

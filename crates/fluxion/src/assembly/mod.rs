@@ -25,7 +25,7 @@ pub use dof::{DofError, DofMap, RowRule, RowRules};
 
 use crate::mesh::Mesh;
 use crate::solve::{MatrixSink, SparsityPattern, Structure, TensorLayout};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Dense local derivative block `d out_a / d u_b` (row-major, `fields x fields`).
 #[derive(Debug)]
@@ -144,12 +144,19 @@ pub struct Terms<'a> {
 }
 
 /// The assembler: mesh, unknowns, row rules, the Jacobian's pattern, and workspaces.
+///
+/// The sparsity pattern is built on first use ([`Self::pattern`]): a 1D chain solved by
+/// the block-tridiagonal LU never needs it (its structure is implied by the node order),
+/// which saves its memory (about 12 bytes per nonzero) and the time to build it.
 #[derive(Clone, Debug)]
 pub struct Assembler {
     mesh: Arc<Mesh>,
     dofs: DofMap,
     rows: RowRules,
-    pattern: Arc<SparsityPattern>,
+    /// Couplings `nf x nf` of the flux laws, of the volume and boundary terms, and of the
+    /// node equations, from which the pattern is built.
+    couplings: [Vec<bool>; 3],
+    pattern: OnceLock<Arc<SparsityPattern>>,
     banded: bool,
     nf: usize,
     uk: Vec<f64>,
@@ -171,8 +178,9 @@ fn coupling_matrix(nf: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -
 }
 
 impl Assembler {
-    /// Build the pattern for `terms` (which fix the couplings; the same kinds of terms must
-    /// be passed to [`Self::assemble`]). `banded`: report a banded structure (1D meshes).
+    /// Set up the assembly for `terms` (which fix the couplings and so the pattern; the
+    /// same kinds of terms must be passed to [`Self::assemble`]). `banded`: report a banded
+    /// or block-tridiagonal structure (1D meshes).
     pub fn new(mesh: Arc<Mesh>, dofs: DofMap, rows: RowRules, terms: &Terms, banded: bool) -> Self {
         assert!(dofs.matches(&mesh), "dof map and mesh disagree");
         let nf = dofs.fields();
@@ -186,6 +194,28 @@ impl Assembler {
                 .chain(terms.boundary.iter().flat_map(|t| t.couplings())),
         );
         let ce = coupling_matrix(nf, terms.equation.iter().flat_map(|t| t.couplings()));
+        let sq = nf * nf;
+        Assembler {
+            mesh,
+            dofs,
+            rows,
+            couplings: [cf, cv, ce],
+            pattern: OnceLock::new(),
+            banded,
+            nf,
+            uk: vec![0.0; nf],
+            ul: vec![0.0; nf],
+            val: vec![0.0; nf],
+            dk: vec![0.0; sq],
+            dl: vec![0.0; sq],
+            drow: vec![0.0; nf],
+        }
+    }
+
+    /// The Jacobian's pattern from the couplings of the terms and the row rules.
+    fn build_pattern(&self) -> SparsityPattern {
+        let (mesh, dofs, rows, nf) = (&*self.mesh, &self.dofs, &self.rows, self.nf);
+        let [cf, cv, ce] = &self.couplings;
         let n = dofs.len();
         let mut rows_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut src = vec![false; nf];
@@ -230,22 +260,7 @@ impl Assembler {
                 }
             }
         }
-        let pattern = Arc::new(SparsityPattern::from_rows(n, &rows_cols));
-        let sq = nf * nf;
-        Assembler {
-            mesh,
-            dofs,
-            rows,
-            pattern,
-            banded,
-            nf,
-            uk: vec![0.0; nf],
-            ul: vec![0.0; nf],
-            val: vec![0.0; nf],
-            dk: vec![0.0; sq],
-            dl: vec![0.0; sq],
-            drow: vec![0.0; nf],
-        }
+        SparsityPattern::from_rows(n, &rows_cols)
     }
 
     /// The mesh.
@@ -263,9 +278,19 @@ impl Assembler {
         &self.rows
     }
 
-    /// The Jacobian's sparsity pattern.
+    /// The Jacobian's sparsity pattern (built on the first call).
     pub fn pattern(&self) -> &Arc<SparsityPattern> {
-        &self.pattern
+        self.pattern.get_or_init(|| Arc::new(self.build_pattern()))
+    }
+
+    /// Bytes held by the assembler beyond the mesh: the pattern if it was built (4 bytes
+    /// per nonzero, 8 per row) and the workspaces.
+    pub fn memory_bytes(&self) -> usize {
+        let pattern = self
+            .pattern
+            .get()
+            .map_or(0, |p| 4 * p.nnz() + 8 * (p.dim() + 1));
+        pattern + 8 * (self.uk.len() * 4 + self.dk.len() * 2)
     }
 
     /// The Jacobian's structure for the linear solver: for 1D meshes block tridiagonal
@@ -284,9 +309,9 @@ impl Assembler {
                     block_size: self.nf,
                 };
             }
-            let (lower, upper) = self.pattern.bandwidths();
+            let (lower, upper) = self.pattern().bandwidths();
             return Structure::Banded {
-                n: self.pattern.dim(),
+                n: self.dofs.len(),
                 lower,
                 upper,
             };
@@ -298,7 +323,7 @@ impl Assembler {
             })
         });
         Structure::Sparse {
-            pattern: self.pattern.clone(),
+            pattern: self.pattern().clone(),
             layout,
         }
     }
@@ -386,6 +411,17 @@ impl Assembler {
             d: &mut *dk,
         };
         eval(uk, &mut out);
+        if dofs.is_full() && rows.is_identity(node) {
+            // Every field of the node is its own balance: one dense block.
+            let row = dofs.node_range(node).start;
+            for a in 0..nf {
+                r[row + a] += val[a];
+            }
+            if let Some(j) = jac.as_mut() {
+                j.add_block(row, row, nf, nf, dk, 1.0);
+            }
+            return;
+        }
         for a in 0..nf {
             let blocks = [(node, &dk[..]), (node, &dk[..])];
             Self::scatter(dofs, rows, nf, node, a, 1.0, val[a], blocks, 1, r, jac);
@@ -406,6 +442,7 @@ impl Assembler {
         let want_d = jac.is_some();
         let mesh = &*self.mesh;
         let (dofs, rows) = (&self.dofs, &self.rows);
+        let full = dofs.is_full();
         // Faces.
         if !terms.flux.is_empty() {
             for f in 0..mesh.faces() {
@@ -425,6 +462,22 @@ impl Assembler {
                 };
                 for law in terms.flux {
                     law.flux(f, [k, l], &self.uk, &self.ul, &mut out);
+                }
+                if full && rows.is_identity(k) && rows.is_identity(l) {
+                    // Both nodes carry every field as its own balance (all interior nodes):
+                    // `+J` into the rows of `K`, `-J` into those of `L`, four dense blocks.
+                    let (rk, rl) = (dofs.node_range(k).start, dofs.node_range(l).start);
+                    for a in 0..nf {
+                        r[rk + a] += self.val[a];
+                        r[rl + a] -= self.val[a];
+                    }
+                    if let Some(j) = jac.as_mut() {
+                        j.add_block(rk, rk, nf, nf, &self.dk, 1.0);
+                        j.add_block(rk, rl, nf, nf, &self.dl, 1.0);
+                        j.add_block(rl, rk, nf, nf, &self.dk, -1.0);
+                        j.add_block(rl, rl, nf, nf, &self.dl, -1.0);
+                    }
+                    continue;
                 }
                 for a in 0..nf {
                     let blocks = [(k, &self.dk[..]), (l, &self.dl[..])];

@@ -108,11 +108,12 @@ pub struct NewtonError {
 }
 
 /// Buffers for Newton, allocated once per problem size and reused for every solve: the
-/// linear solver (which owns the Jacobian and its factors) and four vectors.
+/// linear solver (which owns the Jacobian and its factors) and three vectors (the update,
+/// which first holds the residual, the simplified correction, which first holds the
+/// residual at the trial point, and the trial point).
 pub struct NewtonWorkspace {
     /// The linear solver with the Jacobian and its factors.
     pub solver: Box<dyn LinearSolver>,
-    r: Vec<f64>,
     dx: Vec<f64>,
     dx_bar: Vec<f64>,
     x_trial: Vec<f64>,
@@ -122,7 +123,7 @@ impl std::fmt::Debug for NewtonWorkspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NewtonWorkspace")
             .field("solver", &self.solver.name())
-            .field("unknowns", &self.r.len())
+            .field("unknowns", &self.dx.len())
             .finish()
     }
 }
@@ -133,7 +134,6 @@ impl NewtonWorkspace {
         let n = structure.dim();
         Ok(NewtonWorkspace {
             solver: make_solver(structure, choice)?,
-            r: vec![0.0; n],
             dx: vec![0.0; n],
             dx_bar: vec![0.0; n],
             x_trial: vec![0.0; n],
@@ -148,7 +148,7 @@ impl NewtonWorkspace {
 
     /// Bytes held by the buffers.
     pub fn memory_bytes(&self) -> usize {
-        self.solver.memory_bytes() + 8 * 4 * self.r.len()
+        self.solver.memory_bytes() + 8 * 3 * self.dx.len()
     }
 }
 
@@ -200,16 +200,16 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
     for it in 1..=opts.max_iterations {
         stats.iterations = it;
         ws.solver.matrix().clear();
-        sys.jacobian(x, ws.solver.matrix(), &mut ws.r);
+        sys.jacobian(x, ws.solver.matrix(), &mut ws.dx);
         stats.residual_evaluations += 1;
-        if ws.r.iter().any(|v| !v.is_finite()) {
+        if ws.dx.iter().any(|v| !v.is_finite()) {
             return Err(fail(NewtonFailure::NonFinite, it, last));
         }
         if let Err(e) = ws.solver.factor() {
             return Err(fail(linear_failure(e), it, last));
         }
-        for (d, r) in ws.dx.iter_mut().zip(&ws.r) {
-            *d = -r;
+        for d in ws.dx.iter_mut() {
+            *d = -*d;
         }
         if let Err(e) = ws.solver.solve(&mut ws.dx) {
             return Err(fail(linear_failure(e), it, last));
@@ -224,16 +224,17 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
             for (xi, d) in x.iter_mut().zip(&ws.dx) {
                 *xi += d;
             }
-            sys.residual(x, &mut ws.r);
+            sys.residual(x, &mut ws.dx_bar);
             stats.residual_evaluations += 1;
             // Check the residual at the new iterate: the simplified Newton correction
             // `J^-1 F(x)` (with the factors at hand) must also be below the tolerance, so a
             // small update caused by a stalled or limited step is not taken for convergence.
-            if ws.r.iter().any(|v| !v.is_finite()) {
+            if ws.dx_bar.iter().any(|v| !v.is_finite()) {
                 return Err(fail(NewtonFailure::NonFinite, it, last));
             }
-            for (d, r) in ws.dx_bar.iter_mut().zip(&ws.r) {
-                *d = -r;
+            let residual_norm = ws.dx_bar.iter().fold(0.0, |m, v| f64::max(m, v.abs()));
+            for d in ws.dx_bar.iter_mut() {
+                *d = -*d;
             }
             if let Err(e) = ws.solver.solve(&mut ws.dx_bar) {
                 return Err(fail(linear_failure(e), it, last));
@@ -241,7 +242,7 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
             let (check, _) = weighted_norm(sys, x, &ws.dx_bar, rtol);
             if check <= 1.0 || !opts.check_residual {
                 stats.update_norm = norm;
-                stats.residual_norm = ws.r.iter().fold(0.0, |m, v| f64::max(m, v.abs()));
+                stats.residual_norm = residual_norm;
                 return Ok(stats);
             }
             continue;

@@ -20,7 +20,8 @@ use crate::discretize::{FluxScheme, Scheme};
 pub struct NernstPlanck<'a> {
     /// `D_k T_f` per face and species (`f * m + k`).
     pub transmissibility: &'a [f64],
-    /// Advective part of the Peclet number, `v_n d / D_k` per face and species.
+    /// Advective part of the Peclet number, `v_n d / D_k` per face and species (empty:
+    /// zero on every face).
     pub drift: &'a [f64],
     /// Charge numbers.
     pub z: &'a [f64],
@@ -41,7 +42,12 @@ impl FluxLaw for NernstPlanck<'_> {
         for k in 0..m {
             let i = face * m + k;
             let t = self.transmissibility[i];
-            let p = -self.z[k] * dphi + self.drift[i];
+            let drift = if self.drift.is_empty() {
+                0.0
+            } else {
+                self.drift[i]
+            };
+            let p = -self.z[k] * dphi + drift;
             let w = self.scheme.weights(p);
             let (ck, cl) = (uk[k], ul[k]);
             out.add(k, t * (w.a * ck - w.b * cl));

@@ -87,9 +87,14 @@ impl BlockTridiagonalLu {
         }
     }
 
-    fn equilibrate(&mut self) -> Result<(), LinearError> {
+    /// Row equilibration (every row to unit max norm) and the column scales of the
+    /// row-scaled matrix (`1 / max |a_ij|` per column), in one pass over the blocks; the
+    /// columns are scaled in the factorization sweep ([`factor_blocks`]), so the matrix is
+    /// read twice per factorization, not four times.
+    fn equilibrate_rows(&mut self) -> Result<(), LinearError> {
         let (b, nb) = (self.b, self.nb);
         let bb = b * b;
+        self.col_scale.fill(0.0);
         for k in 0..nb {
             for r in 0..b {
                 let row = k * bb + r * b;
@@ -105,19 +110,11 @@ impl BlockTridiagonalLu {
                 }
                 let s = 1.0 / m;
                 self.row_scale[k * b + r] = s;
+                // Column j = (m, c) lives in D_m, L_{m+1} and U_{m-1}.
                 for c in 0..b {
                     self.lower[row + c] *= s;
                     self.diag[row + c] *= s;
                     self.upper[row + c] *= s;
-                }
-            }
-        }
-        // Column j = (m, c) lives in D_m, L_{m+1} and U_{m-1}.
-        self.col_scale.fill(0.0);
-        for k in 0..nb {
-            for r in 0..b {
-                let row = k * bb + r * b;
-                for c in 0..b {
                     let d = &mut self.col_scale[k * b + c];
                     *d = d.max(self.diag[row + c].abs());
                     if k > 0 {
@@ -136,20 +133,6 @@ impl BlockTridiagonalLu {
                 return Err(LinearError::Singular(j));
             }
             *s = 1.0 / *s;
-        }
-        for k in 0..nb {
-            for r in 0..b {
-                let row = k * bb + r * b;
-                for c in 0..b {
-                    self.diag[row + c] *= self.col_scale[k * b + c];
-                    if k > 0 {
-                        self.lower[row + c] *= self.col_scale[(k - 1) * b + c];
-                    }
-                    if k + 1 < nb {
-                        self.upper[row + c] *= self.col_scale[(k + 1) * b + c];
-                    }
-                }
-            }
         }
         Ok(())
     }
@@ -225,24 +208,41 @@ fn lu_solve(b: usize, lu: &[f64], piv: &[u8], v: &mut [f64], nrhs: usize) {
     }
 }
 
-/// The block Thomas factorization (module docs) for block size `b`.
+/// Scale the columns of the row-major `b x b` block `a` by `cs[..b]`.
+#[inline(always)]
+fn scale_columns(b: usize, a: &mut [f64], cs: &[f64]) {
+    for r in 0..b {
+        for c in 0..b {
+            a[r * b + c] *= cs[c];
+        }
+    }
+}
+
+/// The block Thomas factorization (module docs) for block size `b`, applying the column
+/// scales `cs` to block row `k` just before it is used.
 #[inline(always)]
 fn factor_blocks(
     b: usize,
     nb: usize,
-    lower: &[f64],
+    lower: &mut [f64],
     diag: &mut [f64],
     upper: &mut [f64],
     piv: &mut [u8],
+    cs: &[f64],
 ) -> Result<(), usize> {
     let bb = b * b;
     for k in 0..nb {
+        let d = &mut diag[k * bb..(k + 1) * bb];
+        scale_columns(b, d, &cs[k * b..]);
+        if k + 1 < nb {
+            scale_columns(b, &mut upper[k * bb..(k + 1) * bb], &cs[(k + 1) * b..]);
+        }
         if k > 0 {
             // S_k = D_k - L_k X_{k-1}.
+            let l = &mut lower[k * bb..(k + 1) * bb];
+            scale_columns(b, l, &cs[(k - 1) * b..]);
             let (xs, _) = upper.split_at(k * bb);
             let x = &xs[(k - 1) * bb..];
-            let l = &lower[k * bb..(k + 1) * bb];
-            let d = &mut diag[k * bb..(k + 1) * bb];
             for r in 0..b {
                 for m in 0..b {
                     let lrm = l[r * b + m];
@@ -254,7 +254,6 @@ fn factor_blocks(
                 }
             }
         }
-        let d = &mut diag[k * bb..(k + 1) * bb];
         let p = &mut piv[k * b..(k + 1) * b];
         lu_block(b, d, p).map_err(|c| k * b + c)?;
         if k + 1 < nb {
@@ -264,7 +263,11 @@ fn factor_blocks(
     Ok(())
 }
 
+/// Forward and back substitution with the row scales `rs` applied to block `k` of the
+/// right-hand side when the forward sweep reaches it, and the column scales `cs` to the
+/// solution of block `k + 1` once the back sweep no longer needs it.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn solve_blocks(
     b: usize,
     nb: usize,
@@ -272,12 +275,16 @@ fn solve_blocks(
     diag: &[f64],
     upper: &[f64],
     piv: &[u8],
+    (rs, cs): (&[f64], &[f64]),
     x: &mut [f64],
 ) {
     let bb = b * b;
     for k in 0..nb {
+        let (prev, cur) = x.split_at_mut(k * b);
+        for (v, s) in cur[..b].iter_mut().zip(&rs[k * b..(k + 1) * b]) {
+            *v *= s;
+        }
         if k > 0 {
-            let (prev, cur) = x.split_at_mut(k * b);
             let y = &prev[(k - 1) * b..];
             let l = &lower[k * bb..(k + 1) * bb];
             for r in 0..b {
@@ -292,7 +299,7 @@ fn solve_blocks(
             b,
             &diag[k * bb..(k + 1) * bb],
             &piv[k * b..(k + 1) * b],
-            &mut x[k * b..(k + 1) * b],
+            &mut cur[..b],
             1,
         );
     }
@@ -306,6 +313,14 @@ fn solve_blocks(
                 s += u[r * b + c] * next[c];
             }
             xk[r] -= s;
+        }
+        for (v, s) in next[..b].iter_mut().zip(&cs[(k + 1) * b..(k + 2) * b]) {
+            *v *= s;
+        }
+    }
+    if nb > 0 {
+        for (v, s) in x[..b].iter_mut().zip(&cs[..b]) {
+            *v *= s;
         }
     }
 }
@@ -348,6 +363,47 @@ impl MatrixSink for BlockTridiagonalLu {
             ),
         }
     }
+    #[inline]
+    fn add_block(
+        &mut self,
+        i: usize,
+        j: usize,
+        rows: usize,
+        cols: usize,
+        block: &[f64],
+        scale: f64,
+    ) {
+        let b = self.b;
+        if rows == b && cols == b && i % b == 0 && j % b == 0 {
+            // A whole node block: `L_k`, `D_k` or `U_k` of block row `k = i / b`.
+            let (k, m) = (i / b, j / b);
+            let dst = if m == k {
+                &mut self.diag
+            } else if m + 1 == k {
+                &mut self.lower
+            } else if m == k + 1 {
+                &mut self.upper
+            } else {
+                debug_assert!(
+                    block.iter().all(|v| *v == 0.0),
+                    "block ({i}, {j}) is outside the block tridiagonal"
+                );
+                return;
+            };
+            let bb = b * b;
+            for (d, &v) in dst[k * bb..(k + 1) * bb].iter_mut().zip(&block[..bb]) {
+                *d += scale * v;
+            }
+            return;
+        }
+        for r in 0..rows {
+            for (c, &v) in block[r * cols..(r + 1) * cols].iter().enumerate() {
+                if v != 0.0 {
+                    self.add(i + r, j + c, scale * v);
+                }
+            }
+        }
+    }
     fn zero_row(&mut self, i: usize) {
         let b = self.b;
         let start = (i / b) * b * b + (i % b) * b;
@@ -376,16 +432,17 @@ impl LinearSolver for BlockTridiagonalLu {
 
     fn factor(&mut self) -> Result<(), LinearError> {
         self.factored = false;
-        self.equilibrate()?;
+        self.equilibrate_rows()?;
         let (b, nb) = (self.b, self.nb);
         dispatch!(
             b,
             factor_blocks(
                 nb,
-                &self.lower,
+                &mut self.lower,
                 &mut self.diag,
                 &mut self.upper,
-                &mut self.piv
+                &mut self.piv,
+                &self.col_scale
             )
         )
         .map_err(LinearError::Singular)?;
@@ -399,17 +456,20 @@ impl LinearSolver for BlockTridiagonalLu {
             "BlockTridiagonalLu::solve before a successful factor"
         );
         assert_eq!(x.len(), self.dim(), "right-hand side of the wrong length");
-        for (v, s) in x.iter_mut().zip(&self.row_scale) {
-            *v *= s;
-        }
         let (b, nb) = (self.b, self.nb);
+        let scales = (&self.row_scale[..], &self.col_scale[..]);
         dispatch!(
             b,
-            solve_blocks(nb, &self.lower, &self.diag, &self.upper, &self.piv, x)
+            solve_blocks(
+                nb,
+                &self.lower,
+                &self.diag,
+                &self.upper,
+                &self.piv,
+                scales,
+                x
+            )
         );
-        for (v, s) in x.iter_mut().zip(&self.col_scale) {
-            *v *= s;
-        }
         Ok(())
     }
 

@@ -51,6 +51,26 @@ pub trait MatrixSink {
     fn clear(&mut self);
     /// Add `v` to entry `(i, j)`.
     fn add(&mut self, i: usize, j: usize, v: f64);
+    /// Add `scale * block` to the `rows x cols` entries from `(i, j)` on (`block` row-major,
+    /// `rows * cols` values; zeros are skipped). Storages with dense blocks override this
+    /// to add a whole node block at once (the assembler's interior faces and nodes).
+    fn add_block(
+        &mut self,
+        i: usize,
+        j: usize,
+        rows: usize,
+        cols: usize,
+        block: &[f64],
+        scale: f64,
+    ) {
+        for r in 0..rows {
+            for (c, &v) in block[r * cols..(r + 1) * cols].iter().enumerate() {
+                if v != 0.0 {
+                    self.add(i + r, j + c, scale * v);
+                }
+            }
+        }
+    }
     /// Set every stored entry of row `i` to zero (to replace an equation).
     fn zero_row(&mut self, i: usize);
     /// Entry `(i, j)` (zero where nothing is stored). Meant for tests and diagnostics; only

@@ -1,0 +1,73 @@
+//! Allocation counts of the 1D electrodiffusion model's Newton iterations, with a counting
+//! global allocator (per thread, so that the test harness's other threads do not
+//! interfere): once the workspace exists, a whole steady Newton solve (assembly of residual
+//! and Jacobian through the general assembler, block-tridiagonal factorization, solves,
+//! line search) allocates nothing.
+
+use fluxion::models::electrodiffusion::{pnp_benchmark, Electrodiffusion};
+use fluxion::solve::{newton, NewtonOptions, NewtonWorkspace, NonlinearSystem};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn counted<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let c0 = COUNT.with(Cell::get);
+    let r = f();
+    (r, COUNT.with(Cell::get) - c0)
+}
+
+/// The benchmark cell (2 species, Poisson, Debye length 1% of the cell, 2 V_T) on 400
+/// nodes: the second Newton solve from the linear guess, with the workspace of the first,
+/// makes no allocation in any of its iterations; and so do a residual and a Jacobian
+/// evaluation on their own.
+#[test]
+fn newton_on_the_1d_model_allocates_nothing_once_warm() {
+    let mut model = Electrodiffusion::new(pnp_benchmark(400, 0.01, 2.0)).unwrap();
+    let mut ws = NewtonWorkspace::for_system(&model);
+    let opts = NewtonOptions::default();
+    let mut x = model.initial_guess();
+    let first = newton(&mut model, &mut x, &mut ws, &opts).unwrap();
+    let mut y = model.initial_guess();
+    let (second, allocations) = counted(|| newton(&mut model, &mut y, &mut ws, &opts));
+    let second = second.unwrap();
+    assert!(second.iterations >= 3, "{second:?}");
+    assert_eq!(second, first, "the same iterations from the same guess");
+    assert_eq!(x, y);
+    assert_eq!(
+        allocations, 0,
+        "{allocations} allocations in {} Newton iterations",
+        second.iterations
+    );
+    let mut r = vec![0.0; model.dim()];
+    let ((), allocations) = counted(|| model.residual(&y, &mut r));
+    assert_eq!(allocations, 0, "residual: {allocations} allocations");
+    let ((), allocations) = counted(|| {
+        let m = ws.solver.matrix();
+        m.clear();
+        model.jacobian(&y, m, &mut r)
+    });
+    assert_eq!(allocations, 0, "Jacobian: {allocations} allocations");
+}
