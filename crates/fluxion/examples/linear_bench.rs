@@ -385,8 +385,51 @@ fn one_d(rows: &mut Vec<Row>, nodes: usize) {
     println!("1D N = {nodes:.0e}: max relative difference block vs banded {diff:.1e}");
 }
 
+/// Permittivity of the variable-coefficient cases: a ball (3D) or disk (2D) of `eps = 80` in
+/// `eps = 2` (a 1:40 jump on a curved interface) times a smooth variation.
+fn var_eps(p: [f64; 3], d3: bool) -> f64 {
+    let (z, s) = if d3 { (p[2], p[2]) } else { (0.5, 0.5) };
+    let r2 = (p[0] - 0.5).powi(2) + (p[1] - 0.5).powi(2) + (z - 0.5).powi(2);
+    (if r2 < 0.09 { 80.0 } else { 2.0 }) * (1.0 + 0.5 * (6.0 * p[1]).sin() * s)
+}
+
+/// Multigrid on 2D (4 sizes up to 1000^2) and 3D (4 sizes up to 128^3) variable-permittivity
+/// Poisson: the cost per unknown should stay flat.
+fn multigrid_table() {
+    let mut rows = Vec::new();
+    for (m, d3) in [
+        (250, false),
+        (500, false),
+        (707, false),
+        (1000, false),
+        (32, true),
+        (64, true),
+        (96, true),
+        (128, true),
+    ] {
+        let shape = if d3 { [m, m, m] } else { [m, m, 1] };
+        let (pattern, vals, b) = poisson(shape, |p| var_eps(p, d3));
+        let s = Structure::Sparse {
+            pattern,
+            layout: Some(TensorLayout { shape, fields: 1 }),
+        };
+        let name = if d3 {
+            format!("3D var-eps Poisson {m}^3 multigrid")
+        } else {
+            format!("2D var-eps Poisson {m}^2 multigrid")
+        };
+        rows.push(run(name, &s, SolverChoice::Multigrid, &vals, &b));
+    }
+    print(&rows);
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
+    // `mg`: only the multigrid cases with variable permittivity (2D and 3D, 4 sizes each).
+    if std::env::args().any(|a| a == "mg") {
+        multigrid_table();
+        return;
+    }
     // `orient`: only the 2D LU orientation comparison, each variant twice, alternating.
     let orient = std::env::args().any(|a| a == "orient");
     let mut rows = Vec::new();
