@@ -131,6 +131,8 @@ fn rel_residual(p: &SparsityPattern, vals: &[f64], x: &[f64], b: &[f64]) -> f64 
 struct Row {
     case: String,
     n: usize,
+    /// CPU seconds of setup + factor + solve (NaN where not measured).
+    cpu: f64,
     setup: f64,
     factor: f64,
     solve: f64,
@@ -141,13 +143,14 @@ struct Row {
 
 fn print(rows: &[Row]) {
     println!(
-        "{:<44} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6} {:>9} {:>8} {:>8}",
+        "{:<44} {:>10} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6} {:>9} {:>8} {:>8}",
         "case",
         "unknowns",
         "setup s",
         "factor s",
         "solve s",
         "total s",
+        "cpu s",
         "iters",
         "resid",
         "us/unk",
@@ -156,13 +159,14 @@ fn print(rows: &[Row]) {
     for r in rows {
         let total = r.setup + r.factor + r.solve;
         println!(
-            "{:<44} {:>10} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>6} {:>9.1e} {:>8.3} {:>8.0}",
+            "{:<44} {:>10} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>7.2} {:>6} {:>9.1e} {:>8.3} {:>8.0}",
             r.case,
             r.n,
             r.setup,
             r.factor,
             r.solve,
             total,
+            r.cpu,
             r.iters,
             r.resid,
             total / r.n as f64 * 1e6,
@@ -171,7 +175,25 @@ fn print(rows: &[Row]) {
     }
 }
 
+/// CPU time of this process (user + system), s, from `/proc/self/stat` (Linux; NaN
+/// elsewhere): on a loaded machine the wall time measures the machine, this the solver.
+fn cpu_seconds() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+    let rest = s.rsplit_once(')').map_or("", |r| r.1);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |k: usize| {
+        f.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn run(case: String, structure: &Structure, choice: SolverChoice, vals: &[f64], b: &[f64]) -> Row {
+    let cpu0 = cpu_seconds();
     let Structure::Sparse { pattern, layout } = structure else {
         unreachable!()
     };
@@ -211,6 +233,7 @@ fn run(case: String, structure: &Structure, choice: SolverChoice, vals: &[f64], 
     Row {
         case,
         n: pattern.dim(),
+        cpu: cpu_seconds() - cpu0,
         setup,
         factor,
         solve,
@@ -368,6 +391,7 @@ fn one_d(rows: &mut Vec<Row>, nodes: usize) {
         rows.push(Row {
             case: name,
             n,
+            cpu: f64::NAN,
             setup,
             factor,
             solve,
@@ -482,6 +506,7 @@ fn main() {
                     }
                 ),
                 n: m * m,
+                cpu: f64::NAN,
                 setup: ts,
                 factor: tn,
                 solve: 0.0,

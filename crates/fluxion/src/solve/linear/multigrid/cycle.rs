@@ -7,6 +7,7 @@
 //! cost one matrix-vector product instead of two.
 
 use super::hierarchy::{weight, Level};
+use super::stencil::{dense_sum, with_size, FULL, LOWER, UPPER};
 
 #[inline(always)]
 fn row_dot(ci: &[u32], v: &[f64], x: &[f64]) -> f64 {
@@ -17,21 +18,63 @@ fn row_dot(ci: &[u32], v: &[f64], x: &[f64]) -> f64 {
     s
 }
 
-/// Forward Gauss-Seidel from `x = 0` (`sweeps >= 1` sweeps), then `r = b - A x`.
-pub(super) fn presmooth(l: &mut Level, sweeps: usize) {
+/// What a row kernel does with the row sum `s` of part `P` at row `i`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// `x_i = (b_i - s) / a_ii` (pre-smoothing from zero, `P` = lower).
+    Start,
+    /// `x_i += (b_i - s) / a_ii` (Gauss-Seidel, `P` = full).
+    Relax,
+    /// `r_i = b_i - s` (`P` = full) or `r_i = -s` (`P` = upper).
+    Residual,
+}
+
+/// Apply `op` to rows `start..end` (backward if `rev`), dense rows with the stencil.
+#[inline(always)]
+fn rows<const S: usize, const P: u8>(l: &mut Level, op: Op, rev: bool, seg: (usize, usize, bool)) {
+    let (start, end, dense) = seg;
     let p = l.a.pattern().clone();
     let (rp, ci, v) = (p.row_ptr(), p.col_idx(), l.a.values());
-    let n = l.x.len();
-    for i in 0..n {
-        let (a, d) = (rp[i], l.diag[i]);
-        let s = l.b[i] - row_dot(&ci[a..d], &v[a..d], &l.x);
-        l.x[i] = s * l.inv_diag[i];
-    }
-    if sweeps == 1 {
-        for i in 0..n {
-            let (d, b) = (l.diag[i] + 1, rp[i + 1]);
-            l.r[i] = -row_dot(&ci[d..b], &v[d..b], &l.x);
+    let (vals, off) = (&l.st.vals[..], &l.st.off);
+    let (x, b, r, inv, diag) = (&mut l.x, &l.b, &mut l.r, &l.inv_diag, &l.diag);
+    let mut step = |i: usize| {
+        let s = if dense {
+            dense_sum::<S, P>(vals, off, x, i)
+        } else {
+            let (a, e) = match P {
+                FULL => (rp[i], rp[i + 1]),
+                LOWER => (rp[i], diag[i]),
+                _ => (diag[i] + 1, rp[i + 1]),
+            };
+            row_dot(&ci[a..e], &v[a..e], x)
+        };
+        match op {
+            Op::Start => x[i] = (b[i] - s) * inv[i],
+            Op::Relax => x[i] += (b[i] - s) * inv[i],
+            Op::Residual => r[i] = if P == UPPER { -s } else { b[i] - s },
         }
+    };
+    if rev {
+        (start..end).rev().for_each(&mut step);
+    } else {
+        (start..end).for_each(&mut step);
+    }
+}
+
+fn sweep<const S: usize, const P: u8>(l: &mut Level, op: Op, rev: bool) {
+    for k in 0..l.st.segs.len() {
+        let k = if rev { l.st.segs.len() - 1 - k } else { k };
+        let seg = l.st.segs[k];
+        rows::<S, P>(l, op, rev, seg);
+    }
+}
+
+/// Forward Gauss-Seidel from `x = 0` (`sweeps >= 1` sweeps), then `r = b - A x`.
+pub(super) fn presmooth(l: &mut Level, sweeps: usize) {
+    let s = l.st.s;
+    with_size!(s, sweep::<LOWER>, l, Op::Start, false);
+    if sweeps == 1 {
+        with_size!(s, sweep::<UPPER>, l, Op::Residual, false);
         return;
     }
     for _ in 1..sweeps {
@@ -42,30 +85,33 @@ pub(super) fn presmooth(l: &mut Level, sweeps: usize) {
 
 /// One lexicographic Gauss-Seidel sweep on `A x = b` (forward or backward).
 pub(super) fn gauss_seidel(l: &mut Level, forward: bool) {
-    let p = l.a.pattern().clone();
-    let (rp, ci, v) = (p.row_ptr(), p.col_idx(), l.a.values());
-    let n = l.x.len();
-    let mut step = |i: usize| {
-        let (a, b) = (rp[i], rp[i + 1]);
-        // The sum includes the diagonal term a_ii x_i.
-        let s = l.b[i] - row_dot(&ci[a..b], &v[a..b], &l.x);
-        l.x[i] += s * l.inv_diag[i];
-    };
-    if forward {
-        (0..n).for_each(&mut step);
-    } else {
-        (0..n).rev().for_each(&mut step);
-    }
+    with_size!(l.st.s, sweep::<FULL>, l, Op::Relax, !forward);
 }
 
 /// `r = b - A x`.
 pub(super) fn residual(l: &mut Level) {
-    let p = l.a.pattern().clone();
-    let (rp, ci, v) = (p.row_ptr(), p.col_idx(), l.a.values());
-    for i in 0..l.r.len() {
-        let (a, b) = (rp[i], rp[i + 1]);
-        l.r[i] = l.b[i] - row_dot(&ci[a..b], &v[a..b], &l.x);
+    with_size!(l.st.s, sweep::<FULL>, l, Op::Residual, false);
+}
+
+/// `y = A x` with the level's operator (the stencil on dense rows).
+pub(super) fn mul_vec(l: &Level, x: &[f64], y: &mut [f64]) {
+    fn go<const S: usize, const P: u8>(l: &Level, x: &[f64], y: &mut [f64]) {
+        let p = l.a.pattern();
+        let (rp, ci, v) = (p.row_ptr(), p.col_idx(), l.a.values());
+        for &(start, end, dense) in &l.st.segs {
+            if dense {
+                for (i, yi) in y.iter_mut().enumerate().take(end).skip(start) {
+                    *yi = dense_sum::<S, P>(&l.st.vals, &l.st.off, x, i);
+                }
+            } else {
+                for (i, yi) in y.iter_mut().enumerate().take(end).skip(start) {
+                    let (a, e) = (rp[i], rp[i + 1]);
+                    *yi = row_dot(&ci[a..e], &v[a..e], x);
+                }
+            }
+        }
     }
+    with_size!(l.st.s, go::<FULL>, l, x, y);
 }
 
 /// `c.b = P^T f.r`, `c.x = 0`.

@@ -2,6 +2,7 @@
 //! Galerkin coarse operators.
 
 use super::super::{CsrMatrix, SparsityPattern};
+use super::stencil::Stencil;
 
 /// One fine node's coarse parents along one direction (weights in [`Level::w`]).
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +27,8 @@ pub(super) struct Level {
     /// Operator-dependent weight of the lower parent, per node and direction (used where a
     /// node lies between two coarse nodes of that direction).
     pub(super) w: Vec<[f64; 3]>,
+    /// Dense storage of the interior rows.
+    pub(super) st: Stencil,
 }
 
 /// The 1D weight of parent `a` of a node with direction weights `w` along direction `d`.

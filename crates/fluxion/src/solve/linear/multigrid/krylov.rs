@@ -1,5 +1,6 @@
 //! Preconditioned conjugate gradients and right-preconditioned BiCGStab.
 
+use super::cycle::mul_vec;
 use super::{LinearError, Multigrid};
 
 impl Multigrid {
@@ -14,7 +15,7 @@ impl Multigrid {
         let mut rz = dot(&self.r, &self.z);
         let mut rnorm = r0;
         for k in 1..=self.opts.max_iterations {
-            self.levels[0].a.mul_vec(&self.p, &mut self.v);
+            mul_vec(&self.levels[0], &self.p, &mut self.v);
             let pq = dot(&self.p, &self.v);
             if pq <= 0.0 || pq.is_nan() {
                 return Err(LinearError::NotConverged {
@@ -67,7 +68,7 @@ impl Multigrid {
                 *p = r + beta * (*p - omega * v);
             }
             self.precondition(Vec2::PtoZ)?;
-            self.levels[0].a.mul_vec(&self.z, &mut self.v);
+            mul_vec(&self.levels[0], &self.z, &mut self.v);
             let rv = dot(&self.rhat, &self.v);
             if rv == 0.0 || !rv.is_finite() {
                 return Err(fail(k, rnorm));
@@ -85,7 +86,7 @@ impl Multigrid {
             self.precondition(Vec2::StoT)?;
             // y += omega M^{-1} s needs M^{-1} s after omega is known: keep it in r.
             self.r.copy_from_slice(&self.t);
-            self.levels[0].a.mul_vec(&self.r, &mut self.t);
+            mul_vec(&self.levels[0], &self.r, &mut self.t);
             let tt = dot(&self.t, &self.t);
             omega = if tt > 0.0 {
                 dot(&self.t, &self.s) / tt

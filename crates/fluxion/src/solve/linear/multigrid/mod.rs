@@ -48,6 +48,7 @@
 mod cycle;
 mod hierarchy;
 mod krylov;
+mod stencil;
 #[cfg(test)]
 mod tests;
 
@@ -58,6 +59,7 @@ use cycle::{gauss_seidel, presmooth, prolong_add, restrict};
 use hierarchy::{box_pattern, galerkin, interpolation_weights, parents_1d, Level};
 use krylov::{norm, Vec2};
 use std::sync::Arc;
+use stencil::Stencil;
 
 /// Which Krylov method the multigrid preconditioner accelerates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -239,7 +241,6 @@ impl Multigrid {
         Level {
             shape,
             a,
-            code,
             diag,
             inv_diag: vec![0.0; n],
             b: vec![0.0; n],
@@ -247,6 +248,8 @@ impl Multigrid {
             r: vec![0.0; n],
             parents: [Vec::new(), Vec::new(), Vec::new()],
             w: Vec::new(),
+            st: Stencil::new(shape, &code),
+            code,
         }
     }
 
@@ -317,6 +320,7 @@ impl Multigrid {
         let nl = self.levels.len();
         for l in 0..nl {
             let lev = &mut self.levels[l];
+            lev.st.load(&lev.a, &lev.code);
             let v = lev.a.values();
             for (inv, &d) in lev.inv_diag.iter_mut().zip(&lev.diag) {
                 *inv = 1.0 / v[d];
@@ -475,6 +479,7 @@ impl LinearSolver for Multigrid {
             .map(|l| {
                 l.a.memory_bytes()
                     + l.code.len()
+                    + l.st.vals.len() * 8
                     + l.diag.len() * 8
                     + (l.inv_diag.len() + l.b.len() + l.x.len() + l.r.len()) * 8
                     + l.parents.iter().map(|p| p.len() * 32).sum::<usize>()
