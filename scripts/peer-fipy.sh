@@ -37,9 +37,9 @@ for n in "${SIZES[@]}"; do
 done
 python3 - "$FL" "$FP" <<'PY'
 import re, sys, statistics
-fl = [l.split() for l in open(sys.argv[1]) if l.startswith("2D dielectric")]
+fl = [l.split() for l in open(sys.argv[1]) if l.startswith("2D ")]
 # columns after the 3-word case name: N unknowns mesh solve best median worst us/unk err solver
-rows = [(int(c[3]), float(c[8]), float(c[11])) for c in fl]
+rows = [(" ".join(c[0:3]) + f" N={c[3]} ({c[4]} unknowns)", float(c[8]), float(c[11])) for c in fl]
 fp = {}
 for l in open(sys.argv[2]):
     m = re.search(r"N=(\d+).*total=([\d.]+)s.*rel_err=([\d.e+-]+)", l)
@@ -52,7 +52,11 @@ for n, runs in sorted(fp.items()):
     if not match:
         print(f"FiPy N={n}: error {err:.2e}, {statistics.median(ts):.3f} s (min {ts[0]:.3f}, max {ts[-1]:.3f}); no fluxion size in the table is as accurate")
         continue
-    fn, ft, fe = min(match, key=lambda r: r[1])
-    print(f"FiPy N={n}: error {err:.2e}, median {statistics.median(ts):.3f} s (min {ts[0]:.3f}, max {ts[-1]:.3f}); "
-          f"fluxion N={fn}: error {fe:.2e}, median {ft:.3f} s; ratio {statistics.median(ts)/ft:.1f}x")
+    for tensor in (True, False):
+        m = [r for r in match if ("Delaunay" not in r[0]) == tensor]
+        if not m:
+            continue
+        fn, ft, fe = min(m, key=lambda r: r[1])
+        print(f"FiPy N={n}: error {err:.2e}, median {statistics.median(ts):.3f} s (min {ts[0]:.3f}, max {ts[-1]:.3f}); "
+              f"fluxion {fn}: error {fe:.2e}, median {ft:.3f} s; ratio {statistics.median(ts)/ft:.1f}x")
 PY

@@ -119,7 +119,12 @@ fn peak_rss_mb() -> Option<f64> {
 
 pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     if args.fields {
-        return crate::bench_fields::run(&[200, 400, 800, 1000], &[32, 64, 96, 128], args.repeat);
+        return crate::bench_fields::run(
+            &[200, 400, 800, 1000],
+            &[12, 16, 24, 32],
+            &[32, 64, 96, 128],
+            args.repeat,
+        );
     }
     if args.vortex {
         return vortex_bench(args);

@@ -10,7 +10,11 @@
 //!    eps_out) E0` (Jackson, Classical Electrodynamics, 3rd ed., sec. 4.4, its 2D
 //!    analogue); as in the FiPy script, `phi = c - E x` is fitted by least squares over the
 //!    nodes with `r < a/2` and the relative error of `E` is printed. `N` intervals per side
-//!    (`(N + 1)^2` nodes), against FiPy's `N^2` cells of the same width `2/N`.
+//!    (`(N + 1)^2` nodes), against FiPy's `N^2` cells of the same width `2/N`. The cut
+//!    edges make this first order at the interface, like FiPy's staircase but with about
+//!    half its error; the same problem on the Delaunay-Voronoi mesh of `mesh/voronoi.rs`
+//!    (the circle made of triangle edges, `N` edges per radius there, growing away from
+//!    it, outer size `4 a/N`) is second order.
 //! 2. 3D: the dielectric sphere in a uniform field (`eps_in = 10`, `eps_out = 1`, radius
 //!    `0.3` in `[-1, 1]^3`, Dirichlet data `phi = -E0 x (1 - K a^3 / r^3)`,
 //!    `K = (eps_in - eps_out)/(eps_in + 2 eps_out)`), exact inside field
@@ -27,8 +31,12 @@ use std::time::Instant;
 use fluxion::assembly::{
     Assembler, DofMap, FaceFlux, FluxLaw, NodeEquation, RowRule, RowRules, Terms,
 };
-use fluxion::mesh::{uniform_nodes, Mesh, Regions, Sphere, TensorGrid};
+use fluxion::mesh::{
+    delaunay_mesh, uniform_nodes, CoordinateSystem, Curve, DelaunaySpec, Extruded, Mesh,
+    OuterBoundary, Polygon, RegionRule, Regions, SizeNear, Sphere, TensorGrid,
+};
 use fluxion::solve::{make_solver, SolverChoice};
+use std::f64::consts::PI;
 
 use crate::Failure;
 
@@ -75,7 +83,66 @@ struct Outcome {
     solver: &'static str,
 }
 
-fn inclusion(dim: usize, n: usize) -> Result<Outcome, Failure> {
+/// Mesh of the inclusion problem: tensor grid (`delaunay == false`, `n` intervals per
+/// side) or Delaunay-Voronoi mesh (2D only, `n` edges per radius on the interface).
+fn inclusion_mesh(dim: usize, n: usize, delaunay: bool, a: f64) -> Result<Mesh, Failure> {
+    let err = |e: String| Failure::Input(e);
+    if delaunay {
+        let ha = a / n as f64;
+        // The square [-1, 1]^2 with edges of the outer size.
+        let h_out = 4.0 * ha;
+        let per_side = (2.0 / h_out).ceil() as usize;
+        let mut points = Vec::new();
+        for (o, d) in [
+            ([-1.0, -1.0], [1.0, 0.0]),
+            ([1.0, -1.0], [0.0, 1.0]),
+            ([1.0, 1.0], [-1.0, 0.0]),
+            ([-1.0, 1.0], [0.0, -1.0]),
+        ] {
+            for k in 0..per_side {
+                let t = 2.0 * k as f64 / per_side as f64;
+                points.push([o[0] + t * d[0], o[1] + t * d[1]]);
+            }
+        }
+        let boundary = OuterBoundary {
+            patches: vec!["outer".to_string(); points.len()],
+            points,
+        };
+        let circle = Curve::circle([0.0, 0.0], a, (2.0 * PI * a / ha).ceil() as usize);
+        let mut spec = DelaunaySpec::new(CoordinateSystem::Cartesian, boundary, h_out);
+        spec.background = "outside".into();
+        spec.regions.push(RegionRule {
+            name: "inside".into(),
+            shape: Arc::new(
+                Extruded::new(
+                    Polygon::new(circle.points.clone()).map_err(|e| err(e.to_string()))?,
+                    -1.0,
+                    1.0,
+                )
+                .ok_or_else(|| err("extrusion".into()))?,
+            ),
+        });
+        spec.curves.push(circle);
+        spec.near.push(SizeNear {
+            shape: Arc::new(Sphere::new([0.0; 3], a).expect("positive radius")),
+            h: ha,
+            growth: 0.25,
+        });
+        return Ok(delaunay_mesh(&spec).map_err(|e| err(e.to_string()))?.mesh);
+    }
+    let x = uniform_nodes(-1.0, 1.0, n + 1);
+    let grid = if dim == 2 {
+        TensorGrid::cartesian_2d(&x, &x)
+    } else {
+        TensorGrid::cartesian_3d(&x, &x, &x)
+    }
+    .map_err(|e| err(e.to_string()))?;
+    let regions =
+        Regions::new("outside").paint("inside", Sphere::new([0.0; 3], a).expect("positive radius"));
+    grid.mesh_with(&regions).map_err(|e| err(e.to_string()))
+}
+
+fn inclusion(dim: usize, n: usize, delaunay: bool) -> Result<Outcome, Failure> {
     let (a, ei, eo, e0) = (0.3, 10.0, 1.0, 1.0);
     let (k, exact, pw) = if dim == 2 {
         ((ei - eo) / (ei + eo), 2.0 * eo / (ei + eo) * e0, 2)
@@ -91,19 +158,7 @@ fn inclusion(dim: usize, n: usize) -> Result<Outcome, Failure> {
         -e0 * p[0] * (1.0 - k * (a * a / r2).powf(pw as f64 / 2.0))
     };
     let t0 = Instant::now();
-    let x = uniform_nodes(-1.0, 1.0, n + 1);
-    let grid = if dim == 2 {
-        TensorGrid::cartesian_2d(&x, &x)
-    } else {
-        TensorGrid::cartesian_3d(&x, &x, &x)
-    }
-    .map_err(|e| Failure::Input(e.to_string()))?;
-    let regions =
-        Regions::new("outside").paint("inside", Sphere::new([0.0; 3], a).expect("positive radius"));
-    let mesh: Arc<Mesh> = Arc::new(
-        grid.mesh_with(&regions)
-            .map_err(|e| Failure::Input(e.to_string()))?,
-    );
+    let mesh = Arc::new(inclusion_mesh(dim, n, delaunay, a)?);
     let mesh_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let nn = mesh.nodes();
@@ -172,7 +227,12 @@ fn inclusion(dim: usize, n: usize) -> Result<Outcome, Failure> {
 }
 
 /// Print the 2D and 3D tables (`repeat` runs per size).
-pub fn run(sizes2: &[usize], sizes3: &[usize], repeat: usize) -> Result<(), Failure> {
+pub fn run(
+    sizes2: &[usize],
+    sizes_delaunay: &[usize],
+    sizes3: &[usize],
+    repeat: usize,
+) -> Result<(), Failure> {
     println!(
         "static fields on tensor grids (cut edges), {} threads; best/median/worst of {repeat}",
         rayon::current_num_threads()
@@ -191,12 +251,16 @@ pub fn run(sizes2: &[usize], sizes3: &[usize], repeat: usize) -> Result<(), Fail
         "rel_err",
         "solver"
     );
-    for (dim, sizes) in [(2, sizes2), (3, sizes3)] {
+    for (dim, sizes, delaunay) in [
+        (2, sizes2, false),
+        (2, sizes_delaunay, true),
+        (3, sizes3, false),
+    ] {
         for &n in sizes {
             let mut totals = Vec::new();
             let mut last = None;
             for _ in 0..repeat.max(1) {
-                let o = inclusion(dim, n)?;
+                let o = inclusion(dim, n, delaunay)?;
                 totals.push(o.mesh_s + o.solve_s);
                 last = Some(o);
             }
@@ -205,10 +269,10 @@ pub fn run(sizes2: &[usize], sizes3: &[usize], repeat: usize) -> Result<(), Fail
             let med = totals[totals.len() / 2];
             println!(
                 "{:<26} {:>5} {:>10} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>10.3} {:>9.2e} {:>20}",
-                if dim == 2 {
-                    "2D dielectric cylinder"
-                } else {
-                    "3D dielectric sphere"
+                match (dim, delaunay) {
+                    (2, false) => "2D dielectric cylinder",
+                    (2, true) => "2D cylinder Delaunay",
+                    _ => "3D dielectric sphere",
                 },
                 n,
                 o.nodes,
