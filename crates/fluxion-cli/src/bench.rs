@@ -36,6 +36,10 @@ pub struct BenchArgs {
     /// Time steps timed per size for --vortex.
     #[arg(long, default_value_t = 400)]
     steps: usize,
+    /// Benchmark static fields instead: the 2D dielectric cylinder (the FiPy peer problem)
+    /// and the 3D dielectric sphere (see `bench_fields.rs`).
+    #[arg(long)]
+    fields: bool,
 }
 
 fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
@@ -116,6 +120,14 @@ fn peak_rss_mb() -> Option<f64> {
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), Failure> {
+    if args.fields {
+        return crate::bench_fields::run(
+            &[200, 400, 800, 1000],
+            &[12, 16, 24, 32],
+            &[32, 64, 96, 128],
+            args.repeat,
+        );
+    }
     if args.vortex {
         return vortex_bench(args);
     }

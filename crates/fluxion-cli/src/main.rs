@@ -14,6 +14,7 @@
 //! few `Debug` names that library messages still embed into words.
 
 mod bench;
+mod bench_fields;
 mod calc;
 mod examples;
 mod outdir;

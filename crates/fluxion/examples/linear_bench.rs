@@ -131,6 +131,8 @@ fn rel_residual(p: &SparsityPattern, vals: &[f64], x: &[f64], b: &[f64]) -> f64 
 struct Row {
     case: String,
     n: usize,
+    /// CPU seconds of setup + factor + solve (NaN where not measured).
+    cpu: f64,
     setup: f64,
     factor: f64,
     solve: f64,
@@ -141,13 +143,14 @@ struct Row {
 
 fn print(rows: &[Row]) {
     println!(
-        "{:<44} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6} {:>9} {:>8} {:>8}",
+        "{:<44} {:>10} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6} {:>9} {:>8} {:>8}",
         "case",
         "unknowns",
         "setup s",
         "factor s",
         "solve s",
         "total s",
+        "cpu s",
         "iters",
         "resid",
         "us/unk",
@@ -156,13 +159,14 @@ fn print(rows: &[Row]) {
     for r in rows {
         let total = r.setup + r.factor + r.solve;
         println!(
-            "{:<44} {:>10} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>6} {:>9.1e} {:>8.3} {:>8.0}",
+            "{:<44} {:>10} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>7.2} {:>6} {:>9.1e} {:>8.3} {:>8.0}",
             r.case,
             r.n,
             r.setup,
             r.factor,
             r.solve,
             total,
+            r.cpu,
             r.iters,
             r.resid,
             total / r.n as f64 * 1e6,
@@ -171,7 +175,25 @@ fn print(rows: &[Row]) {
     }
 }
 
+/// CPU time of this process (user + system), s, from `/proc/self/stat` (Linux; NaN
+/// elsewhere): on a loaded machine the wall time measures the machine, this the solver.
+fn cpu_seconds() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+    let rest = s.rsplit_once(')').map_or("", |r| r.1);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |k: usize| {
+        f.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn run(case: String, structure: &Structure, choice: SolverChoice, vals: &[f64], b: &[f64]) -> Row {
+    let cpu0 = cpu_seconds();
     let Structure::Sparse { pattern, layout } = structure else {
         unreachable!()
     };
@@ -211,6 +233,7 @@ fn run(case: String, structure: &Structure, choice: SolverChoice, vals: &[f64], 
     Row {
         case,
         n: pattern.dim(),
+        cpu: cpu_seconds() - cpu0,
         setup,
         factor,
         solve,
@@ -368,6 +391,7 @@ fn one_d(rows: &mut Vec<Row>, nodes: usize) {
         rows.push(Row {
             case: name,
             n,
+            cpu: f64::NAN,
             setup,
             factor,
             solve,
@@ -385,8 +409,51 @@ fn one_d(rows: &mut Vec<Row>, nodes: usize) {
     println!("1D N = {nodes:.0e}: max relative difference block vs banded {diff:.1e}");
 }
 
+/// Permittivity of the variable-coefficient cases: a ball (3D) or disk (2D) of `eps = 80` in
+/// `eps = 2` (a 1:40 jump on a curved interface) times a smooth variation.
+fn var_eps(p: [f64; 3], d3: bool) -> f64 {
+    let (z, s) = if d3 { (p[2], p[2]) } else { (0.5, 0.5) };
+    let r2 = (p[0] - 0.5).powi(2) + (p[1] - 0.5).powi(2) + (z - 0.5).powi(2);
+    (if r2 < 0.09 { 80.0 } else { 2.0 }) * (1.0 + 0.5 * (6.0 * p[1]).sin() * s)
+}
+
+/// Multigrid on 2D (4 sizes up to 1000^2) and 3D (4 sizes up to 128^3) variable-permittivity
+/// Poisson: the cost per unknown should stay flat.
+fn multigrid_table() {
+    let mut rows = Vec::new();
+    for (m, d3) in [
+        (250, false),
+        (500, false),
+        (707, false),
+        (1000, false),
+        (32, true),
+        (64, true),
+        (96, true),
+        (128, true),
+    ] {
+        let shape = if d3 { [m, m, m] } else { [m, m, 1] };
+        let (pattern, vals, b) = poisson(shape, |p| var_eps(p, d3));
+        let s = Structure::Sparse {
+            pattern,
+            layout: Some(TensorLayout { shape, fields: 1 }),
+        };
+        let name = if d3 {
+            format!("3D var-eps Poisson {m}^3 multigrid")
+        } else {
+            format!("2D var-eps Poisson {m}^2 multigrid")
+        };
+        rows.push(run(name, &s, SolverChoice::Multigrid, &vals, &b));
+    }
+    print(&rows);
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
+    // `mg`: only the multigrid cases with variable permittivity (2D and 3D, 4 sizes each).
+    if std::env::args().any(|a| a == "mg") {
+        multigrid_table();
+        return;
+    }
     // `orient`: only the 2D LU orientation comparison, each variant twice, alternating.
     let orient = std::env::args().any(|a| a == "orient");
     let mut rows = Vec::new();
@@ -439,6 +506,7 @@ fn main() {
                     }
                 ),
                 n: m * m,
+                cpu: f64::NAN,
                 setup: ts,
                 factor: tn,
                 solve: 0.0,
