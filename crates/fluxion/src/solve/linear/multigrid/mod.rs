@@ -42,6 +42,13 @@
 //! `||b - A x||_2 <= max(rtol ||r_0||_2, atol)`, with `r_0` the residual after the
 //! Dirichlet values are set; otherwise [`LinearError::NotConverged`].
 //!
+//! # Kernels
+//! The Galerkin product is formed fine row by fine row through the dense `3^d` box of
+//! `(A P)(i, .)` (`hierarchy.rs`); interior rows of every level are also stored as a
+//! constant stencil, so that smoothing, residuals and the Krylov matrix-vector product read
+//! no column indices there (`stencil.rs`); the pre-smoothing sweep starts from zero and its
+//! residual needs only the strictly upper triangle (`cycle.rs`).
+//!
 //! Every vector and every level's matrix is allocated when the solver is built;
 //! `factor()` and `solve()` do not allocate (`tests/linear_alloc.rs`).
 
