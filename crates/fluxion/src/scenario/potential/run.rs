@@ -184,6 +184,10 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
                 o.insert(format!("charge_{}", u.flux), json!(-f.flux));
                 terminals.push((v, -f.flux));
             }
+            PatchCondition::NodePotential => {
+                o.insert("condition".into(), json!("uniform_field"));
+                o.insert(format!("charge_{}", u.flux), json!(-f.flux));
+            }
             PatchCondition::SurfaceCharge(sig) => {
                 o.insert("condition".into(), json!("surface_charge"));
                 o.insert("surface_charge_C_m2".into(), json!(sig));
@@ -214,16 +218,40 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
     // Probes.
     let mut probes = Map::new();
     if !s.outputs.probes.is_empty() {
-        let axes = TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?;
+        // Tensor grids interpolate (multi)linearly; a Delaunay mesh reports the nearest node.
+        let axes = match s.delaunay {
+            true => None,
+            false => {
+                Some(TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?)
+            }
+        };
         let dim = mesh.dim();
+        let mut node_at = Map::new();
         for pr in &s.outputs.probes {
-            let Some(at) = axes.locate(pr.at) else {
-                continue;
+            let (phi, f): (f64, Vec<f64>) = match &axes {
+                Some(axes) => {
+                    let Some(at) = axes.locate(pr.at) else {
+                        continue;
+                    };
+                    (
+                        axes.interpolate(&at, |i| sol.potential[i]),
+                        (0..dim)
+                            .map(|c| axes.interpolate(&at, |i| sol.field[i][c]))
+                            .collect(),
+                    )
+                }
+                None => {
+                    let d2 = |i: usize| {
+                        let x = mesh.position(i);
+                        (0..dim).map(|c| (x[c] - pr.at[c]).powi(2)).sum::<f64>()
+                    };
+                    let i = (0..mesh.nodes())
+                        .min_by(|&a, &b| d2(a).total_cmp(&d2(b)))
+                        .unwrap_or(0);
+                    node_at.insert(pr.name.clone(), json!(mesh.position(i)[..dim]));
+                    (sol.potential[i], sol.field[i][..dim].to_vec())
+                }
             };
-            let phi = axes.interpolate(&at, |i| sol.potential[i]);
-            let f: Vec<f64> = (0..dim)
-                .map(|c| axes.interpolate(&at, |i| sol.field[i][c]))
-                .collect();
             let r = s.region_at(pr.at) as usize;
             let (flux_density, name) = match p.materials[r] {
                 RegionMaterial::Medium {
@@ -266,6 +294,11 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
                     name: flux_density,
                 }),
             );
+            if let (Some(x), Some(Json::Object(o))) =
+                (node_at.get(&pr.name), probes.get_mut(&pr.name))
+            {
+                o.insert("node_m".into(), x.clone());
+            }
         }
     }
     let shape = mesh.shape().map(|sh| sh[..mesh.dim()].to_vec());
@@ -273,7 +306,8 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
         "model": model,
         "title": s.title,
         "mesh": {
-            "kind": s.mesh_kind.name(),
+            "kind": if s.delaunay { "delaunay" } else { s.mesh_kind.name() },
+            "coordinates": s.mesh_kind.name(),
             "nodes": mesh.nodes(),
             "shape": shape,
             "faces": mesh.faces(),
