@@ -387,6 +387,13 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
     };
     // Outputs.
     let outputs = build_outputs(raw.output.as_ref(), mesh_kind, &axes, cx)?;
+    if delaunay && outputs.map {
+        cx.push(
+            "output.formats",
+            "maps are drawn on tensor grids; a delaunay mesh writes fields.vtu (open it in ParaView): remove \"map\"",
+            None,
+        );
+    }
     if delaunay && !outputs.lines.is_empty() {
         cx.push(
             "output.line",

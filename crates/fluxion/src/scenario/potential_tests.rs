@@ -372,3 +372,60 @@ fn charged_shell_in_3d_converges() {
     assert!(ep[1] < 3e-2 && op > 1.1, "{ep:?} {op}");
     assert!(ef[1] < 5e-2, "{ef:?}");
 }
+
+/// `formats = ["map"]` renders the potential and |E| of a 2D run as PNG and SVG (equal
+/// aspect, colour bar with units, field lines) and lists them in `summary.json`; the PNG
+/// decodes to an image of the size it declares, and the SVG names the unit.
+#[test]
+fn maps_are_written_listed_and_decode() {
+    let text = PLATES.replace(
+        "[[patch]]\nname = \"xmin\"",
+        "[output]\nformats = [\"map\"]\n\n[[patch]]\nname = \"xmin\"",
+    );
+    let s = parse_static(&text).unwrap();
+    assert!(s.outputs.map && !s.outputs.vtk);
+    let r = run_static(&s, &mut ()).unwrap();
+    let listed: Vec<&str> = r.summary["maps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "map_potential.png",
+            "map_potential.svg",
+            "map_field.png",
+            "map_field.svg"
+        ]
+    );
+    for name in &listed {
+        let f = r.files.iter().find(|f| f.name == *name).unwrap();
+        if name.ends_with(".png") {
+            let dec = png::Decoder::new(std::io::Cursor::new(&f.bytes));
+            let reader = dec.read_info().unwrap();
+            let info = reader.info();
+            assert!(
+                info.width >= 278 && info.height >= 170,
+                "{}x{}",
+                info.width,
+                info.height
+            );
+        } else {
+            let svg = std::str::from_utf8(&f.bytes).unwrap();
+            assert!(svg.starts_with("<svg") || svg.contains("<svg"));
+            assert!(svg.contains(if name.contains("field") { "V/m" } else { "V" }));
+        }
+    }
+    // Maps need a 2D mesh.
+    let i = issues(
+        &text
+            .replace("kind = \"cartesian2d\"", "kind = \"cartesian3d\"")
+            .replace(
+                "y = {",
+                "z = { from = \"0 um\", to = \"1 um\", nodes = 3 }\ny = {",
+            ),
+    );
+    assert!(i.iter().any(|i| i.key == "output.formats[0]"), "{i:?}");
+}

@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::StaticScenario;
+use super::{MeshKind, StaticScenario};
 use crate::constants::{AVOGADRO, VACUUM_PERMEABILITY, VACUUM_PERMITTIVITY};
 use crate::models::potential::{
     solve_potential, FieldKind, PatchCondition, PotentialError, PotentialSolution, RegionMaterial,
 };
 use crate::output::{
-    line_cut_csv, node_field_npy, vtk_document, NodeField, OutputFile, TensorAxes,
+    line_cut_csv, node_field_npy, vtk_document, FieldMap, Flow, FlowLines, MapOptions, NodeField,
+    OutputFile, TensorAxes,
 };
 use crate::scenario::{RunError, RunReport};
 use crate::solve::Progress;
@@ -109,7 +110,40 @@ pub fn run_static(s: &StaticScenario, progress: &mut dyn Progress) -> Result<Run
             line_cut_csv(mesh, &fields[..2], l).map_err(out_err)?,
         ));
     }
+    let mut maps = vec![];
+    if s.outputs.map {
+        progress.update(0.75, "maps");
+        let axes = TensorAxes::of(mesh, "a map").map_err(out_err)?;
+        let (x, y) = (&axes.axis[0], &axes.axis[1]);
+        let (lo, hi) = ([x[0], y[0]], [x[x.len() - 1], y[y.len() - 1]]);
+        // Field lines through seeds along the diagonal of the domain, both ways.
+        let lines = FlowLines::seeded_along(Flow::NegativeGradient(&sol.potential), lo, hi, 14);
+        let axisym = s.mesh_kind == MeshKind::Axisymmetric && lo[0] >= 0.0;
+        let (pot_title, field_title) = match p.kind {
+            FieldKind::Electric => ("potential", "|E|"),
+            FieldKind::Magnetic => ("magnetic scalar potential", "|H|"),
+        };
+        for (stem, field, title) in [
+            ("potential", &fields[0], pot_title),
+            ("field", &fields[1], field_title),
+        ] {
+            let mut o = MapOptions::titled(&format!("{}: {title}", s.title));
+            o.mirror = axisym;
+            let map = FieldMap::new(mesh, field, Some(&lines), &o).map_err(out_err)?;
+            for (ext, bytes) in [
+                ("png", map.to_png().map_err(out_err)?),
+                ("svg", map.to_svg().map_err(out_err)?.into_bytes()),
+            ] {
+                let name = format!("map_{stem}.{ext}");
+                maps.push(name.clone());
+                files.push(OutputFile { name, bytes });
+            }
+        }
+    }
     let mut summary = summary_json(s, &sol, &u)?;
+    if !maps.is_empty() {
+        summary["maps"] = json!(maps);
+    }
     if s.outputs.vacuum_reference {
         progress.update(0.8, "vacuum reference");
         let mut vac = p.clone();
