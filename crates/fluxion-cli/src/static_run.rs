@@ -1,7 +1,8 @@
 //! `fluxion check` and `fluxion run` for static-field scenarios (`model = "electrostatics"`
 //! or `"magnetostatics"`): the check line, the exit code of a failed run and the terminal
 //! summary. The solve and the output set (`summary.json`, `fields.vtr`/`.vtu`,
-//! `potential.npy`, `field.npy`, `line_<name>.csv`) come from
+//! `potential.npy`, `field.npy`, `line_<name>.csv`, and with `formats = [.., "map"]` the
+//! maps `map_potential.png`/`.svg`, `map_field.png`/`.svg`) come from
 //! `fluxion::scenario::run_static`; the files are written by `outdir` as a whole set.
 
 use std::path::Path;

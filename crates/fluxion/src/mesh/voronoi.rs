@@ -768,7 +768,7 @@ mod tests {
     use crate::models::potential::{
         node_gradient, solve_potential, FieldKind, PatchCondition, PotentialProblem, RegionMaterial,
     };
-    use crate::solve::{make_solver, SolverChoice, SparsityPattern, Structure};
+    use crate::solve::SolverChoice;
 
     fn disk(r: f64, segments: usize, patch: &str) -> OuterBoundary {
         let c = Curve::circle([0.0, 0.0], r, segments);
@@ -799,11 +799,10 @@ mod tests {
         e.windows(2).map(|w| (w[0] / w[1]).log2()).collect()
     }
 
-    /// Two-point flux solve of `div(k (grad u - m)) = 0` (`-grad u = H`, `B/mu0 = k H + m`
-    /// for a magnetic scalar potential with magnetization `m`; `D/eps0 = eps_r E` with
-    /// `m = 0`) with per-region `k`, `m` and Dirichlet data `g(x)` on the nodes of `patch`:
-    /// the flux of `solve_potential` (one region per face segment here), written out
-    /// because `solve_potential` takes one constant potential per patch.
+    /// `div(k (grad u - m)) = 0` (`-grad u = H`, `B/mu0 = k H + m` for a magnetic scalar
+    /// potential with magnetization `m`; `D/eps0 = eps_r E` with `m = 0`) with per-region
+    /// `k`, `m`, Dirichlet data `g(x)` on the nodes of `patch` and natural conditions on
+    /// the other patches, by [`solve_potential`] with a [`PatchCondition::NodePotential`].
     fn solve_dirichlet(
         dm: &DelaunayMesh,
         k: &[f64],
@@ -811,61 +810,37 @@ mod tests {
         patch: &str,
         g: impl Fn([f64; 3]) -> f64,
     ) -> Vec<f64> {
-        let mesh = &dm.mesh;
-        let n = mesh.nodes();
-        let p = mesh.parts();
+        let mesh = Arc::new(dm.mesh.clone());
         let pid = mesh.patch_index(patch).unwrap();
-        let mut fixed = vec![None; n];
-        for pf in mesh.patch_faces().iter().filter(|pf| pf.patch == pid) {
-            fixed[pf.node as usize] = Some(g(mesh.position(pf.node as usize)));
-        }
-        let mut rows: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
-        for f in 0..mesh.faces() {
-            let [a, b] = mesh.face_nodes(f);
-            rows[a].push(b);
-            rows[b].push(a);
-        }
-        let pattern = std::sync::Arc::new(SparsityPattern::from_rows(n, &rows));
-        let mut solver = make_solver(
-            &Structure::Sparse {
-                pattern,
-                layout: None,
-            },
-            SolverChoice::SparseLu,
-        )
-        .unwrap();
-        let mut rhs = vec![0.0; n];
-        let mat = solver.matrix();
-        mat.clear();
-        for f in 0..mesh.faces() {
-            let [a, b] = mesh.face_nodes(f);
-            let d = mesh.face_distance(f);
-            let dir = mesh.face_direction(f);
-            let (mut t, mut s) = (0.0, 0.0);
-            for seg in p.face_segment_ptr[f] as usize..p.face_segment_ptr[f + 1] as usize {
-                let (r, _) = p.segment_part[p.segment_part_ptr[seg] as usize];
-                let r = r as usize;
-                t += p.segment_area[seg] * k[r] / d;
-                s += p.segment_area[seg] * k[r] * (m[r][0] * dir[0] + m[r][1] * dir[1]);
-            }
-            // Outflow of a: t (u_a - u_b) + s; of b: the opposite.
-            for (i, j, sg) in [(a, b, 1.0), (b, a, -1.0)] {
-                if fixed[i].is_none() {
-                    mat.add(i, i, t);
-                    mat.add(i, j, -t);
-                    rhs[i] -= sg * s;
+        let node_potential = (0..mesh.nodes()).map(|i| g(mesh.position(i))).collect();
+        let patches = (0..mesh.patches().len())
+            .map(|q| {
+                if q == pid as usize {
+                    PatchCondition::NodePotential
+                } else {
+                    PatchCondition::Natural
                 }
-            }
-        }
-        for i in 0..n {
-            if let Some(v) = fixed[i] {
-                mat.add(i, i, 1.0);
-                rhs[i] = v;
-            }
-        }
-        solver.factor().unwrap();
-        solver.solve(&mut rhs).unwrap();
-        rhs
+            })
+            .collect();
+        let materials = k
+            .iter()
+            .zip(m)
+            .map(|(&relative, m)| RegionMaterial::Medium {
+                relative,
+                charge_density: 0.0,
+                polarization: [m[0], m[1], 0.0],
+            })
+            .collect();
+        solve_potential(&PotentialProblem {
+            kind: FieldKind::Magnetic,
+            mesh,
+            materials,
+            patches,
+            node_potential,
+            solver: SolverChoice::SparseLu,
+        })
+        .unwrap()
+        .potential
     }
 
     /// Region-weighted mean of `-grad u` over the triangles of `region` (weight `2 pi r`
@@ -1019,6 +994,7 @@ mod tests {
                     polarization: [0.0; 3],
                 }],
                 patches: vec![PatchCondition::Potential(0.0)],
+                node_potential: vec![],
                 solver: SolverChoice::Auto,
             })
             .unwrap();
@@ -1226,6 +1202,7 @@ mod tests {
                 mesh,
                 materials,
                 patches,
+                node_potential: vec![],
                 solver: SolverChoice::Auto,
             })
             .unwrap()

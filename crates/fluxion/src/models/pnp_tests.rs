@@ -421,3 +421,73 @@ fn jacobian_matches_finite_differences_in_rz_and_3d() {
         &cond,
     );
 }
+
+/// The benchmark cell of the 1D model extruded into a 3D bar (a tensor mesh 201 x 2 x 3,
+/// insulating side walls): the solution does not depend on y and z, so the potential along
+/// every line of nodes and the current equal the 1D model's, and the current is continuous
+/// (what enters at xmin leaves at xmax, nothing through the walls).
+#[test]
+fn three_dimensional_bar_reproduces_the_1d_model_with_current_continuity() {
+    let p1 = pnp_benchmark(201, 0.1, 4.0);
+    let mut ed = Electrodiffusion::new(p1.clone()).unwrap();
+    let s1 = ed.solve_steady(&SteadyOptions::default(), &mut ()).unwrap();
+    let x = p1.grid.x().to_vec();
+    let w = 0.3 * (x[x.len() - 1] - x[0]);
+    let grid =
+        TensorGrid::cartesian_3d(&x, &uniform_nodes(0.0, w, 2), &uniform_nodes(0.0, w, 3)).unwrap();
+    let mesh = Arc::new(grid.mesh().unwrap());
+    let side = |b: &crate::models::electrodiffusion::Boundary| {
+        let c = match b.species[0] {
+            crate::models::electrodiffusion::SpeciesBc::Concentration(c) => c,
+            _ => unreachable!(),
+        };
+        let v = match b.potential {
+            crate::models::electrodiffusion::PotentialBc::Potential(v) => v,
+            _ => unreachable!(),
+        };
+        reservoir(c, v)
+    };
+    let patches = mesh
+        .patches()
+        .iter()
+        .map(|p| match p.name.as_str() {
+            "xmin" => side(&p1.boundaries[0]),
+            "xmax" => side(&p1.boundaries[1]),
+            _ => PatchConditions::wall(2),
+        })
+        .collect();
+    let prob = PnpProblem {
+        mesh: mesh.clone(),
+        species: p1.species.clone(),
+        temperature: p1.temperature,
+        media: vec![Medium {
+            permittivity: p1.permittivity,
+            ..water(2)
+        }],
+        patches,
+        scheme: Scheme::ScharfetterGummel,
+        solver: SolverChoice::Auto,
+        fixed_potential: None,
+    };
+    let s3 = Pnp::new(prob).unwrap().solve_steady(&mut ()).unwrap();
+    let nx = x.len();
+    for i in 0..mesh.nodes() {
+        let a = s1.profiles.potential[i % nx];
+        assert!(
+            (a - s3.potential[i]).abs() < 1e-9,
+            "node {i}: {a} vs {}",
+            s3.potential[i]
+        );
+    }
+    let find = |n: &str| s3.patches.iter().find(|p| p.name == n).unwrap().current;
+    let i1 = s1.profiles.current_density[1] * w * w;
+    assert!(
+        (find("xmax") - i1).abs() < 1e-6 * i1.abs(),
+        "{} vs {i1}",
+        find("xmax")
+    );
+    assert!((find("xmin") + find("xmax")).abs() < 1e-9 * i1.abs());
+    for n in ["ymin", "ymax", "zmin", "zmax"] {
+        assert!(find(n).abs() < 1e-12 * i1.abs(), "{n}: {}", find(n));
+    }
+}

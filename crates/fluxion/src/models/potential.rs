@@ -99,6 +99,11 @@ pub enum PatchCondition {
     /// A surface charge density, C/m^2 (on a boundary: the charge on the wall; on an
     /// interface: a charged sheet, which makes `D_n` jump by `sigma`).
     SurfaceCharge(f64),
+    /// A potential given node by node, `u_i = PotentialProblem::node_potential[i]` on every
+    /// node of the patch (e.g. the exact exterior solution of an inclusion in a uniform
+    /// field on a finite outer boundary); its flux is reported like that of a
+    /// [`PatchCondition::Potential`] patch.
+    NodePotential,
 }
 
 /// A complete static-field problem.
@@ -112,6 +117,9 @@ pub struct PotentialProblem {
     pub materials: Vec<RegionMaterial>,
     /// One condition per mesh patch.
     pub patches: Vec<PatchCondition>,
+    /// The node values of [`PatchCondition::NodePotential`] patches: empty when there are
+    /// none, else one value per mesh node (read only on the nodes of those patches).
+    pub node_potential: Vec<f64>,
     /// Linear solver.
     pub solver: SolverChoice,
 }
@@ -328,7 +336,30 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
             }
         }
     }
+    let node_patch = p
+        .patches
+        .iter()
+        .any(|c| matches!(c, PatchCondition::NodePotential));
+    if node_patch && p.node_potential.len() != n {
+        return invalid(format!(
+            "{} node potentials for {n} nodes: a NodePotential patch needs one value per node",
+            p.node_potential.len()
+        ));
+    }
     for pf in mesh.patch_faces() {
+        if let PatchCondition::NodePotential = p.patches[pf.patch as usize] {
+            let i = pf.node as usize;
+            let v = p.node_potential[i];
+            if !v.is_finite() {
+                return invalid(format!(
+                    "patch {}: node {i} has potential {v}, which must be finite",
+                    mesh.patches()[pf.patch as usize].name
+                ));
+            }
+            if fixed[i].is_nan() {
+                fixed[i] = v;
+            }
+        }
         if let PatchCondition::Potential(v) = p.patches[pf.patch as usize] {
             if !v.is_finite() {
                 return invalid(format!(
@@ -452,7 +483,9 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
     for pf in mesh.patch_faces() {
         let i = pf.node as usize;
         match p.patches[pf.patch as usize] {
-            PatchCondition::Potential(_) if owner[i] == u32::MAX && !counted[i] => {
+            PatchCondition::Potential(_) | PatchCondition::NodePotential
+                if owner[i] == u32::MAX && !counted[i] =>
+            {
                 // The induced charge on the patch: the balance its nodes cannot close.
                 counted[i] = true;
                 patch_flux[pf.patch as usize] -= scale * raw[i];
@@ -569,6 +602,7 @@ mod tests {
                 PatchCondition::SurfaceCharge(q / (4.0 * PI * a * a)),
                 PatchCondition::Potential(q / (4.0 * PI * VACUUM_PERMITTIVITY * eps * r_out)),
             ],
+            node_potential: vec![],
             solver: SolverChoice::Auto,
         }
     }

@@ -150,8 +150,10 @@ pub struct Sweep {
 pub struct PnpScenario {
     /// Title for the summary.
     pub title: String,
-    /// Mesh kind.
+    /// Mesh kind (the coordinates of a Delaunay mesh).
     pub mesh_kind: MeshKind,
+    /// Whether the mesh is a Delaunay-Voronoi mesh (`[mesh] kind = "delaunay"`).
+    pub delaunay: bool,
     /// The problem (the mesh is built at validation).
     pub problem: PnpProblem,
     /// Scenario names of the mesh patches, in mesh patch order.
@@ -418,6 +420,7 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
         background,
         patch_names,
         r0_is_axis,
+        delaunay,
         ..
     } = geometry;
     if r0_is_axis && patches[0] != PatchConditions::wall(species.len()) {
@@ -537,6 +540,20 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
         );
     }
     let outputs = build_outputs(raw.output.as_ref(), mesh_kind, &axes, cx)?;
+    if outputs.map {
+        cx.push(
+            "output.formats",
+            "maps are drawn for the static-field models only so far; a pnp run writes fields.vtr / fields.vtu (open it in ParaView) and NPY arrays: remove \"map\"",
+            None,
+        );
+    }
+    if delaunay && !outputs.lines.is_empty() {
+        cx.push(
+            "output.line",
+            "line cuts interpolate on tensor grids; a delaunay mesh reports probes (at the nearest node) and writes fields.vtu: remove the lines or use a tensor mesh",
+            None,
+        );
+    }
     if outputs.vacuum_reference {
         cx.push(
             "output.vacuum_reference",
@@ -552,6 +569,7 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
     Some(PnpScenario {
         title,
         mesh_kind,
+        delaunay,
         problem: PnpProblem {
             mesh: Arc::new(mesh),
             species,

@@ -36,7 +36,7 @@ use super::{Ctx, ScenarioError};
 use crate::models::potential::{FieldKind, PatchCondition, PotentialProblem, RegionMaterial};
 use crate::solve::SolverChoice;
 use crate::units::Dim;
-use materials::{material, patch_condition};
+use materials::{material, patch_condition, uniform_field, UniformField};
 pub(super) use outputs::build_outputs;
 
 pub use super::geometry::{MeshKind, RegionShape};
@@ -122,6 +122,8 @@ pub(super) struct RawPatch {
     pub(super) surface_charge: Option<Spanned<Value>>,
     pub(super) charge: Option<Spanned<Value>>,
     pub(super) natural: Option<Spanned<bool>>,
+    pub(super) field: Option<Spanned<Value>>,
+    pub(super) inclusion: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -166,8 +168,11 @@ pub(super) struct RawProbe {
 pub struct StaticScenario {
     /// Title for the summary.
     pub title: String,
-    /// Mesh kind.
+    /// Mesh kind (for a Delaunay mesh its coordinates: `Cartesian2d` or `Axisymmetric`).
     pub mesh_kind: MeshKind,
+    /// Whether the mesh is a boundary-conforming Delaunay-Voronoi mesh (`kind =
+    /// "delaunay"`).
+    pub delaunay: bool,
     /// The problem the model solves (the mesh is built at validation).
     pub problem: PotentialProblem,
     /// Scenario names of the mesh patches, in mesh patch order.
@@ -181,7 +186,7 @@ pub struct StaticScenario {
     pub outputs: StaticOutputs,
     /// Estimated peak memory of the run, bytes.
     pub memory_estimate: f64,
-    /// The linear solver requested (`"auto"` or `"lu"`).
+    /// The linear solver requested (`"auto"`, `"lu"` or `"multigrid"`).
     pub linear: String,
     /// Legal but suspicious input found by validation.
     pub warnings: Vec<String>,
@@ -291,10 +296,24 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
     // Patch conditions.
     let slots = geometry.patch_slots(&raw.patch, cx);
     let mut patches = vec![PatchCondition::Natural; geometry.patch_names.len()];
+    let mut node_potential = vec![];
     for (i, (p, slot)) in raw.patch.iter().zip(slots).enumerate() {
         let Some(idx) = slot else { continue };
         let key = format!("patch[{i}]");
-        if let Some(c) = patch_condition(p.get_ref(), &key, kind, &geometry, idx, cx) {
+        let c = match uniform_field(p.get_ref()) {
+            Some(v) => {
+                let pc = UniformField {
+                    raw: p.get_ref(),
+                    potential: v,
+                    key: &key,
+                    kind,
+                    materials: &materials,
+                };
+                pc.apply(&geometry, idx, &mut node_potential, cx)
+            }
+            None => patch_condition(p.get_ref(), &key, kind, &geometry, idx, cx),
+        };
+        if let Some(c) = c {
             patches[idx] = c;
         }
     }
@@ -306,8 +325,8 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
         background,
         patch_names,
         r0_is_axis,
+        delaunay,
         memory_estimate: est,
-        ..
     } = geometry;
     if r0_is_axis && !matches!(patches[0], PatchCondition::Natural) {
         cx.push(
@@ -317,12 +336,14 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
         );
     }
     // The potential must be fixed somewhere.
-    let fixed = patches
+    let fixed = patches.iter().any(|c| {
+        matches!(
+            c,
+            PatchCondition::Potential(_) | PatchCondition::NodePotential
+        )
+    }) || materials
         .iter()
-        .any(|c| matches!(c, PatchCondition::Potential(_)))
-        || materials
-            .iter()
-            .any(|m| matches!(m, RegionMaterial::Conductor { .. }));
+        .any(|m| matches!(m, RegionMaterial::Conductor { .. }));
     if !fixed {
         cx.push(
             "patch",
@@ -333,24 +354,53 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
             None,
         );
     }
-    // Solver.
-    let linear = match raw.solver.as_ref().and_then(|s| s.linear.as_ref()) {
-        None => "auto",
+    // Solver: "auto" picks the banded LU in 1D, multigrid on large 2D/3D tensor grids and
+    // the sparse LU otherwise; "lu" forces a direct solve; "multigrid" the geometric
+    // multigrid (CG or BiCGStab) on the tensor grid.
+    let (linear, solver) = match raw.solver.as_ref().and_then(|s| s.linear.as_ref()) {
+        None => ("auto", SolverChoice::Auto),
         Some(l) => match cx.choice(l, "solver.linear", &["auto", "lu", "multigrid"])? {
-            "multigrid" => {
+            "lu" if mesh_kind.dim() == 1 => ("lu", SolverChoice::Banded),
+            "lu" => ("lu", SolverChoice::SparseLu),
+            "multigrid" if mesh_kind.dim() == 1 => {
                 cx.push(
                     "solver.linear",
-                    "the multigrid solver is not available in this build yet; use linear = \"auto\" (sparse LU in 2D and 3D, banded LU in 1D) or \"lu\"",
+                    format!(
+                        "multigrid applies to 2D and 3D meshes; a 1D {} mesh is solved directly by the banded LU in O(n): use linear = \"auto\" or \"lu\"",
+                        mesh_kind.name()
+                    ),
                     Some(l.span()),
                 );
                 return None;
             }
-            other => other,
+            "multigrid" if delaunay => {
+                cx.push(
+                    "solver.linear",
+                    "the geometric multigrid needs a tensor grid; a delaunay mesh is solved by the sparse LU: use linear = \"auto\" or \"lu\"",
+                    Some(l.span()),
+                );
+                return None;
+            }
+            "multigrid" => ("multigrid", SolverChoice::Multigrid),
+            _ => ("auto", SolverChoice::Auto),
         },
     };
-    let solver = SolverChoice::Auto;
     // Outputs.
     let outputs = build_outputs(raw.output.as_ref(), mesh_kind, &axes, cx)?;
+    if delaunay && outputs.map {
+        cx.push(
+            "output.formats",
+            "maps are drawn on tensor grids; a delaunay mesh writes fields.vtu (open it in ParaView): remove \"map\"",
+            None,
+        );
+    }
+    if delaunay && !outputs.lines.is_empty() {
+        cx.push(
+            "output.line",
+            "line cuts interpolate on tensor grids; a delaunay mesh reports probes (at the nearest node) and writes fields.vtu: remove the lines or use a tensor mesh",
+            None,
+        );
+    }
     if outputs.vacuum_reference
         && materials
             .iter()
@@ -368,11 +418,13 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
     Some(StaticScenario {
         title,
         mesh_kind,
+        delaunay,
         problem: PotentialProblem {
             kind,
             mesh: Arc::new(mesh),
             materials,
             patches,
+            node_potential,
             solver,
         },
         patch_names,

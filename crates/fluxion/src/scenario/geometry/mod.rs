@@ -26,6 +26,7 @@
 //! ([`MeshKind::embed`]: `(r, z)` is `(r, 0, z)`).
 
 mod axes;
+mod delaunay;
 mod shape;
 
 use std::sync::Arc;
@@ -46,7 +47,8 @@ pub(crate) use shape::region_shape;
 // ---------------------------------------------------------------------------------------
 
 /// The `[mesh]` table: a kind and its axes, each `{ from, to, nodes, refine, h_min,
-/// growth }`.
+/// growth }`; or `kind = "delaunay"` with `coordinates`, `outer`, `h` and `h_surface`
+/// (see `delaunay`).
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMesh {
@@ -55,6 +57,10 @@ pub(crate) struct RawMesh {
     y: Option<Spanned<RawAxis>>,
     z: Option<Spanned<RawAxis>>,
     r: Option<Spanned<RawAxis>>,
+    coordinates: Option<Spanned<String>>,
+    outer: Option<Spanned<delaunay::RawOuter>>,
+    h: Option<Spanned<Value>>,
+    h_surface: Option<Spanned<Value>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -203,6 +209,8 @@ pub struct RegionShape {
     pub shape: Arc<dyn Shape>,
     /// Its kind as written (`"sphere"`, ...).
     pub kind: String,
+    /// Embedded centre and radius of a sphere or circle (what a Delaunay mesh follows).
+    pub round: Option<([f64; 3], f64)>,
 }
 
 /// The memory budget of a run, checked against the node count before the mesh is built.
@@ -233,6 +241,9 @@ pub(crate) struct ScenarioGeometry {
     pub patch_names: Vec<String>,
     /// Whether this is an `(r, z)` mesh whose `r` starts at 0: patch 0 is then the axis.
     pub r0_is_axis: bool,
+    /// Whether the mesh is a Delaunay-Voronoi mesh (`kind = "delaunay"`; `axes` are then
+    /// its bounding box, and it has no tensor shape).
+    pub delaunay: bool,
     /// The memory estimate of the budget, bytes.
     pub memory_estimate: f64,
 }
@@ -255,6 +266,7 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
     mut on_region: impl FnMut(&mut Ctx, &str, Option<&R>) -> bool,
 ) -> Option<ScenarioGeometry> {
     let m = mesh.get_ref();
+    let mut delaunay = None;
     let kind = match cx.choice(
         &m.kind,
         "mesh.kind",
@@ -265,6 +277,7 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
             "cartesian2d",
             "axisymmetric",
             "cartesian3d",
+            "delaunay",
         ],
     )? {
         "planar" => MeshKind::Planar,
@@ -272,10 +285,35 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
         "spherical" => MeshKind::Spherical,
         "cartesian2d" => MeshKind::Cartesian2d,
         "axisymmetric" => MeshKind::Axisymmetric,
-        _ => MeshKind::Cartesian3d,
+        "cartesian3d" => MeshKind::Cartesian3d,
+        _ => {
+            let d = delaunay::parse(m, mesh, cx)?;
+            let k = d.kind;
+            delaunay = Some(d);
+            k
+        }
     };
+    if delaunay.is_none() {
+        for (k, v) in [
+            ("coordinates", m.coordinates.as_ref().map(|v| v.span())),
+            ("outer", m.outer.as_ref().map(|v| v.span())),
+            ("h", m.h.as_ref().map(|v| v.span())),
+            ("h_surface", m.h_surface.as_ref().map(|v| v.span())),
+        ] {
+            if let Some(sp) = v {
+                cx.push(
+                    format!("mesh.{k}"),
+                    format!("`{k}` belongs to kind = \"delaunay\"; a {} mesh is given by its axes: remove it", kind.name()),
+                    Some(sp),
+                );
+            }
+        }
+    }
     let limit = memory_limit(budget.memory_limit_gb, cx);
-    let axes = build_axes(m, kind, mesh, cx);
+    let axes = match &delaunay {
+        Some(d) => Some(d.bounds()),
+        None => build_axes(m, kind, mesh, cx),
+    };
     // Regions: the background, then the painted ones.
     let mut names: Vec<String> = vec![];
     let mut shapes: Vec<(u16, RegionShape)> = vec![];
@@ -354,10 +392,11 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
         return None;
     }
     let axes = axes?;
-    // Memory before anything is built.
+    // Memory before anything is built (a Delaunay mesh: its vertex count is capped by the
+    // budget as it is refined).
     let nodes: u128 = axes.iter().map(|a| a.len() as u128).product();
     let est = (budget.estimate)(nodes.min(u64::MAX as u128) as usize, kind.dim());
-    if est > limit || nodes > (u32::MAX / 2) as u128 {
+    if delaunay.is_none() && (est > limit || nodes > (u32::MAX / 2) as u128) {
         let per_node = est / nodes as f64;
         cx.push(
             "mesh",
@@ -377,7 +416,10 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
         return None;
     }
     let background = 0u16;
-    let r0_is_axis = kind == MeshKind::Axisymmetric && axes[0][0] == 0.0;
+    let r0_is_axis = match &delaunay {
+        Some(d) => d.r0_is_axis(),
+        None => kind == MeshKind::Axisymmetric && axes[0][0] == 0.0,
+    };
     // Interface patches (`surface_of`) are part of the mesh: collect them first.
     let mut interfaces = vec![];
     for (i, p) in patches.iter().enumerate() {
@@ -389,10 +431,13 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
             .position(|n| n == region)
             .and_then(|r| shapes.iter().find(|(k, _)| *k as usize == r));
         match shape {
-            Some((_, sh)) => interfaces.push(Interface {
-                name: pp.name().get_ref().clone(),
-                shape: sh.shape.clone(),
-            }),
+            Some((r, sh)) => interfaces.push((
+                *r,
+                Interface {
+                    name: pp.name().get_ref().clone(),
+                    shape: sh.shape.clone(),
+                },
+            )),
             None => cx.push(
                 format!("patch[{i}].surface_of"),
                 format!(
@@ -406,18 +451,35 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
     if !cx.issues.is_empty() {
         return None;
     }
-    let map = Painted {
-        names: &names,
-        shapes: &shapes,
-        background,
-        interfaces,
+    let (built, patch_names, est) = match &delaunay {
+        Some(d) => {
+            let per_node = (budget.estimate)(1_000_000, 2) / 1e6;
+            let max_vertices = ((limit / per_node).floor() as usize).clamp(16, 50_000_000);
+            let named: Vec<(u16, String)> = interfaces
+                .iter()
+                .map(|(r, i)| (*r, i.name.clone()))
+                .collect();
+            let built = delaunay::build(d, &names, &shapes, &named, max_vertices, mesh, cx)?;
+            let patch_names = built.patches().iter().map(|p| p.name.clone()).collect();
+            let est = (budget.estimate)(built.nodes(), 2);
+            (built, patch_names, est)
+        }
+        None => {
+            let map = Painted {
+                names: &names,
+                shapes: &shapes,
+                background,
+                interfaces: interfaces.into_iter().map(|(_, i)| i).collect(),
+            };
+            let built = build_mesh(kind, &axes, &map, mesh, cx)?;
+            let boundary = kind.boundary_names(r0_is_axis);
+            let mut patch_names: Vec<String> = boundary.iter().map(|s| s.to_string()).collect();
+            for p in built.patches().iter().skip(boundary.len()) {
+                patch_names.push(p.name.clone());
+            }
+            (built, patch_names, est)
+        }
     };
-    let built = build_mesh(kind, &axes, &map, mesh, cx)?;
-    let boundary = kind.boundary_names(r0_is_axis);
-    let mut patch_names: Vec<String> = boundary.iter().map(|s| s.to_string()).collect();
-    for p in built.patches().iter().skip(boundary.len()) {
-        patch_names.push(p.name.clone());
-    }
     Some(ScenarioGeometry {
         kind,
         axes,
@@ -426,6 +488,7 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
         background,
         patch_names,
         r0_is_axis,
+        delaunay: delaunay.is_some(),
         memory_estimate: est,
     })
 }

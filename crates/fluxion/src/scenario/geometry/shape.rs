@@ -68,6 +68,7 @@ pub(crate) fn region_shape(
         cx.push(key, format!("this {k} is empty or degenerate: check that sizes are positive and lo < hi in every coordinate"), span.clone());
     };
     let dim = kind.dim();
+    let mut round = None;
     let shape: Arc<dyn Shape> = match k {
         "box" => {
             let lo = pt(cx, &sh.lo, "lo", "lo = [\"0 um\", \"0 um\"]")?;
@@ -131,6 +132,7 @@ pub(crate) fn region_shape(
                 return None;
             }
             let r = len(cx, &sh.radius, "radius")?;
+            round = Some((e(c), r));
             match Sphere::new(e(c), r) {
                 Some(s) => Arc::new(s),
                 None => {
@@ -280,5 +282,6 @@ pub(crate) fn region_shape(
     Some(RegionShape {
         shape,
         kind: k.to_string(),
+        round,
     })
 }

@@ -251,26 +251,46 @@ fn summary_json(
     }
     let mut probes = Map::new();
     if !s.outputs.probes.is_empty() {
-        let axes = TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?;
+        // Tensor grids interpolate (multi)linearly; a Delaunay mesh reports the nearest node.
+        let axes = match s.delaunay {
+            true => None,
+            false => {
+                Some(TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?)
+            }
+        };
+        let dim = mesh.dim();
         for pr in &s.outputs.probes {
-            let Some(at) = axes.locate(pr.at) else {
-                continue;
-            };
             let mut o = Map::new();
-            o.insert("at_m".into(), json!(&pr.at[..mesh.dim()]));
+            o.insert("at_m".into(), json!(&pr.at[..dim]));
+            let value: Box<dyn Fn(&dyn Fn(usize) -> f64) -> f64> = match &axes {
+                Some(axes) => {
+                    let Some(at) = axes.locate(pr.at) else {
+                        continue;
+                    };
+                    Box::new(move |f| axes.interpolate(&at, f))
+                }
+                None => {
+                    let d2 = |i: usize| {
+                        let x = mesh.position(i);
+                        (0..dim).map(|c| (x[c] - pr.at[c]).powi(2)).sum::<f64>()
+                    };
+                    let i = (0..mesh.nodes())
+                        .min_by(|&a, &b| d2(a).total_cmp(&d2(b)))
+                        .unwrap_or(0);
+                    o.insert("node_m".into(), json!(mesh.position(i)[..dim]));
+                    Box::new(move |f| f(i))
+                }
+            };
             o.insert(
                 "region".into(),
                 json!(mesh.regions()[s.region_at(pr.at) as usize]),
             );
-            o.insert(
-                "potential_V".into(),
-                json!(axes.interpolate(&at, |i| sol.potential[i])),
-            );
+            o.insert("potential_V".into(), json!(value(&|i| sol.potential[i])));
             let conc: Map<String, Json> = names
                 .iter()
                 .enumerate()
                 .map(|(k, n)| {
-                    let v = axes.interpolate(&at, |i| sol.concentration[k][i]);
+                    let v = value(&|i| sol.concentration[k][i]);
                     (
                         n.to_string(),
                         if v.is_finite() { json!(v) } else { Json::Null },
@@ -286,7 +306,8 @@ fn summary_json(
         "model": "pnp",
         "title": s.title,
         "mesh": {
-            "kind": s.mesh_kind.name(),
+            "kind": if s.delaunay { "delaunay" } else { s.mesh_kind.name() },
+            "coordinates": s.mesh_kind.name(),
             "nodes": mesh.nodes(),
             "shape": shape,
             "faces": mesh.faces(),

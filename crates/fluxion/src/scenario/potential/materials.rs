@@ -9,7 +9,7 @@ use super::{
     MAX_PATCH_CHARGE, MAX_PERMEABILITY, MAX_POLARIZATION, PER_METRE_CURRENT,
 };
 use crate::models::potential::{FieldKind, PatchCondition, RegionMaterial};
-use crate::scenario::geometry::ScenarioGeometry;
+use crate::scenario::geometry::{MeshKind, ScenarioGeometry};
 use crate::scenario::{show, Ctx};
 use crate::units::{dims, Dim};
 
@@ -207,6 +207,19 @@ pub(super) fn patch_condition(
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))
     .collect();
+    for (k, s) in [
+        ("field", p.field.as_ref().map(|v| v.span())),
+        ("inclusion", p.inclusion.as_ref().map(|v| v.span())),
+    ] {
+        if let Some(s) = s {
+            cx.push(
+                format!("{key}.{k}"),
+                format!("`{k}` belongs to potential = \"uniform_field\"; remove it or set that potential"),
+                Some(s),
+            );
+            return None;
+        }
+    }
     if given.len() != 1 {
         cx.push(
             key,
@@ -284,4 +297,209 @@ pub(super) fn patch_condition(
         return Some(PatchCondition::SurfaceCharge(sigma));
     }
     Some(PatchCondition::Natural)
+}
+
+/// `potential = "uniform_field"` on a patch: the value `"uniform_field"` if given.
+pub(super) fn uniform_field(p: &RawPatch) -> Option<&Spanned<Value>> {
+    p.potential
+        .as_ref()
+        .filter(|v| matches!(v.get_ref(), Value::String(s) if s == "uniform_field"))
+}
+
+/// A patch held at the exact potential of a uniform applied field `E0` (`H0`) along `x`
+/// (2D Cartesian) or `z` (axisymmetric and 3D), perturbed by one round `inclusion` (a circle
+/// in 2D, a sphere otherwise) of relative coefficient `k_i` and fixed polarization `P`
+/// (magnetization `M`) along the field, in a background `k_o`: outside the inclusion
+///
+/// ```text
+/// 2D (cylinder): u = -E0 x + D x / rho^2,  D = a^2 (E0 - E_in),  E_in = (2 k_o E0 - P') / (k_i + k_o)
+/// 3D (sphere):   u = -E0 z + D z / R^3,    D = a^3 (E0 - E_in),  E_in = (3 k_o E0 - P') / (k_i + 2 k_o)
+/// ```
+///
+/// with `x`, `z` measured from the centre, `P' = P / eps0` (electrostatics) or `M`
+/// (magnetostatics), and `E_in` the uniform field inside (Jackson, Classical
+/// Electrodynamics, 3rd ed., sec. 4.4 and problem 4.10; sec. 5.10-5.12 for `H`). Without
+/// `inclusion`, `u = -E0 x` (or `-E0 z`). On a finite outer boundary this makes the
+/// truncated problem exact, so the error is the discretization error alone.
+pub(super) struct UniformField<'a> {
+    /// The patch table.
+    pub raw: &'a RawPatch,
+    /// Its `potential` value (`"uniform_field"`).
+    pub potential: &'a Spanned<Value>,
+    /// `patch[i]`.
+    pub key: &'a str,
+    /// Electric or magnetic.
+    pub kind: FieldKind,
+    /// The region materials.
+    pub materials: &'a [RegionMaterial],
+}
+
+impl UniformField<'_> {
+    /// The condition, with the node values written into `node_potential` (sized to the
+    /// mesh, NaN elsewhere).
+    pub(super) fn apply(
+        &self,
+        g: &ScenarioGeometry,
+        idx: usize,
+        node_potential: &mut Vec<f64>,
+        cx: &mut Ctx,
+    ) -> Option<PatchCondition> {
+        let (p, key) = (self.raw, self.key);
+        let span = Some(self.potential.span());
+        for (k, s) in [
+            (
+                "surface_charge",
+                p.surface_charge.as_ref().map(|v| v.span()),
+            ),
+            ("charge", p.charge.as_ref().map(|v| v.span())),
+            ("natural", p.natural.as_ref().map(|v| v.span())),
+        ] {
+            if let Some(s) = s {
+                cx.push(
+                    format!("{key}.{k}"),
+                    format!("potential = \"uniform_field\" fixes the potential; remove `{k}`"),
+                    Some(s),
+                );
+                return None;
+            }
+        }
+        let (dim, unit) = match self.kind {
+            FieldKind::Electric => (dims::FIELD, "1e5 V/m"),
+            FieldKind::Magnetic => (PER_METRE_CURRENT, "1e3 A/m"),
+        };
+        let Some(fv) = &p.field else {
+            cx.push(
+                key,
+                format!("potential = \"uniform_field\" needs the applied field, e.g. field = \"{unit}\" (along x in 2D, along z in (r, z) and 3D), and optionally inclusion = \"<region>\""),
+                span,
+            );
+            return None;
+        };
+        let e0 = cx.bounded(
+            fv,
+            &format!("{key}.field"),
+            dim,
+            1e12,
+            "far beyond any dielectric breakdown or magnet",
+        )?;
+        let (axis, three_d) = match g.kind {
+            MeshKind::Cartesian2d => (0, false),
+            MeshKind::Axisymmetric => (1, true),
+            MeshKind::Cartesian3d => (2, true),
+            other => {
+                cx.push(
+                    key,
+                    format!(
+                        "potential = \"uniform_field\" needs a 2D, axisymmetric or 3D mesh, not {}",
+                        other.name()
+                    ),
+                    span,
+                );
+                return None;
+            }
+        };
+        let medium = |m: RegionMaterial| match m {
+            RegionMaterial::Medium {
+                relative,
+                polarization,
+                ..
+            } => Some((relative, polarization)),
+            _ => None,
+        };
+        let Some((k_o, p_o)) = medium(self.materials[g.background as usize]) else {
+            cx.push(
+                key,
+                "potential = \"uniform_field\" needs a background medium, not a conductor",
+                span,
+            );
+            return None;
+        };
+        if p_o != [0.0; 3] {
+            cx.push(key, "potential = \"uniform_field\" needs a background without fixed polarization or magnetization", span);
+            return None;
+        }
+        let scale = match self.kind {
+            FieldKind::Electric => crate::constants::VACUUM_PERMITTIVITY,
+            FieldKind::Magnetic => 1.0,
+        };
+        // (centre, radius, dipole D); D = 0 without an inclusion.
+        let mut dipole = ([0.0; 3], 0.0, 0.0);
+        if let Some(inc) = &p.inclusion {
+            let name = inc.get_ref();
+            let found = g
+                .mesh
+                .regions()
+                .iter()
+                .position(|n| n == name)
+                .and_then(|r| {
+                    g.shapes
+                        .iter()
+                        .find(|(k, _)| *k as usize == r)
+                        .map(|(_, s)| (r, s))
+                });
+            let Some((r, shape)) = found else {
+                cx.push(
+                    format!("{key}.inclusion"),
+                    format!(
+                        "no painted region is named \"{name}\"; the regions are {}",
+                        g.mesh.regions()[1..].join(", ")
+                    ),
+                    Some(inc.span()),
+                );
+                return None;
+            };
+            let Some((centre, a)) = shape.round else {
+                cx.push(format!("{key}.inclusion"), format!("region \"{name}\" is a {}: the exact field is known for a circle (2D) or a sphere", shape.kind), Some(inc.span()));
+                return None;
+            };
+            let Some((k_i, p_i)) = medium(self.materials[r]) else {
+                cx.push(format!("{key}.inclusion"), format!("region \"{name}\" is a conductor: give it a permittivity (permeability) instead"), Some(inc.span()));
+                return None;
+            };
+            if (0..3).any(|c| c != axis && p_i[c] != 0.0) {
+                cx.push(format!("{key}.inclusion"), format!("the polarization (magnetization) of \"{name}\" must lie along the applied field (x in 2D, z in (r, z) and 3D)"), Some(inc.span()));
+                return None;
+            }
+            let pp = p_i[axis] / scale;
+            let d = if three_d {
+                a.powi(3) * (e0 - (3.0 * k_o * e0 - pp) / (k_i + 2.0 * k_o))
+            } else {
+                a * a * (e0 - (2.0 * k_o * e0 - pp) / (k_i + k_o))
+            };
+            dipole = (centre, a, d);
+        }
+        let n = g.mesh.nodes();
+        if node_potential.is_empty() {
+            *node_potential = vec![f64::NAN; n];
+        }
+        let (c, a, d) = dipole;
+        for pf in g
+            .mesh
+            .patch_faces()
+            .iter()
+            .filter(|f| f.patch as usize == idx)
+        {
+            let i = pf.node as usize;
+            let e = g.kind.embed(g.mesh.position(i));
+            let x = [e[0] - c[0], e[1] - c[1], e[2] - c[2]];
+            let (along, rr) = if three_d {
+                (x[2], (x[0] * x[0] + x[1] * x[1] + x[2] * x[2]).sqrt())
+            } else {
+                (x[0], x[0].hypot(x[1]))
+            };
+            if d != 0.0 && rr <= a {
+                cx.push(key, format!("the patch crosses the inclusion (a node at {rr:e} m from its centre, radius {a:e} m): the exterior solution holds outside it only"), span);
+                return None;
+            }
+            let dip = if d == 0.0 {
+                0.0
+            } else if three_d {
+                d * along / rr.powi(3)
+            } else {
+                d * along / (rr * rr)
+            };
+            node_potential[i] = -e0 * along + dip;
+        }
+        Some(PatchCondition::NodePotential)
+    }
 }

@@ -24,6 +24,9 @@ pub struct StaticOutputs {
     pub vtk: bool,
     /// `potential.npy` (and `field.npy`).
     pub npy: bool,
+    /// `map_potential.png`/`.svg` and `map_field.png`/`.svg` (2D tensor meshes): heat maps
+    /// with field lines, equal aspect and a colour bar with units.
+    pub map: bool,
     /// Line cuts, one `line_<name>.csv` each.
     pub lines: Vec<Line>,
     /// Points reported in the summary.
@@ -44,6 +47,7 @@ pub(in crate::scenario) fn build_outputs(
     let mut out = StaticOutputs {
         vtk: true,
         npy: true,
+        map: false,
         lines: vec![],
         probes: vec![],
         vacuum_reference: false,
@@ -65,8 +69,14 @@ pub(in crate::scenario) fn build_outputs(
         out.vtk = false;
         out.npy = false;
         for (i, v) in f.iter().enumerate() {
-            match cx.choice(v, &format!("output.formats[{i}]"), &["vtk", "npy"]) {
+            match cx.choice(v, &format!("output.formats[{i}]"), &["vtk", "npy", "map"]) {
                 Some("vtk") => out.vtk = true,
+                Some("map") if kind.dim() != 2 => cx.push(
+                    format!("output.formats[{i}]"),
+                    format!("maps are drawn on 2D meshes (cartesian2d, axisymmetric); a {} mesh writes vtk and npy", kind.name()),
+                    Some(v.span()),
+                ),
+                Some("map") => out.map = true,
                 Some(_) => out.npy = true,
                 None => {}
             }

@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::StaticScenario;
+use super::{MeshKind, StaticScenario};
 use crate::constants::{AVOGADRO, VACUUM_PERMEABILITY, VACUUM_PERMITTIVITY};
 use crate::models::potential::{
     solve_potential, FieldKind, PatchCondition, PotentialError, PotentialSolution, RegionMaterial,
 };
 use crate::output::{
-    line_cut_csv, node_field_npy, vtk_document, NodeField, OutputFile, TensorAxes,
+    line_cut_csv, node_field_npy, vtk_document, FieldMap, Flow, FlowLines, MapOptions, NodeField,
+    OutputFile, TensorAxes,
 };
 use crate::scenario::{RunError, RunReport};
 use crate::solve::Progress;
@@ -109,7 +110,40 @@ pub fn run_static(s: &StaticScenario, progress: &mut dyn Progress) -> Result<Run
             line_cut_csv(mesh, &fields[..2], l).map_err(out_err)?,
         ));
     }
+    let mut maps = vec![];
+    if s.outputs.map {
+        progress.update(0.75, "maps");
+        let axes = TensorAxes::of(mesh, "a map").map_err(out_err)?;
+        let (x, y) = (&axes.axis[0], &axes.axis[1]);
+        let (lo, hi) = ([x[0], y[0]], [x[x.len() - 1], y[y.len() - 1]]);
+        // Field lines through seeds along the diagonal of the domain, both ways.
+        let lines = FlowLines::seeded_along(Flow::NegativeGradient(&sol.potential), lo, hi, 14);
+        let axisym = s.mesh_kind == MeshKind::Axisymmetric && lo[0] >= 0.0;
+        let (pot_title, field_title) = match p.kind {
+            FieldKind::Electric => ("potential", "|E|"),
+            FieldKind::Magnetic => ("magnetic scalar potential", "|H|"),
+        };
+        for (stem, field, title) in [
+            ("potential", &fields[0], pot_title),
+            ("field", &fields[1], field_title),
+        ] {
+            let mut o = MapOptions::titled(&format!("{}: {title}", s.title));
+            o.mirror = axisym;
+            let map = FieldMap::new(mesh, field, Some(&lines), &o).map_err(out_err)?;
+            for (ext, bytes) in [
+                ("png", map.to_png().map_err(out_err)?),
+                ("svg", map.to_svg().map_err(out_err)?.into_bytes()),
+            ] {
+                let name = format!("map_{stem}.{ext}");
+                maps.push(name.clone());
+                files.push(OutputFile { name, bytes });
+            }
+        }
+    }
     let mut summary = summary_json(s, &sol, &u)?;
+    if !maps.is_empty() {
+        summary["maps"] = json!(maps);
+    }
     if s.outputs.vacuum_reference {
         progress.update(0.8, "vacuum reference");
         let mut vac = p.clone();
@@ -184,6 +218,10 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
                 o.insert(format!("charge_{}", u.flux), json!(-f.flux));
                 terminals.push((v, -f.flux));
             }
+            PatchCondition::NodePotential => {
+                o.insert("condition".into(), json!("uniform_field"));
+                o.insert(format!("charge_{}", u.flux), json!(-f.flux));
+            }
             PatchCondition::SurfaceCharge(sig) => {
                 o.insert("condition".into(), json!("surface_charge"));
                 o.insert("surface_charge_C_m2".into(), json!(sig));
@@ -214,16 +252,40 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
     // Probes.
     let mut probes = Map::new();
     if !s.outputs.probes.is_empty() {
-        let axes = TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?;
+        // Tensor grids interpolate (multi)linearly; a Delaunay mesh reports the nearest node.
+        let axes = match s.delaunay {
+            true => None,
+            false => {
+                Some(TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?)
+            }
+        };
         let dim = mesh.dim();
+        let mut node_at = Map::new();
         for pr in &s.outputs.probes {
-            let Some(at) = axes.locate(pr.at) else {
-                continue;
+            let (phi, f): (f64, Vec<f64>) = match &axes {
+                Some(axes) => {
+                    let Some(at) = axes.locate(pr.at) else {
+                        continue;
+                    };
+                    (
+                        axes.interpolate(&at, |i| sol.potential[i]),
+                        (0..dim)
+                            .map(|c| axes.interpolate(&at, |i| sol.field[i][c]))
+                            .collect(),
+                    )
+                }
+                None => {
+                    let d2 = |i: usize| {
+                        let x = mesh.position(i);
+                        (0..dim).map(|c| (x[c] - pr.at[c]).powi(2)).sum::<f64>()
+                    };
+                    let i = (0..mesh.nodes())
+                        .min_by(|&a, &b| d2(a).total_cmp(&d2(b)))
+                        .unwrap_or(0);
+                    node_at.insert(pr.name.clone(), json!(mesh.position(i)[..dim]));
+                    (sol.potential[i], sol.field[i][..dim].to_vec())
+                }
             };
-            let phi = axes.interpolate(&at, |i| sol.potential[i]);
-            let f: Vec<f64> = (0..dim)
-                .map(|c| axes.interpolate(&at, |i| sol.field[i][c]))
-                .collect();
             let r = s.region_at(pr.at) as usize;
             let (flux_density, name) = match p.materials[r] {
                 RegionMaterial::Medium {
@@ -266,6 +328,11 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
                     name: flux_density,
                 }),
             );
+            if let (Some(x), Some(Json::Object(o))) =
+                (node_at.get(&pr.name), probes.get_mut(&pr.name))
+            {
+                o.insert("node_m".into(), x.clone());
+            }
         }
     }
     let shape = mesh.shape().map(|sh| sh[..mesh.dim()].to_vec());
@@ -273,7 +340,8 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
         "model": model,
         "title": s.title,
         "mesh": {
-            "kind": s.mesh_kind.name(),
+            "kind": if s.delaunay { "delaunay" } else { s.mesh_kind.name() },
+            "coordinates": s.mesh_kind.name(),
             "nodes": mesh.nodes(),
             "shape": shape,
             "faces": mesh.faces(),
