@@ -102,9 +102,34 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         include_str!("../../../examples/charged_shell.toml"),
     ),
     (
+        "charged_shell_3d",
+        "charged spherical shell in 3D (one octant): E = 0 inside, Q/(4 pi eps0 r^2) outside",
+        include_str!("../../../examples/charged_shell_3d.toml"),
+    ),
+    (
+        "dielectric_cylinder_delaunay",
+        "dielectric cylinder on a Delaunay mesh: inside field 2 eps_o/(eps_i + eps_o) E0 at second order",
+        include_str!("../../../examples/dielectric_cylinder_delaunay.toml"),
+    ),
+    (
+        "magnetized_cylinder",
+        "cylinder magnetized across its axis (magnetostatics): H_in = -M/2, B_in = mu0 M/2",
+        include_str!("../../../examples/magnetized_cylinder.toml"),
+    ),
+    (
+        "permeable_sphere_rz",
+        "sphere of permeability mu_r in a uniform field, (r, z): H_in = 3/(mu_r + 2) H0",
+        include_str!("../../../examples/permeable_sphere_rz.toml"),
+    ),
+    (
         "nanochannel_surface_conduction",
         "PNP in (r, z): a charged nanochannel's conductance, bulk plus Bikerman surface conduction",
         include_str!("../../../examples/nanochannel_surface_conduction.toml"),
+    ),
+    (
+        "conical_nanopore",
+        "PNP on a Delaunay (r, z) mesh: a 10 nm / 500 nm conical pore in 1 M KCl, cone + access conductance",
+        include_str!("../../../examples/conical_nanopore.toml"),
     ),
 ];
 

@@ -423,7 +423,9 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
         delaunay,
         ..
     } = geometry;
-    if r0_is_axis && patches[0] != PatchConditions::wall(species.len()) {
+    let axis = patch_names.iter().position(|n| n == "axis");
+    let on_axis = mesh_kind == MeshKind::Axisymmetric && (r0_is_axis || axis.is_some());
+    if on_axis && axis.is_some_and(|a| patches[a] != PatchConditions::wall(species.len())) {
         cx.push(
             "patch",
             "the axis r = 0 of an axisymmetric mesh is a symmetry line: nothing crosses it and the field has no normal component there; remove the [[patch]] for \"axis\"",

@@ -16,6 +16,18 @@
 //! Patches: a box has `xmin`, `xmax`, `ymin`, `ymax` (`(r, z)`: `axis` or `rmin`, `rmax`,
 //! `zmin`, `zmax`); a circle has `outer` (in `(r, z)` a half disk: `axis` and `outer`),
 //! then the interfaces (`surface_of`). The centre of every round region is a node.
+//!
+//! A general domain is a polygon with a patch name per edge (the edge from vertex `k` to
+//! vertex `k + 1`, the last edge closing it; in `(r, z)` the edges on `r = 0` are named
+//! `axis`), and `near` grades the edge length towards points or patches
+//! (`h(x) <= h_near + growth * distance`):
+//!
+//! ```toml
+//! outer = { kind = "polygon", vertices = [["0 um", "-5 um"], ["5 um", "-5 um"], ...],
+//!           patches = ["tip_reservoir", "tip_reservoir", ...] }
+//! near = [{ at = ["10 nm", "0 nm"], h = "2 nm", growth = 0.1 },
+//!         { patch = "pore_wall", h = "100 nm", growth = 0.1 }]
+//! ```
 
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -38,7 +50,22 @@ pub(crate) struct RawOuter {
     lo: Option<Vec<Spanned<Value>>>,
     hi: Option<Vec<Spanned<Value>>>,
     radius: Option<Spanned<Value>>,
+    vertices: Option<Vec<Spanned<Vec<Spanned<Value>>>>>,
+    patches: Option<Vec<Spanned<String>>>,
 }
+
+/// One entry of `near`: a point (`at`) or a patch of the polygon (`patch`) to refine at.
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNear {
+    at: Option<Vec<Spanned<Value>>>,
+    patch: Option<Spanned<String>>,
+    h: Spanned<Value>,
+    growth: Option<Spanned<Value>>,
+}
+
+/// Largest number of polygon vertices.
+const MAX_POLYGON_VERTICES: usize = 100_000;
 
 /// Growth of the edge length with the distance `d` from a round surface of radius `a`:
 /// `h(d) = h_surface (1 + GROWTH d / a)` (capped at `h`), so halving `h` and `h_surface`
@@ -53,29 +80,74 @@ pub(super) struct DelaunayInput {
     outer: Outer,
     h: f64,
     h_surface: Option<f64>,
+    /// Local refinement: `(point or patch, h, growth)`.
+    near: Vec<(NearTo, f64, f64)>,
 }
 
 enum Outer {
     Box([f64; 2], [f64; 2]),
     Circle(f64),
+    /// Vertices and the patch of each edge.
+    Polygon(Vec<[f64; 2]>, Vec<String>),
+}
+
+enum NearTo {
+    Point([f64; 2]),
+    Patch(String),
+}
+
+/// The union of some polygon edges, as a [`Shape`] whose distance is that to the nearest
+/// edge (for the size field; it contains no point).
+#[derive(Debug)]
+struct Edges(Vec<([f64; 2], [f64; 2])>);
+
+impl Shape for Edges {
+    fn inside(&self, _p: [f64; 3]) -> bool {
+        false
+    }
+    fn crossings(&self, _p0: [f64; 3], _p1: [f64; 3], _out: &mut Vec<f64>) {}
+    fn signed_distance(&self, p: [f64; 3]) -> f64 {
+        self.0
+            .iter()
+            .map(|&(a, b)| {
+                let (ab, ap) = ([b[0] - a[0], b[1] - a[1]], [p[0] - a[0], p[1] - a[1]]);
+                let l2 = ab[0] * ab[0] + ab[1] * ab[1];
+                let t = if l2 > 0.0 {
+                    ((ap[0] * ab[0] + ap[1] * ab[1]) / l2).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                (ap[0] - t * ab[0]).hypot(ap[1] - t * ab[1])
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
 }
 
 impl DelaunayInput {
     /// The bounding box as two-node axes (for the inside checks of probes).
     pub fn bounds(&self) -> Vec<Vec<f64>> {
         let ax = self.kind == MeshKind::Axisymmetric;
-        match self.outer {
+        match &self.outer {
             Outer::Box(lo, hi) => vec![vec![lo[0], hi[0]], vec![lo[1], hi[1]]],
-            Outer::Circle(r) => vec![vec![if ax { 0.0 } else { -r }, r], vec![-r, r]],
+            Outer::Circle(r) => vec![vec![if ax { 0.0 } else { -r }, *r], vec![-r, *r]],
+            Outer::Polygon(v, _) => (0..2)
+                .map(|c| {
+                    let lo = v.iter().map(|p| p[c]).fold(f64::INFINITY, f64::min);
+                    let hi = v.iter().map(|p| p[c]).fold(f64::NEG_INFINITY, f64::max);
+                    vec![lo, hi]
+                })
+                .collect(),
         }
     }
 
     /// Whether `r` starts at 0 in `(r, z)` (patch 0 is then `axis`).
     pub fn r0_is_axis(&self) -> bool {
         self.kind == MeshKind::Axisymmetric
-            && match self.outer {
+            && match &self.outer {
                 Outer::Box(lo, _) => lo[0] == 0.0,
                 Outer::Circle(_) => true,
+                // The axis patch of a polygon is wherever its `axis` edges are (by name).
+                Outer::Polygon(..) => false,
             }
     }
 }
@@ -112,7 +184,8 @@ pub(super) fn parse(m: &RawMesh, span: &Spanned<RawMesh>, cx: &mut Ctx) -> Optio
         return None;
     };
     let oo = o.get_ref();
-    let outer = match cx.choice(&oo.kind, "mesh.outer.kind", &["box", "circle"])? {
+    let outer = match cx.choice(&oo.kind, "mesh.outer.kind", &["box", "circle", "polygon"])? {
+        "polygon" => polygon(oo, o, kind, cx)?,
         "box" => {
             if oo.radius.is_some() {
                 cx.push(
@@ -180,11 +253,13 @@ pub(super) fn parse(m: &RawMesh, span: &Spanned<RawMesh>, cx: &mut Ctx) -> Optio
             Some(hs)
         }
     };
+    let near = parse_near(m, &outer, kind, cx)?;
     let input = DelaunayInput {
         kind,
         outer,
         h,
         h_surface,
+        near,
     };
     let b = input.bounds();
     let size = (b[0][1] - b[0][0]).max(b[1][1] - b[1][0]);
@@ -197,6 +272,168 @@ pub(super) fn parse(m: &RawMesh, span: &Spanned<RawMesh>, cx: &mut Ctx) -> Optio
         return None;
     }
     Some(input)
+}
+
+/// `outer = { kind = "polygon", vertices, patches }`.
+fn polygon(oo: &RawOuter, o: &Spanned<RawOuter>, kind: MeshKind, cx: &mut Ctx) -> Option<Outer> {
+    if oo.lo.is_some() || oo.hi.is_some() || oo.radius.is_some() {
+        cx.push(
+            "mesh.outer",
+            "a polygon takes vertices and patches; remove lo, hi and radius",
+            Some(o.span()),
+        );
+        return None;
+    }
+    let (Some(vs), Some(ps)) = (&oo.vertices, &oo.patches) else {
+        cx.push(
+            "mesh.outer",
+            "a polygon needs vertices (a list of points) and patches (one name per edge, the edge from vertex k to vertex k + 1, the last one closing the polygon)",
+            Some(o.span()),
+        );
+        return None;
+    };
+    if vs.len() < 3 || vs.len() > MAX_POLYGON_VERTICES || ps.len() != vs.len() {
+        cx.push(
+            "mesh.outer",
+            format!(
+                "a polygon needs 3 to {MAX_POLYGON_VERTICES} vertices and one patch name per edge (as many as vertices); got {} vertices and {} patches",
+                vs.len(),
+                ps.len()
+            ),
+            Some(o.span()),
+        );
+        return None;
+    }
+    let mut pts = vec![];
+    for (i, v) in vs.iter().enumerate() {
+        let p = cx.point(
+            v.get_ref(),
+            &format!("mesh.outer.vertices[{i}]"),
+            kind,
+            Some(v.span()),
+        )?;
+        if kind == MeshKind::Axisymmetric && p[0] < 0.0 {
+            cx.push(
+                format!("mesh.outer.vertices[{i}]"),
+                format!(
+                    "r = {:e} m is negative: an (r, z) domain lies at r >= 0",
+                    p[0]
+                ),
+                Some(v.span()),
+            );
+            return None;
+        }
+        pts.push([p[0], p[1]]);
+    }
+    let mut names = vec![];
+    for (i, n) in ps.iter().enumerate() {
+        let s = n.get_ref();
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            cx.push(
+                format!("mesh.outer.patches[{i}]"),
+                format!("\"{s}\" cannot name a patch (it keys summary.json): use letters, digits, '_' or '-'"),
+                Some(n.span()),
+            );
+            return None;
+        }
+        if kind == MeshKind::Axisymmetric {
+            let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
+            let on_axis = a[0] == 0.0 && b[0] == 0.0;
+            if on_axis != (s == "axis") {
+                cx.push(
+                    format!("mesh.outer.patches[{i}]"),
+                    if on_axis {
+                        format!("the edge from vertex {i} to {} lies on the axis r = 0: name it \"axis\" (a symmetry line takes no condition)", (i + 1) % pts.len())
+                    } else {
+                        format!("\"axis\" names the edges on r = 0; the edge from vertex {i} to {} is not on it: give it another name", (i + 1) % pts.len())
+                    },
+                    Some(n.span()),
+                );
+                return None;
+            }
+        }
+        names.push(s.clone());
+    }
+    if let Err(e) = Polygon::new(pts.clone()) {
+        cx.push("mesh.outer.vertices", format!("{e}"), Some(o.span()));
+        return None;
+    }
+    Some(Outer::Polygon(pts, names))
+}
+
+/// `near = [{ at | patch, h, growth }]`.
+fn parse_near(
+    m: &RawMesh,
+    outer: &Outer,
+    kind: MeshKind,
+    cx: &mut Ctx,
+) -> Option<Vec<(NearTo, f64, f64)>> {
+    let mut out = vec![];
+    for (i, n) in m.near.iter().flatten().enumerate() {
+        let key = format!("mesh.near[{i}]");
+        let nn = n.get_ref();
+        let to = match (&nn.at, &nn.patch) {
+            (Some(at), None) => {
+                let p = cx.point(at, &format!("{key}.at"), kind, Some(n.span()))?;
+                NearTo::Point([p[0], p[1]])
+            }
+            (None, Some(p)) => {
+                let Outer::Polygon(_, names) = outer else {
+                    cx.push(
+                        format!("{key}.patch"),
+                        "refinement towards a patch needs a polygon outer boundary; refine towards points with at = [...], or use h_surface for round regions",
+                        Some(p.span()),
+                    );
+                    return None;
+                };
+                if !names.contains(p.get_ref()) {
+                    let mut list = names.clone();
+                    list.dedup();
+                    cx.push(
+                        format!("{key}.patch"),
+                        format!(
+                            "no polygon patch \"{}\"; the patches are {}",
+                            p.get_ref(),
+                            list.join(", ")
+                        ),
+                        Some(p.span()),
+                    );
+                    return None;
+                }
+                NearTo::Patch(p.get_ref().clone())
+            }
+            _ => {
+                cx.push(
+                    key,
+                    "give either at = [...] (a point) or patch = \"name\" (a polygon patch) to refine towards",
+                    Some(n.span()),
+                );
+                return None;
+            }
+        };
+        let h = cx.positive(&nn.h, &format!("{key}.h"), dims::LENGTH, "the edge length")?;
+        let g = match &nn.growth {
+            None => 0.2,
+            Some(v) => match cx.number(v, &format!("{key}.growth"), "growth = 0.2") {
+                Some(g) if (0.0..=10.0).contains(&g) => g,
+                Some(g) => {
+                    cx.push(
+                        format!("{key}.growth"),
+                        format!("growth {g} (edge length gained per unit distance) must lie in [0, 10]; 0.1-0.3 grades smoothly"),
+                        Some(v.span()),
+                    );
+                    return None;
+                }
+                None => return None,
+            },
+        };
+        out.push((to, h, g));
+    }
+    Some(out)
 }
 
 /// A round region whose surface the mesh follows.
@@ -242,15 +479,22 @@ pub(super) fn build(
     let b = d.bounds();
     let eps = 1e-9 * (b[0][1] - b[0][0]).max(b[1][1] - b[1][0]);
     for w in &rounds {
-        let inside = match d.outer {
-            Outer::Box(lo, hi) => {
+        let inside = match &d.outer {
+            &Outer::Box(lo, hi) => {
                 (ax || w.centre[0] - w.radius > lo[0] + eps)
                     && w.centre[0] + w.radius < hi[0] - eps
                     && w.centre[1] - w.radius > lo[1] + eps
                     && w.centre[1] + w.radius < hi[1] - eps
                     && (!ax || lo[0] == 0.0)
             }
-            Outer::Circle(r) => w.centre[0].hypot(w.centre[1]) + w.radius < r - eps,
+            &Outer::Circle(r) => w.centre[0].hypot(w.centre[1]) + w.radius < r - eps,
+            Outer::Polygon(v, _) => {
+                let poly = Polygon::new(v.clone()).expect("checked at parse");
+                let e = Extruded::new(poly, f64::NEG_INFINITY, f64::INFINITY)
+                    .expect("an infinite extrusion");
+                e.signed_distance([w.centre[0], w.centre[1], 0.0]) < -(w.radius + eps)
+                    && !(ax && w.centre[0] != 0.0)
+            }
         };
         if !inside {
             cx.push(
@@ -269,9 +513,37 @@ pub(super) fn build(
     // Vertices before anything is allocated: the triangles of the domain at h, the outer
     // boundary at h and the region surfaces at h_surface (refinement adds the graded band).
     let (w, hgt) = (b[0][1] - b[0][0], b[1][1] - b[1][0]);
+    let size = w.max(hgt);
     let need = w * hgt / (0.433 * d.h * d.h)
         + 2.0 * (w + hgt) / d.h
-        + rounds.iter().map(|r| 2.0 * PI * r.radius / hs).sum::<f64>();
+        + rounds.iter().map(|r| 2.0 * PI * r.radius / hs).sum::<f64>()
+        + d.near
+            .iter()
+            .map(|(to, h, g)| {
+                // Vertices of the graded band: a fan around a point, a strip along edges.
+                let len = match to {
+                    NearTo::Point(_) => 0.0,
+                    NearTo::Patch(p) => match &d.outer {
+                        Outer::Polygon(v, names) => (0..v.len())
+                            .filter(|&k| &names[k] == p)
+                            .map(|k| {
+                                let (a, b) = (v[k], v[(k + 1) % v.len()]);
+                                (b[0] - a[0]).hypot(b[1] - a[1])
+                            })
+                            .sum(),
+                        _ => 0.0,
+                    },
+                };
+                let flat = w * hgt / (0.433 * h * h);
+                let graded = if *g > 0.0 {
+                    2.0 * PI / (0.433 * g * g) * (1.0 + g * size / h).ln()
+                        + 2.0 * len / (0.433 * g * h)
+                } else {
+                    flat
+                };
+                graded.min(flat)
+            })
+            .sum::<f64>();
     if need.is_nan() || need > max_vertices as f64 {
         cx.push(
             "mesh",
@@ -295,8 +567,12 @@ pub(super) fn build(
         v.dedup();
         v.into_iter().map(|z| [0.0, z]).collect()
     };
-    let boundary = match d.outer {
-        Outer::Box(lo, hi) if !ax => OuterBoundary {
+    let boundary = match &d.outer {
+        Outer::Polygon(v, names) => OuterBoundary {
+            points: v.clone(),
+            patches: names.clone(),
+        },
+        &Outer::Box(lo, hi) if !ax => OuterBoundary {
             points: vec![
                 [lo[0], hi[1]],
                 [lo[0], lo[1]],
@@ -305,7 +581,7 @@ pub(super) fn build(
             ],
             patches: ["xmin", "ymin", "xmax", "ymax"].map(String::from).to_vec(),
         },
-        Outer::Box(lo, hi) => {
+        &Outer::Box(lo, hi) => {
             let (mut points, mut patches) = if lo[0] == 0.0 {
                 let p = axis(hi[1], lo[1], &axis_z);
                 let n = p.len() - 1;
@@ -320,7 +596,7 @@ pub(super) fn build(
             patches.extend(["zmin", "rmax", "zmax"].map(String::from));
             OuterBoundary { points, patches }
         }
-        Outer::Circle(r) if !ax => {
+        &Outer::Circle(r) if !ax => {
             let segments = ((2.0 * PI * r / d.h).ceil() as usize).max(16);
             let c = Curve::circle([0.0, 0.0], r, segments);
             OuterBoundary {
@@ -328,7 +604,7 @@ pub(super) fn build(
                 points: c.points,
             }
         }
-        Outer::Circle(r) => {
+        &Outer::Circle(r) => {
             let mut points = axis(r, -r, &axis_z);
             let mut patches = vec!["axis".to_string(); points.len() - 1];
             let segments = ((PI * r / d.h).ceil() as usize).max(8);
@@ -346,6 +622,30 @@ pub(super) fn build(
     let mut spec = DelaunaySpec::new(coordinates, boundary, d.h);
     spec.background = names[0].clone();
     spec.max_vertices = max_vertices;
+    for (to, h, g) in &d.near {
+        let shape: Arc<dyn Shape> = match to {
+            NearTo::Point(p) => {
+                spec.points.push(*p);
+                Arc::new(Edges(vec![(*p, *p)]))
+            }
+            NearTo::Patch(name) => {
+                let Outer::Polygon(v, names) = &d.outer else {
+                    unreachable!("checked at parse")
+                };
+                Arc::new(Edges(
+                    (0..v.len())
+                        .filter(|&k| &names[k] == name)
+                        .map(|k| (v[k], v[(k + 1) % v.len()]))
+                        .collect(),
+                ))
+            }
+        };
+        spec.near.push(SizeNear {
+            shape,
+            h: *h,
+            growth: *g,
+        });
+    }
     for w in &rounds {
         // Region rules and size fields take (x, y, 0) points: (r, z, 0) in (r, z).
         let shape: Arc<dyn Shape> = Arc::new(

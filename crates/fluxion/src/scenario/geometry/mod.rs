@@ -61,6 +61,7 @@ pub(crate) struct RawMesh {
     outer: Option<Spanned<delaunay::RawOuter>>,
     h: Option<Spanned<Value>>,
     h_surface: Option<Spanned<Value>>,
+    near: Option<Vec<Spanned<delaunay::RawNear>>>,
 }
 
 #[derive(Deserialize, Debug)]
