@@ -161,6 +161,52 @@ potential = "0 V"
             "patch[1].concentration",
         ),
     ];
+    // Delaunay polygons: one patch per edge, the axis named, refinement towards known patches.
+    let poly = |vertices: &str, patches: &str, near: &str| {
+        format!(
+            "{SALT}\n[mesh]\nkind = \"delaunay\"\ncoordinates = \"axisymmetric\"\nouter = {{ kind = \"polygon\", vertices = {vertices}, patches = {patches} }}\nh = \"10 nm\"\n{near}\n[[patch]]\nname = \"bottom\"\nconcentration = {{ \"K+\" = \"10 mM\", \"Cl-\" = \"10 mM\" }}\npotential = \"0 V\"\n"
+        )
+    };
+    let square = r#"[["0 nm", "0 nm"], ["50 nm", "0 nm"], ["50 nm", "50 nm"], ["0 nm", "50 nm"]]"#;
+    let mut cases = cases;
+    cases.extend([
+        (
+            poly(square, r#"["bottom", "wall", "top"]"#, ""),
+            "one patch name per edge",
+        ),
+        (
+            poly(square, r#"["bottom", "wall", "top", "left"]"#, ""),
+            "name it \"axis\"",
+        ),
+        (
+            poly(square, r#"["bottom", "axis", "top", "axis"]"#, ""),
+            "is not on it",
+        ),
+        (
+            poly(
+                square,
+                r#"["bottom", "wall", "top", "axis"]"#,
+                r#"near = [{ patch = "pore", h = "1 nm" }]"#,
+            ),
+            "no polygon patch \"pore\"",
+        ),
+        (
+            poly(
+                square,
+                r#"["bottom", "wall", "top", "axis"]"#,
+                r#"near = [{ at = ["0 nm", "0 nm"], h = "1 nm", growth = 20 }]"#,
+            ),
+            "must lie in [0, 10]",
+        ),
+        (
+            poly(
+                r#"[["0 nm", "0 nm"], ["-5 nm", "0 nm"], ["0 nm", "50 nm"]]"#,
+                r#"["bottom", "wall", "axis"]"#,
+                "",
+            ),
+            "is negative",
+        ),
+    ]);
     for (text, want) in cases {
         let got = issues(&text);
         assert!(
@@ -209,4 +255,47 @@ probe = [{{ name = "inside", at = ["1 um", "0.05 um"] }}]
     let ck = inside["concentration_mol_m3"]["K+"].as_f64().unwrap();
     assert!((ck - 100.0).abs() < 1e-3, "{ck}");
     assert!(inside["concentration_mol_m3"]["Cl-"].is_null());
+}
+
+/// A polygon (r, z) Delaunay domain: a cylinder of salt between two reservoirs is ohmic,
+/// `I = kappa pi R^2 V / L` (exact: the salt is uniform and the potential linear in z, which
+/// the two-point flux on Voronoi boxes reproduces exactly), and a point refinement adds nodes.
+#[test]
+fn ohmic_cylinder_on_a_polygon_delaunay_mesh() {
+    let text = format!(
+        r#"{SALT}
+[mesh]
+kind = "delaunay"
+coordinates = "axisymmetric"
+outer = {{ kind = "polygon", vertices = [["0 nm", "0 nm"], ["10 nm", "0 nm"], ["10 nm", "100 nm"], ["0 nm", "100 nm"]], patches = ["bottom", "wall", "top", "axis"] }}
+h = "4 nm"
+near = [{{ at = ["10 nm", "50 nm"], h = "0.5 nm", growth = 0.3 }}]
+[[patch]]
+name = "bottom"
+concentration = {{ "K+" = "100 mM", "Cl-" = "100 mM" }}
+potential = "0 V"
+[[patch]]
+name = "top"
+concentration = {{ "K+" = "100 mM", "Cl-" = "100 mM" }}
+potential = "10 mV"
+[output]
+probe = [{{ name = "mid", at = ["0 nm", "50 nm"] }}]
+"#
+    );
+    let s = parse_pnp(&text).unwrap();
+    assert!(s.delaunay);
+    let coarse = parse_pnp(&text.replace("near = [", "# near = [")).unwrap();
+    assert!(s.problem.mesh.nodes() > coarse.problem.mesh.nodes() + 20);
+    let r = run_pnp(&s, &mut ()).unwrap();
+    let kappa = crate::constants::FARADAY.powi(2) / (crate::constants::GAS_CONSTANT * 298.15)
+        * 2.0
+        * 2e-9
+        * 100.0;
+    let exact = kappa * std::f64::consts::PI * 1e-16 * 0.01 / 100e-9;
+    let i = r.summary["patches"]["bottom"]["outward_current_A"]
+        .as_f64()
+        .unwrap();
+    assert!((i - exact).abs() < 1e-8 * exact, "{i} vs {exact}");
+    assert_eq!(r.summary["mesh"]["kind"], "delaunay");
+    assert!(r.summary["probes"]["mid"]["node_m"].is_array());
 }
