@@ -158,6 +158,9 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
     Ok(RunReport { files, summary })
 }
 
+/// Samples a node field (given as a function of the node) at one probe point.
+type Sampler<'a> = dyn Fn(&dyn Fn(usize) -> f64) -> f64 + 'a;
+
 /// A species name as part of a file name (`K+` -> `K+`, `SO4--` kept; anything but
 /// letters, digits, `+`, `-` and `_` becomes `_`).
 fn file_safe(n: &str) -> String {
@@ -262,7 +265,7 @@ fn summary_json(
         for pr in &s.outputs.probes {
             let mut o = Map::new();
             o.insert("at_m".into(), json!(&pr.at[..dim]));
-            let value: Box<dyn Fn(&dyn Fn(usize) -> f64) -> f64> = match &axes {
+            let value: Box<Sampler> = match &axes {
                 Some(axes) => {
                     let Some(at) = axes.locate(pr.at) else {
                         continue;
