@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# FiPy against fluxion on the 2D dielectric cylinder (../shared/peers/fipy_dielectric2d.py),
+# FiPy against fluxion on the 2D dielectric cylinder (bench/peers/fipy_dielectric2d.py),
 # same machine, same run. Installs FiPy into a venv if absent.
 #
 # Usage: scripts/peer-fipy.sh [FIPY_N ...]        (default: 400 800)
 # Environment: FIPY_VENV (default ~/.cache/fluxion-peers/fipy), PEERS (the peer scripts'
-# directory, default ../shared/peers next to the repository or /work/shared/peers),
+# directory, default bench/peers),
 # REPEAT (runs per size, default 3).
 #
 # Prints both tables and, for every FiPy size, the smallest fluxion size with an equal or
@@ -13,11 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${FIPY_VENV:-$HOME/.cache/fluxion-peers/fipy}
 REPEAT=${REPEAT:-3}
-if [ -z "${PEERS:-}" ]; then
-  for d in ../shared/peers /work/shared/peers; do
-    if [ -f "$d/fipy_dielectric2d.py" ]; then PEERS=$d; break; fi
-  done
-fi
+PEERS=${PEERS:-bench/peers}
 [ -f "${PEERS:-}/fipy_dielectric2d.py" ] || { echo "error: fipy_dielectric2d.py not found; set PEERS" >&2; exit 2; }
 if ! "$VENV/bin/python" -c 'import fipy, scipy' 2>/dev/null; then
   echo "installing FiPy into $VENV" >&2
