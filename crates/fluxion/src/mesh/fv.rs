@@ -358,6 +358,28 @@ impl Mesh {
         &p.node_part[p.node_part_ptr[i] as usize..p.node_part_ptr[i + 1] as usize]
     }
 
+    /// The region holding the largest part of node `i`'s volume (the node's region for
+    /// outputs and per-node material data).
+    pub fn dominant_region(&self, i: usize) -> u16 {
+        self.volume_parts(i)
+            .iter()
+            .fold((0u16, -1.0), |a, &(r, v)| if v > a.1 { (r, v) } else { a })
+            .0
+    }
+
+    /// The node nearest to `p` (mesh coordinates; unused coordinates ignored). Linear in
+    /// the node count: meant for a few probes, not for search loops.
+    pub fn nearest_node(&self, p: [f64; 3]) -> usize {
+        let dim = self.dim();
+        let d2 = |i: usize| {
+            let x = self.position(i);
+            (0..dim).map(|c| (x[c] - p[c]).powi(2)).sum::<f64>()
+        };
+        (0..self.nodes())
+            .min_by(|&a, &b| d2(a).total_cmp(&d2(b)))
+            .unwrap_or(0)
+    }
+
     /// `sum_r V_r k(r)` over the region parts of node `i`; regions where `k` is `None`
     /// contribute nothing.
     pub fn volume_integral(&self, i: usize, k: impl Fn(u16) -> Option<f64>) -> f64 {

@@ -84,14 +84,7 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
         .collect();
     // Space charge F sum z c (+ fixed charge), C/m^3, at each node (region of its largest
     // volume part for the fixed charge).
-    let region: Vec<u16> = (0..mesh.nodes())
-        .map(|i| {
-            mesh.volume_parts(i)
-                .iter()
-                .fold((0u16, -1.0), |a, &(r, v)| if v > a.1 { (r, v) } else { a })
-                .0
-        })
-        .collect();
+    let region: Vec<u16> = (0..mesh.nodes()).map(|i| mesh.dominant_region(i)).collect();
     let rho: Vec<f64> = (0..mesh.nodes())
         .map(|i| {
             let ions: f64 = p
@@ -273,13 +266,7 @@ fn summary_json(
                     Box::new(move |f| axes.interpolate(&at, f))
                 }
                 None => {
-                    let d2 = |i: usize| {
-                        let x = mesh.position(i);
-                        (0..dim).map(|c| (x[c] - pr.at[c]).powi(2)).sum::<f64>()
-                    };
-                    let i = (0..mesh.nodes())
-                        .min_by(|&a, &b| d2(a).total_cmp(&d2(b)))
-                        .unwrap_or(0);
+                    let i = mesh.nearest_node(pr.at);
                     o.insert("node_m".into(), json!(mesh.position(i)[..dim]));
                     Box::new(move |f| f(i))
                 }

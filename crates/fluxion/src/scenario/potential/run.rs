@@ -74,12 +74,7 @@ pub fn run_static(s: &StaticScenario, progress: &mut dyn Progress) -> Result<Run
         "A/m"
     };
     let region: Vec<f64> = (0..mesh.nodes())
-        .map(|i| {
-            mesh.volume_parts(i)
-                .iter()
-                .fold((0u16, -1.0), |a, &(r, v)| if v > a.1 { (r, v) } else { a })
-                .0 as f64
-        })
+        .map(|i| mesh.dominant_region(i) as f64)
         .collect();
     let fields = [
         NodeField::scalar(pot_name, pot_unit, &sol.potential),
@@ -275,13 +270,7 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
                     )
                 }
                 None => {
-                    let d2 = |i: usize| {
-                        let x = mesh.position(i);
-                        (0..dim).map(|c| (x[c] - pr.at[c]).powi(2)).sum::<f64>()
-                    };
-                    let i = (0..mesh.nodes())
-                        .min_by(|&a, &b| d2(a).total_cmp(&d2(b)))
-                        .unwrap_or(0);
+                    let i = mesh.nearest_node(pr.at);
                     node_at.insert(pr.name.clone(), json!(mesh.position(i)[..dim]));
                     (sol.potential[i], sol.field[i][..dim].to_vec())
                 }
