@@ -219,7 +219,8 @@ potential = "0 V"
 /// A region with a fixed charge and an excluded co-ion (an ideal cation exchanger) between
 /// two equal reservoirs: at zero voltage the Donnan potential inside is
 /// `V_T asinh(X / 2c)` for the 1:1 salt with both ions, and with the anion excluded only
-/// counter-ions enter: `c+ = -X` (electroneutral interior), `phi = -V_T ln(-X / c)`.
+/// counter-ions enter: `c+ = -X` (electroneutral interior), `phi = -V_T ln(-X / c)`
+/// (Donnan, Z. Elektrochem. 17, 572 (1911); Helfferich, Ion Exchange (1962), ch. 5).
 #[test]
 fn donnan_potential_of_an_ion_exchanger_region() {
     let text = format!(
