@@ -277,6 +277,22 @@ fn table() -> Vec<Row> {
             source: "Jackson 3rd ed. sec. 5.12 eq. 5.115: H_in = 3/(mu_r + 2) H0",
         },
         Row {
+            name: "floating_conductors_rz",
+            pointer: "/conductors/core/potential_V",
+            // Q/(4 pi eps0) (1/a - 1/b1 + 1/b2 - 1/c); measured 5.1e-4 below (h_surface = a/20).
+            reference: || 1e-15 / (4.0 * std::f64::consts::PI * fluxion::constants::VACUUM_PERMITTIVITY) * 1e6 * (1.0 - 0.5 + 0.4 - 1.0 / 3.5),
+            tol: 1e-3,
+            source: "Gauss, Jackson 3rd ed. sec. 1.13: potentials of conductors with given charges",
+        },
+        Row {
+            name: "floating_conductors_rz",
+            pointer: "/conductors/shell/potential_V",
+            // Q/(4 pi eps0) (1/b2 - 1/c) of the uncharged floating shell; measured 7.8e-4 below.
+            reference: || 1e-15 / (4.0 * std::f64::consts::PI * fluxion::constants::VACUUM_PERMITTIVITY) * 1e6 * (0.4 - 1.0 / 3.5),
+            tol: 1.5e-3,
+            source: "Gauss, Jackson 3rd ed. sec. 1.13: an uncharged shell floats at the potential of its outer face",
+        },
+        Row {
             name: "charged_shell_3d",
             pointer: "/probes/centre/potential_V",
             reference: || 1e-4 * 1e-6 / fluxion::constants::VACUUM_PERMITTIVITY,

@@ -107,6 +107,11 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         include_str!("../../../examples/charged_shell_3d.toml"),
     ),
     (
+        "floating_conductors_rz",
+        "charged core inside an uncharged floating shell, (r, z): both potentials from their charges (capacitance coefficients)",
+        include_str!("../../../examples/floating_conductors_rz.toml"),
+    ),
+    (
         "dielectric_cylinder_delaunay",
         "dielectric cylinder on a Delaunay mesh: inside field 2 eps_o/(eps_i + eps_o) E0 at second order",
         include_str!("../../../examples/dielectric_cylinder_delaunay.toml"),

@@ -12,7 +12,8 @@
 //! with the relative permittivity `eps_r` (permeability `mu_r`), a fixed polarization `P`
 //! (magnetization `M`) and the free charge density `rho` per region, surface charges `sigma`
 //! on patches (boundaries and interfaces), potentials on patches and conductors (regions
-//! held at a potential). The magnetic scalar potential exists only where the free current
+//! held at a potential, or isolated conductors carrying a given charge at the potential it
+//! requires, found by superposition: [`RegionMaterial::ChargedConductor`]). The magnetic scalar potential exists only where the free current
 //! vanishes (`curl H = J_free`); a region carrying current cannot be modelled this way.
 //!
 //! # Discretization
@@ -76,6 +77,19 @@ pub enum RegionMaterial {
     Conductor {
         /// Its potential.
         potential: f64,
+    },
+    /// An isolated conductor carrying a given total charge (C; magnetostatics: a pole of
+    /// infinite permeability carrying a given flux, Wb) at the uniform potential this
+    /// charge requires. Solved by superposition: the problem is linear, so with
+    /// `u = u_0 + sum_j V_j u_j` (`u_0`: every such conductor at 0; `u_j`: conductor `j`
+    /// at 1, every other fixed potential and every source 0) the charges are
+    /// `Q_k = Q0_k + sum_j C_kj V_j` with the capacitance coefficients `C_kj`, and the
+    /// potentials `V` solve `C V = Q - Q0` (Jackson, Classical Electrodynamics, 3rd ed.,
+    /// sec. 1.13). Needs a potential fixed elsewhere (a patch or a conductor at a
+    /// potential): an isolated system's potential is otherwise undetermined.
+    ChargedConductor {
+        /// Its total charge.
+        charge: f64,
     },
 }
 
@@ -151,6 +165,17 @@ pub struct PatchFlux {
     pub flux: f64,
 }
 
+/// A conductor region of the solution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConductorReport {
+    /// Region name.
+    pub name: String,
+    /// Its potential, V (A): given, or solved for a [`RegionMaterial::ChargedConductor`].
+    pub potential: f64,
+    /// The charge on it (the flux of `D` out of it), C (Wb): solved, or given.
+    pub charge: f64,
+}
+
 /// The solution.
 #[derive(Clone, Debug)]
 pub struct PotentialSolution {
@@ -163,12 +188,46 @@ pub struct PotentialSolution {
     /// depth in 2D Cartesian): `(1/2) int E.D dV` of the discrete field, without fixed
     /// polarization terms.
     pub energy: f64,
-    /// Charge (C) or magnetic flux (Wb) on every conductor region.
-    pub conductors: Vec<PatchFlux>,
+    /// Potential and charge (C) or magnetic flux (Wb) of every conductor region.
+    pub conductors: Vec<ConductorReport>,
     /// Outward flux through every patch (for patches at a potential: the induced charge).
     pub patches: Vec<PatchFlux>,
     /// Name of the linear solver used.
     pub solver: &'static str,
+}
+
+/// Most conductors with a given charge in one problem (each costs a solve).
+const MAX_CHARGED: usize = 16;
+
+/// Solve the small dense system `a x = b` (`a` row-major `n x n`, overwritten) by Gaussian
+/// elimination with partial pivoting; `None` if it is singular to working precision.
+fn solve_dense(a: &mut [f64], mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    let norm = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for c in 0..n {
+        let piv = (c..n).max_by(|&i, &j| a[i * n + c].abs().total_cmp(&a[j * n + c].abs()))?;
+        if a[piv * n + c].abs() <= 1e-12 * norm || a[piv * n + c].is_nan() {
+            return None;
+        }
+        if piv != c {
+            for k in 0..n {
+                a.swap(c * n + k, piv * n + k);
+            }
+            b.swap(c, piv);
+        }
+        for i in c + 1..n {
+            let f = a[i * n + c] / a[c * n + c];
+            for k in c..n {
+                a[i * n + k] -= f * a[c * n + k];
+            }
+            b[i] -= f * b[c];
+        }
+    }
+    for c in (0..n).rev() {
+        let s: f64 = (c + 1..n).map(|k| a[c * n + k] * b[k]).sum();
+        b[c] = (b[c] - s) / a[c * n + c];
+    }
+    Some(b)
 }
 
 /// Large relative coefficient standing in for a conductor (`eps_r = infinity`).
@@ -202,7 +261,9 @@ fn face_coefficients(
                         polarization[0] * n[0] + polarization[1] * n[1] + polarization[2] * n[2];
                     pol += theta * pn / (polarization_scale * relative);
                 }
-                RegionMaterial::Conductor { .. } => resist += theta / CONDUCTOR,
+                RegionMaterial::Conductor { .. } | RegionMaterial::ChargedConductor { .. } => {
+                    resist += theta / CONDUCTOR
+                }
             }
         }
         if resist > 0.0 {
@@ -318,22 +379,55 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
                     "region {name}: conductor potential {potential} must be finite"
                 ));
             }
+            RegionMaterial::ChargedConductor { charge } if !charge.is_finite() => {
+                return invalid(format!(
+                    "region {name}: conductor charge {charge} must be finite"
+                ));
+            }
             _ => {}
         }
     }
     let scale = p.kind.vacuum_constant();
     let n = mesh.nodes();
-    // Nodes with a fixed potential: conductor parts, then patches at a potential.
+    // Nodes with a fixed potential: conductor parts, then patches at a potential. Charged
+    // conductors start at 0 (the superposition below sets their potentials).
     let mut fixed = vec![f64::NAN; n];
     let mut owner = vec![u32::MAX; n];
     for i in 0..n {
         for &(r, v) in mesh.volume_parts(i) {
-            if let RegionMaterial::Conductor { potential } = p.materials[r as usize] {
-                if v > 0.0 {
-                    fixed[i] = potential;
-                    owner[i] = r as u32;
-                }
+            let value = match p.materials[r as usize] {
+                RegionMaterial::Conductor { potential } => potential,
+                RegionMaterial::ChargedConductor { .. } => 0.0,
+                RegionMaterial::Medium { .. } => continue,
+            };
+            if v > 0.0 {
+                fixed[i] = value;
+                owner[i] = r as u32;
             }
+        }
+    }
+    // Charged conductors (region, given charge), at most MAX_CHARGED of them.
+    let charged: Vec<(u32, f64)> = p
+        .materials
+        .iter()
+        .enumerate()
+        .filter_map(|(r, m)| match *m {
+            RegionMaterial::ChargedConductor { charge } => Some((r as u32, charge)),
+            _ => None,
+        })
+        .collect();
+    if charged.len() > MAX_CHARGED {
+        return invalid(format!(
+            "{} conductors with a given charge: at most {MAX_CHARGED} are supported (each costs a solve)",
+            charged.len()
+        ));
+    }
+    for &(r, _) in &charged {
+        if !owner.contains(&r) {
+            return invalid(format!(
+                "region {}: the charged conductor covers no mesh node: refine the mesh or enlarge the region",
+                mesh.regions()[r as usize]
+            ));
         }
     }
     let node_patch = p
@@ -373,11 +467,14 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
             }
         }
     }
-    let any_fixed = fixed.iter().any(|v| !v.is_nan());
+    let is_charged = |i: usize| owner[i] != u32::MAX && charged.iter().any(|c| c.0 == owner[i]);
+    let any_fixed = (0..n).any(|i| !fixed[i].is_nan() && !is_charged(i));
     if !any_fixed {
-        return Err(PotentialError::Underdetermined(
-            "the potential is fixed nowhere: give a patch a potential (e.g. the outer boundary at 0 V) or add a conductor".into(),
-        ));
+        return Err(PotentialError::Underdetermined(if charged.is_empty() {
+            "the potential is fixed nowhere: give a patch a potential (e.g. the outer boundary at 0 V) or add a conductor".into()
+        } else {
+            "the potential is fixed nowhere but on conductors with a given charge, whose potentials are then undetermined: give a patch a potential (e.g. the outer boundary at 0 V) or hold a conductor at a potential".into()
+        }));
     }
     let mut t = Vec::with_capacity(mesh.faces());
     let mut s = Vec::with_capacity(mesh.faces());
@@ -395,7 +492,7 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
         .map(|i| {
             mesh.volume_integral(i, |r| match p.materials[r as usize] {
                 RegionMaterial::Medium { charge_density, .. } => Some(charge_density / scale),
-                RegionMaterial::Conductor { .. } => None,
+                RegionMaterial::Conductor { .. } | RegionMaterial::ChargedConductor { .. } => None,
             })
         })
         .collect();
@@ -446,12 +543,103 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
     solver.matrix().clear();
     asm.assemble(&terms, &u, &mut r, Some(solver.matrix()));
     solver.factor()?;
-    for _ in 0..2 {
-        solver.solve(&mut r)?;
-        for (ui, ri) in u.iter_mut().zip(&r) {
-            *ui -= ri;
+    // The Jacobian does not depend on the fixed values or the sources: every solve below
+    // reuses this factorization (a linear solve plus two steps of iterative refinement).
+    // `refine` assembles the residual of `terms` at `u` first.
+    let mut refine = |terms: &Terms, u: &mut [f64], r: &mut [f64]| -> Result<(), LinearError> {
+        asm.assemble(terms, u, r, None);
+        for _ in 0..2 {
+            solver.solve(r)?;
+            for (ui, ri) in u.iter_mut().zip(r.iter()) {
+                *ui -= ri;
+            }
+            asm.assemble(terms, u, r, None);
         }
-        asm.assemble(&terms, &u, &mut r, None);
+        Ok(())
+    };
+    refine(&terms, &mut u, &mut r)?;
+    if !charged.is_empty() {
+        // Superposition (see RegionMaterial::ChargedConductor): unit solves without sources.
+        let bal = RowRules::balances(n, 1);
+        let mut raw_asm = Assembler::new(
+            p.mesh.clone(),
+            DofMap::full(n, 1).expect("checked above"),
+            bal,
+            &terms,
+            banded,
+        );
+        let mut raw = vec![0.0; n];
+        let charge_on = |raw: &[f64], region: u32| -> f64 {
+            scale
+                * (0..n)
+                    .filter(|&i| owner[i] == region)
+                    .map(|i| raw[i])
+                    .sum::<f64>()
+        };
+        raw_asm.assemble(&terms, &u, &mut raw, None);
+        let q0: Vec<f64> = charged.iter().map(|c| charge_on(&raw, c.0)).collect();
+        let zero_s = vec![0.0; s.len()];
+        let zero_q = vec![0.0; n];
+        let zero_sheet = vec![0.0; sheet.len()];
+        let nc = charged.len();
+        let mut cap = vec![0.0; nc * nc];
+        let mut units = Vec::with_capacity(nc);
+        for (j, &(rj, _)) in charged.iter().enumerate() {
+            let unit_fixed: Vec<f64> = (0..n)
+                .map(|i| match (fixed[i].is_nan(), owner[i] == rj) {
+                    (true, _) => f64::NAN,
+                    (false, true) => 1.0,
+                    (false, false) => 0.0,
+                })
+                .collect();
+            let (flux, charge, sheets, eq) = (
+                Flux { t: &t, s: &zero_s },
+                Charge { q: &zero_q },
+                Sheets { q: &zero_sheet },
+                Fixed { value: &unit_fixed },
+            );
+            let fl: [&dyn FluxLaw; 1] = [&flux];
+            let vl: [&dyn VolumeTerm; 1] = [&charge];
+            let bl: [&dyn BoundaryTerm; 1] = [&sheets];
+            let unit_terms = Terms {
+                flux: &fl,
+                volume: &vl,
+                boundary: &bl,
+                equation: Some(&eq),
+            };
+            let mut uj: Vec<f64> = unit_fixed
+                .iter()
+                .map(|v| if v.is_nan() { 0.0 } else { *v })
+                .collect();
+            refine(&unit_terms, &mut uj, &mut r)?;
+            raw_asm.assemble(&unit_terms, &uj, &mut raw, None);
+            for (k, &(rk, _)) in charged.iter().enumerate() {
+                cap[k * nc + j] = charge_on(&raw, rk);
+            }
+            units.push(uj);
+        }
+        let rhs: Vec<f64> = charged.iter().zip(&q0).map(|(c, q0)| c.1 - q0).collect();
+        let v = solve_dense(&mut cap, rhs).ok_or_else(|| {
+            PotentialError::Underdetermined(
+                "the capacitance matrix of the conductors with a given charge is singular: a charged conductor must face a conductor or patch at a fixed potential".into(),
+            )
+        })?;
+        let mut held = fixed.clone();
+        for (j, &(rj, _)) in charged.iter().enumerate() {
+            for i in 0..n {
+                u[i] += v[j] * units[j][i];
+                if owner[i] == rj {
+                    held[i] = v[j];
+                }
+            }
+        }
+        // The final state with these potentials, refined once more with every source.
+        let eq = Fixed { value: &held };
+        let terms = Terms {
+            equation: Some(&eq),
+            ..terms
+        };
+        refine(&terms, &mut u, &mut r)?;
     }
     // Post-processing: raw balances (every row a balance) give the charge on fixed nodes.
     let bal = RowRules::balances(n, 1);
@@ -468,14 +656,20 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
         .regions()
         .iter()
         .enumerate()
-        .filter(|(r, _)| matches!(p.materials[*r], RegionMaterial::Conductor { .. }))
-        .map(|(r, name)| PatchFlux {
-            name: name.clone(),
-            flux: scale
-                * (0..n)
-                    .filter(|&i| owner[i] == r as u32)
-                    .map(|i| raw[i])
-                    .sum::<f64>(),
+        .filter(|(r, _)| {
+            matches!(
+                p.materials[*r],
+                RegionMaterial::Conductor { .. } | RegionMaterial::ChargedConductor { .. }
+            )
+        })
+        .map(|(r, name)| {
+            let nodes = || (0..n).filter(|&i| owner[i] == r as u32);
+            let count = nodes().count().max(1) as f64;
+            ConductorReport {
+                name: name.clone(),
+                potential: nodes().map(|i| u[i]).sum::<f64>() / count,
+                charge: scale * nodes().map(|i| raw[i]).sum::<f64>(),
+            }
         })
         .collect();
     let mut patch_flux = vec![0.0; mesh.patches().len()];

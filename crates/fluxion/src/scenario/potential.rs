@@ -92,6 +92,7 @@ pub(super) struct RawRegion {
     pub(super) polarization: Option<Spanned<Vec<Spanned<Value>>>>,
     pub(super) magnetization: Option<Spanned<Vec<Spanned<Value>>>>,
     pub(super) conductor_potential: Option<Spanned<Value>>,
+    pub(super) conductor_charge: Option<Spanned<Value>>,
     pub(super) current_density: Option<Spanned<Value>>,
 }
 
@@ -344,11 +345,15 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
     }) || materials
         .iter()
         .any(|m| matches!(m, RegionMaterial::Conductor { .. }));
+    let charged = materials
+        .iter()
+        .any(|m| matches!(m, RegionMaterial::ChargedConductor { .. }));
     if !fixed {
         cx.push(
             "patch",
             format!(
-                "the potential is fixed nowhere, so it is determined only up to a constant: give a patch a potential (e.g. [[patch]] name = \"{}\" potential = \"0 V\") or add a region with conductor_potential",
+                "the potential is fixed nowhere{}, so it is determined only up to a constant: give a patch a potential (e.g. [[patch]] name = \"{}\" potential = \"0 V\") or add a region with conductor_potential",
+                if charged { " (a conductor_charge region floats at the potential its charge requires relative to a fixed one)" } else { "" },
                 patch_names.last().map_or("xmax", |s| s.as_str())
             ),
             None,

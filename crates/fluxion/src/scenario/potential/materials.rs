@@ -67,6 +67,31 @@ pub(super) fn material(
     if bad {
         return None;
     }
+    if let (Some(_), Some(q)) = (&r.conductor_potential, &r.conductor_charge) {
+        wrong(cx, "conductor_charge", q.span(), "a conductor is held at a potential (conductor_potential) or carries a given charge (conductor_charge, at the potential this charge requires), not both; remove one");
+        return None;
+    }
+    if let Some(q) = &r.conductor_charge {
+        if kind == FieldKind::Magnetic {
+            wrong(cx, "conductor_charge", q.span(), "a conductor with a given charge belongs to model = \"electrostatics\"; in magnetostatics hold the pole at a magnetic potential with conductor_potential");
+            return None;
+        }
+        let others = elec
+            .iter()
+            .find_map(|(k, s)| s.as_ref().map(|s| (k, s.clone())));
+        if let Some((k, s)) = others {
+            wrong(cx, k, s, &format!("a conductor (conductor_charge) has no `{k}`: its potential is uniform and the field inside it vanishes; remove one of the two"));
+            return None;
+        }
+        let charge = cx.bounded(
+            q,
+            &format!("{key}.conductor_charge"),
+            dims::CHARGE,
+            MAX_PATCH_CHARGE,
+            "a coulomb on an isolated body is far beyond the breakdown of air",
+        )?;
+        return Some(RegionMaterial::ChargedConductor { charge });
+    }
     if let Some(v) = &r.conductor_potential {
         let others = elec
             .iter()

@@ -182,16 +182,15 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
     let mut conductors = Map::new();
     let mut terminals: Vec<(f64, f64)> = vec![]; // (potential, charge)
     for c in &sol.conductors {
-        let r = mesh.region_index(&c.name).map(|r| r as usize);
-        let v = match r.map(|r| p.materials[r]) {
-            Some(RegionMaterial::Conductor { potential }) => potential,
-            _ => f64::NAN,
-        };
         conductors.insert(
             c.name.clone(),
-            json!({ format!("potential_{}", u.potential): v, format!("charge_{}", u.flux): c.flux }),
+            json!({ format!("potential_{}", u.potential): c.potential, format!("charge_{}", u.flux): c.charge }),
         );
-        terminals.push((v, c.flux));
+        // Terminals: conductors held at a potential (a charged one is a floating body).
+        let r = mesh.region_index(&c.name).map(|r| r as usize);
+        if let Some(RegionMaterial::Conductor { .. }) = r.map(|r| p.materials[r]) {
+            terminals.push((c.potential, c.charge));
+        }
     }
     let mut patches = Map::new();
     for (i, f) in sol.patches.iter().enumerate() {
@@ -232,6 +231,7 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
     // Capacitance: exactly two distinct terminal potentials and no fixed sources.
     let sources = p.materials.iter().any(|m| {
         matches!(m, RegionMaterial::Medium { charge_density, polarization, .. } if *charge_density != 0.0 || *polarization != [0.0; 3])
+            || matches!(m, RegionMaterial::ChargedConductor { charge } if *charge != 0.0)
     }) || p
         .patches
         .iter()
