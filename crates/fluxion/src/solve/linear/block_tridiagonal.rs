@@ -86,11 +86,25 @@ impl BlockTridiagonalLu {
         })
     }
 
+    /// The block (node) of row or column `i`: `i / b`, with the division by the common
+    /// block sizes as a constant (a multiplication) instead of a hardware division, which
+    /// the assembler's `add_block` calls pay twice per node block.
+    #[inline(always)]
+    fn block_of(&self, i: usize) -> usize {
+        match self.b {
+            1 => i,
+            2 => i / 2,
+            3 => i / 3,
+            4 => i / 4,
+            b => i / b,
+        }
+    }
+
     /// `(block, offset)` of entry `(i, j)`: which of `L`, `D`, `U` and where.
     #[inline]
     fn locate(&self, i: usize, j: usize) -> Option<(u8, usize)> {
         let b = self.b;
-        let (k, m) = (i / b, j / b);
+        let (k, m) = (self.block_of(i), self.block_of(j));
         let (r, c) = (i - k * b, j - m * b);
         let off = k * b * b + r * b + c;
         if m == k {
@@ -411,7 +425,7 @@ impl MatrixSink for BlockTridiagonalLu {
         scale: f64,
     ) {
         let b = self.b;
-        let (k, m) = (i / b, j / b);
+        let (k, m) = (self.block_of(i), self.block_of(j));
         if rows == b && cols == b && i == k * b && j == m * b {
             // A whole node block: `L_k`, `D_k` or `U_k` of block row `k`.
             let dst = if m == k {
