@@ -236,6 +236,11 @@ fn invert_block(b: usize, a: &mut [f64], inv: &mut [f64], piv: &mut [f64]) -> Re
 
 /// The block Thomas factorization (module docs) for block size `b`, with the row and column
 /// scales of the equilibration computed in the same sweep (`scratch`: [`scratch_len`]).
+// TODO(#9): the 1D target (1e6 nodes in 0.5 s, 300 MB) needs more than this sweep: it is a
+// single chain of dependent block inversions (a two-ended factorization would run two
+// independent chains), `L_k`/`U_k` are stored dense although 5 of their 9 entries are
+// structurally zero for PNP, and the assembly could feed the sweep block row by block row
+// instead of clear + assemble + factor as three passes (README "Performance").
 #[inline(always)]
 fn factor_blocks(
     b: usize,
