@@ -3,8 +3,12 @@
 //! The cell is [`fluxion::models::electrodiffusion::pnp_benchmark`], the same problem as the
 //! DEVSIM and FiPy peer scripts (1:1 electrolyte, Debye length 1% of the cell, 2 thermal
 //! voltages). The time is that of building the discrete system and solving for the steady
-//! state; computing the profiles from it is timed apart (`profiles_s`, median). Peak memory
-//! is the process high-water mark (VmHWM) after each size.
+//! state; computing the profiles from it is timed apart (`profiles_s`, median). `cpu_s` is
+//! the median time the solving thread spent on a CPU over the same span (Linux
+//! `/proc/thread-self/schedstat`, nanoseconds; user and system time alike, so page faults
+//! count): on a loaded machine it is the figure to compare, since the wall time then
+//! includes the waits for a core. Peak memory is the process high-water mark (VmHWM) after
+//! each size.
 
 use std::time::Instant;
 
@@ -112,6 +116,13 @@ fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Time this thread has spent on a CPU, s (`None` off Linux).
+fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns * 1e-9)
+}
+
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -155,11 +166,12 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         args.debye, args.volts
     );
     println!(
-        "{:>10} {:>12} {:>12} {:>12} {:>12} {:>8} {:>14} {:>14} {:>14} {:>16}",
+        "{:>10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>8} {:>14} {:>14} {:>14} {:>16}",
         "nodes",
         "time_s",
         "median_s",
         "max_s",
+        "cpu_s",
         "profiles_s",
         "newton",
         "solver_MB",
@@ -172,8 +184,10 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         // peers' set-up and solve). Timed apart: the profiles (post-processing, output).
         let mut times = vec![];
         let mut post = vec![];
+        let mut cpu = vec![];
         let mut last = None;
         for _ in 0..args.repeat {
+            let c0 = thread_cpu_s();
             let t0 = Instant::now();
             let mut m = Electrodiffusion::new(pnp_benchmark(n, args.debye, args.volts))
                 .map_err(|e| Failure::Input(e.to_string()))?;
@@ -181,6 +195,10 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
                 .solve_steady_state(&SteadyOptions::default(), &mut ())
                 .map_err(|e| Failure::Solver(e.to_string()))?;
             times.push(t0.elapsed().as_secs_f64());
+            cpu.push(match (c0, thread_cpu_s()) {
+                (Some(a), Some(b)) => b - a,
+                _ => f64::NAN,
+            });
             let t1 = Instant::now();
             let profiles = m.profiles(&x, None);
             post.push(t1.elapsed().as_secs_f64());
@@ -189,6 +207,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         // Best, median and worst of the repetitions: the spread shows the machine's noise.
         times.sort_by(f64::total_cmp);
         post.sort_by(f64::total_cmp);
+        cpu.sort_by(f64::total_cmp);
         let (best, median, worst) = (times[0], times[times.len() / 2], times[times.len() - 1]);
         let (profiles, stats) = last.expect("at least one repetition");
         // The flux in the peers' dimensionless units (x in [0, 1], D = 1, c0 = 1).
@@ -200,11 +219,12 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         };
         let j = profiles.boundary_flux[0][1];
         println!(
-            "{:>10} {:>12.4} {:>12.4} {:>12.4} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e} {:>16.10}",
+            "{:>10} {:>12.4} {:>12.4} {:>12.4} {:>12.4} {:>12.4} {:>8} {:>14.1} {:>14.1} {:>14.6e} {:>16.10}",
             n,
             best,
             median,
             worst,
+            cpu[cpu.len() / 2],
             post[post.len() / 2],
             stats.newton_iterations,
             stats.memory_bytes as f64 / 1e6,

@@ -28,7 +28,7 @@
 //! exact for a constant field; Poisson's displacement flux; the space charge) and the
 //! boundary terms and algebraic rows of this file. The unknowns are scaled (`x/L`, `c/c_0`,
 //! `phi/V_T`, `t D_0/L^2`) and interleaved node by node, so the Jacobian is banded and is
-//! factorized by the banded LU in linear time.
+//! factorized by the block-tridiagonal LU in linear time.
 //!
 //! # Boundary conditions
 //!

@@ -14,7 +14,22 @@
 //! and `lambda^2 = eps V_T / (F c_0 L^2)`.
 
 use crate::assembly::{FaceFlux, FluxLaw, Local, VolumeTerm};
-use crate::discretize::{FluxScheme, Scheme};
+use crate::discretize::{FluxScheme, Scheme, Weights};
+
+/// The weights at `-P` from those at `P` for a scheme with `a(-P) = b(P)`:
+/// `a(-P) = b(P)`, `b(-P) = a(P)`, `a'(-P) = -b'(P)`, `b'(-P) = -a'(P)`. For
+/// Scharfetter-Gummel and central differencing this is bit for bit what evaluating the
+/// scheme at `-P` gives (their formulas are mirror images, and negation is exact), at no
+/// cost of an exponential or a division.
+#[inline]
+fn mirrored(w: Weights) -> Weights {
+    Weights {
+        a: w.b,
+        b: w.a,
+        da: -w.db,
+        db: -w.da,
+    }
+}
 
 /// Nernst-Planck fluxes of all species with a two-point scheme.
 pub struct NernstPlanck<'a> {
@@ -29,6 +44,15 @@ pub struct NernstPlanck<'a> {
     pub scheme: Scheme,
 }
 
+impl NernstPlanck<'_> {
+    /// Whether the scheme's weights at `-P` are exactly [`mirrored`] ones at `P` (not for
+    /// upwinding, whose derivatives jump at `P = 0`).
+    #[inline]
+    fn antisymmetric(&self) -> bool {
+        matches!(self.scheme, Scheme::ScharfetterGummel | Scheme::Central)
+    }
+}
+
 impl FluxLaw for NernstPlanck<'_> {
     fn couplings(&self) -> Vec<(usize, usize)> {
         let m = self.z.len();
@@ -39,6 +63,9 @@ impl FluxLaw for NernstPlanck<'_> {
     fn flux(&self, face: usize, _nodes: [usize; 2], uk: &[f64], ul: &[f64], out: &mut FaceFlux) {
         let m = self.z.len();
         let dphi = ul[m] - uk[m];
+        // The previous species' Peclet number and weights: a counter-ion of opposite charge
+        // (P' = -P, e.g. the anion of a 1:1 electrolyte) reuses them, see `mirrored`.
+        let mut prev: Option<(f64, Weights)> = None;
         for k in 0..m {
             let i = face * m + k;
             let t = self.transmissibility[i];
@@ -48,7 +75,11 @@ impl FluxLaw for NernstPlanck<'_> {
                 self.drift[i]
             };
             let p = -self.z[k] * dphi + drift;
-            let w = self.scheme.weights(p);
+            let w = match prev {
+                Some((q, wq)) if p == -q && self.antisymmetric() => mirrored(wq),
+                _ => self.scheme.weights(p),
+            };
+            prev = Some((p, w));
             let (ck, cl) = (uk[k], ul[k]);
             out.add(k, t * (w.a * ck - w.b * cl));
             out.add_dk(k, k, t * w.a);
@@ -110,5 +141,40 @@ impl VolumeTerm for SpaceCharge<'_> {
                 out.add_d(m, k, -v * self.z[k]);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mirrored weights are bit for bit the scheme's own at `-P` (so the counter-ion
+    /// shortcut cannot change a result), across the series branch (`|P| < 1e-3`), its edge,
+    /// zero and the exponential branch; and upwinding, which is not mirror-symmetric at
+    /// `P = 0`, is excluded.
+    #[test]
+    fn mirrored_weights_are_exact() {
+        let ps = [
+            0.0, 1e-12, 3e-4, 9.99e-4, 1e-3, 1.0001e-3, 0.3, 1.0, 7.5, 40.0, 700.0,
+        ];
+        for scheme in [Scheme::ScharfetterGummel, Scheme::Central] {
+            for &p in &ps {
+                for p in [p, -p] {
+                    let (w, m) = (scheme.weights(-p), mirrored(scheme.weights(p)));
+                    for (x, y) in [(w.a, m.a), (w.b, m.b), (w.da, m.da), (w.db, m.db)] {
+                        assert_eq!(x.to_bits(), y.to_bits(), "{scheme:?} P = {p}: {w:?} {m:?}");
+                    }
+                }
+            }
+        }
+        let up = NernstPlanck {
+            transmissibility: &[],
+            drift: &[],
+            z: &[],
+            scheme: Scheme::Upwind,
+        };
+        assert!(!up.antisymmetric());
+        let w = Scheme::Upwind.weights(0.0);
+        assert_ne!(Scheme::Upwind.weights(-0.0).da, mirrored(w).da);
     }
 }

@@ -6,25 +6,31 @@
 //!
 //! `L_k x_{k-1} + D_k x_k + U_k x_{k+1} = f_k`.
 //!
-//! After row and column equilibration (as in [`super::BandedLu`]: every row scaled to unit
-//! max norm, then every column, so that pivoting compares like with like) the block LU
-//! (block Thomas algorithm)
+//! The block LU (block Thomas algorithm)
 //!
 //! `S_0 = D_0`, `S_k = D_k - L_k X_{k-1}`, `X_k = S_k^{-1} U_k`,
 //!
-//! factors every Schur complement `S_k = P_k L'_k U'_k` with partial pivoting inside the
-//! block, and the solve is `y_k = S_k^{-1} (f_k - L_k y_{k-1})`, `x_k = y_k - X_k x_{k+1}`.
-//! Pivoting stays inside the diagonal blocks (no row of node `k` is exchanged with one of
-//! node `k + 1`), which is what makes the storage fixed (`3 b^2` numbers per node, no
-//! fill-in) and the work `O(N b^3)` with loops that the compiler unrolls for the block
+//! is followed by the solve `y_k = S_k^{-1} (f_k - L_k y_{k-1})`, `x_k = y_k - X_k x_{k+1}`.
+//! Every Schur complement is inverted explicitly: with the row scales `R` (every row of the
+//! matrix to unit max norm) and the column scales `C` of the row-scaled matrix (as in
+//! [`super::BandedLu`], so that pivoting compares like with like), the equilibrated block
+//! `R_k S_k C_k` is factored with partial pivoting inside the block and inverted, and
+//! `S_k^{-1} = C_k (R_k S_k C_k)^{-1} R_k` is stored. This is the pivoted block LU of the
+//! equilibrated matrix `R A C` (the same pivots), but the scales are folded into the stored
+//! inverse, so the solve is two sweeps of small dense matrix-vector products without
+//! pivoting or scaling, and the scales are computed inside the factorization sweep (a window
+//! of three block rows), not stored. Pivoting stays inside the diagonal blocks (no row of
+//! node `k` is exchanged with one of node `k + 1`), which is what makes the storage fixed
+//! (`3 b^2` numbers per node: `L_k`, `S_k^{-1}` in place of `D_k`, `X_k` in place of `U_k`;
+//! no fill-in) and the work `O(N b^3)` with loops that the compiler unrolls for the block
 //! sizes 1 to 6 used in practice; rows whose diagonal entry is zero (an equation replaced by
 //! a node-local constraint) are handled by the in-block pivoting. A Schur complement that
 //! is singular although the whole matrix is not (possible without inter-block pivoting, but
 //! not for the diagonally dominant blocks of discretized transport) is reported as
 //! [`LinearError::Singular`] at the unknown whose pivot vanished.
 //!
-//! Memory: `(3 b^2 + 2 b) * 8 + b` bytes per node (the banded LU with `kl = ku = 2b - 1`
-//! holds `(6b - 2) b * 8`). Nothing is allocated after construction.
+//! Memory: `3 b^2 * 8` bytes per node (216 for `b = 3`; the banded LU with
+//! `kl = ku = 2b - 1` holds `(6b - 2) b * 8`). Nothing is allocated after construction.
 
 use super::{LinearError, LinearSolver, MatrixSink};
 
@@ -36,14 +42,23 @@ pub struct BlockTridiagonalLu {
     b: usize,
     /// `L_k` (coupling to node `k - 1`; zero for `k = 0`), row-major `b x b` per node.
     lower: Vec<f64>,
-    /// `D_k`, then the LU factors of `S_k`.
+    /// `D_k`, then `S_k^{-1}`.
     diag: Vec<f64>,
     /// `U_k` (coupling to node `k + 1`), then `X_k = S_k^{-1} U_k`.
     upper: Vec<f64>,
-    piv: Vec<u8>,
-    row_scale: Vec<f64>,
-    col_scale: Vec<f64>,
+    /// Scratch of the factorization for block sizes above [`STACK_B`].
+    work: Vec<f64>,
     factored: bool,
+}
+
+/// Largest block size whose factorization scratch lives on the stack.
+const STACK_B: usize = 6;
+
+/// Scratch length of the factorization for block size `b`: the equilibrated Schur
+/// complement and its inverse (`b^2` each), the row scales of two block rows, the column
+/// scales, the partial column maxima from `U_{k-1}`, and the pivots (`b` each).
+const fn scratch_len(b: usize) -> usize {
+    2 * b * b + 5 * b
 }
 
 impl BlockTridiagonalLu {
@@ -62,19 +77,35 @@ impl BlockTridiagonalLu {
             lower: vec![0.0; nb * b * b],
             diag: vec![0.0; nb * b * b],
             upper: vec![0.0; nb * b * b],
-            piv: vec![0; nb * b],
-            row_scale: vec![1.0; nb * b],
-            col_scale: vec![1.0; nb * b],
+            work: if b > STACK_B {
+                vec![0.0; scratch_len(b)]
+            } else {
+                Vec::new()
+            },
             factored: false,
         })
+    }
+
+    /// The block (node) of row or column `i`: `i / b`, with the division by the common
+    /// block sizes as a constant (a multiplication) instead of a hardware division, which
+    /// the assembler's `add_block` calls pay twice per node block.
+    #[inline(always)]
+    fn block_of(&self, i: usize) -> usize {
+        match self.b {
+            1 => i,
+            2 => i / 2,
+            3 => i / 3,
+            4 => i / 4,
+            b => i / b,
+        }
     }
 
     /// `(block, offset)` of entry `(i, j)`: which of `L`, `D`, `U` and where.
     #[inline]
     fn locate(&self, i: usize, j: usize) -> Option<(u8, usize)> {
         let b = self.b;
-        let (k, r) = (i / b, i % b);
-        let (m, c) = (j / b, j % b);
+        let (k, m) = (self.block_of(i), self.block_of(j));
+        let (r, c) = (i - k * b, j - m * b);
         let off = k * b * b + r * b + c;
         if m == k {
             Some((1, off))
@@ -86,62 +117,52 @@ impl BlockTridiagonalLu {
             None
         }
     }
+}
 
-    /// Row equilibration (every row to unit max norm) and the column scales of the
-    /// row-scaled matrix (`1 / max |a_ij|` per column), in one pass over the blocks; the
-    /// columns are scaled in the factorization sweep ([`factor_blocks`]), so the matrix is
-    /// read twice per factorization, not four times.
-    fn equilibrate_rows(&mut self) -> Result<(), LinearError> {
-        let (b, nb) = (self.b, self.nb);
-        let bb = b * b;
-        self.col_scale.fill(0.0);
-        for k in 0..nb {
-            for r in 0..b {
-                let row = k * bb + r * b;
-                let mut m = 0.0f64;
-                for c in 0..b {
-                    m = m
-                        .max(self.lower[row + c].abs())
-                        .max(self.diag[row + c].abs())
-                        .max(self.upper[row + c].abs());
-                }
-                if m == 0.0 || !m.is_finite() {
-                    return Err(LinearError::Singular(k * b + r));
-                }
-                let s = 1.0 / m;
-                self.row_scale[k * b + r] = s;
-                // Column j = (m, c) lives in D_m, L_{m+1} and U_{m-1}.
-                for c in 0..b {
-                    self.lower[row + c] *= s;
-                    self.diag[row + c] *= s;
-                    self.upper[row + c] *= s;
-                    let d = &mut self.col_scale[k * b + c];
-                    *d = d.max(self.diag[row + c].abs());
-                    if k > 0 {
-                        let l = &mut self.col_scale[(k - 1) * b + c];
-                        *l = l.max(self.lower[row + c].abs());
-                    }
-                    if k + 1 < nb {
-                        let u = &mut self.col_scale[(k + 1) * b + c];
-                        *u = u.max(self.upper[row + c].abs());
-                    }
-                }
-            }
+/// Row scales `1 / max |a_rc|` of block row `k` (over `L_k`, `D_k`, `U_k`) into `out`.
+#[inline(always)]
+fn row_scales(
+    b: usize,
+    k: usize,
+    lower: &[f64],
+    diag: &[f64],
+    upper: &[f64],
+    out: &mut [f64],
+) -> Result<(), usize> {
+    let bb = b * b;
+    let (l, d, u) = (
+        &lower[k * bb..(k + 1) * bb],
+        &diag[k * bb..(k + 1) * bb],
+        &upper[k * bb..(k + 1) * bb],
+    );
+    for r in 0..b {
+        let mut m = 0.0f64;
+        for c in 0..b {
+            let i = r * b + c;
+            m = m.max(l[i].abs()).max(d[i].abs()).max(u[i].abs());
         }
-        for (j, s) in self.col_scale.iter_mut().enumerate() {
-            if *s == 0.0 {
-                return Err(LinearError::Singular(j));
-            }
-            *s = 1.0 / *s;
+        if m == 0.0 || !m.is_finite() {
+            return Err(k * b + r);
         }
-        Ok(())
+        out[r] = 1.0 / m;
+    }
+    Ok(())
+}
+
+/// `out[c] = max(out[c], max_r |a_rc| rs[r])` over the row-major `b x b` block `a`.
+#[inline(always)]
+fn column_maxima(b: usize, a: &[f64], rs: &[f64], out: &mut [f64]) {
+    for r in 0..b {
+        for c in 0..b {
+            out[c] = out[c].max(a[r * b + c].abs() * rs[r]);
+        }
     }
 }
 
-/// LU with partial pivoting of the row-major `b x b` block `a` in place; `piv[r]` is the row
-/// exchanged with `r`. `Err(col)` at a zero pivot.
+/// Invert the row-major `b x b` block `a` (destroyed) into `inv` by LU with partial
+/// pivoting (`piv` scratch). `Err(col)` at a zero pivot.
 #[inline(always)]
-fn lu_block(b: usize, a: &mut [f64], piv: &mut [u8]) -> Result<(), usize> {
+fn invert_block(b: usize, a: &mut [f64], inv: &mut [f64], piv: &mut [f64]) -> Result<(), usize> {
     for c in 0..b {
         let mut p = c;
         let mut m = a[c * b + c].abs();
@@ -151,7 +172,7 @@ fn lu_block(b: usize, a: &mut [f64], piv: &mut [u8]) -> Result<(), usize> {
                 (m, p) = (v, r);
             }
         }
-        piv[c] = p as u8;
+        piv[c] = p as f64;
         if m == 0.0 || !m.is_finite() {
             return Err(c);
         }
@@ -160,9 +181,11 @@ fn lu_block(b: usize, a: &mut [f64], piv: &mut [u8]) -> Result<(), usize> {
                 a.swap(c * b + j, p * b + j);
             }
         }
-        let inv = 1.0 / a[c * b + c];
+        let inv_p = 1.0 / a[c * b + c];
+        // Keep the reciprocal of the pivot on the diagonal (the back substitution multiplies).
+        a[c * b + c] = inv_p;
         for r in c + 1..b {
-            let l = a[r * b + c] * inv;
+            let l = a[r * b + c] * inv_p;
             a[r * b + c] = l;
             if l != 0.0 {
                 for j in c + 1..b {
@@ -171,55 +194,53 @@ fn lu_block(b: usize, a: &mut [f64], piv: &mut [u8]) -> Result<(), usize> {
             }
         }
     }
-    Ok(())
-}
-
-/// Solve `S z = v` in place for `nrhs` right-hand sides stored as the columns of the
-/// row-major `b x nrhs` array `v`, with `S` factored by [`lu_block`].
-#[inline(always)]
-fn lu_solve(b: usize, lu: &[f64], piv: &[u8], v: &mut [f64], nrhs: usize) {
+    // inv = U^{-1} L^{-1} P: columns of the identity through the row exchanges.
+    inv[..b * b].fill(0.0);
+    for r in 0..b {
+        inv[r * b + r] = 1.0;
+    }
     for c in 0..b {
         let p = piv[c] as usize;
         if p != c {
-            for j in 0..nrhs {
-                v.swap(c * nrhs + j, p * nrhs + j);
+            for j in 0..b {
+                inv.swap(c * b + j, p * b + j);
             }
         }
     }
     for r in 1..b {
         for c in 0..r {
-            let l = lu[r * b + c];
-            for j in 0..nrhs {
-                v[r * nrhs + j] -= l * v[c * nrhs + j];
+            let l = a[r * b + c];
+            if l != 0.0 {
+                for j in 0..b {
+                    inv[r * b + j] -= l * inv[c * b + j];
+                }
             }
         }
     }
     for r in (0..b).rev() {
         for c in r + 1..b {
-            let u = lu[r * b + c];
-            for j in 0..nrhs {
-                v[r * nrhs + j] -= u * v[c * nrhs + j];
+            let u = a[r * b + c];
+            if u != 0.0 {
+                for j in 0..b {
+                    inv[r * b + j] -= u * inv[c * b + j];
+                }
             }
         }
-        let inv = 1.0 / lu[r * b + r];
-        for j in 0..nrhs {
-            v[r * nrhs + j] *= inv;
+        let d = a[r * b + r];
+        for j in 0..b {
+            inv[r * b + j] *= d;
         }
     }
+    Ok(())
 }
 
-/// Scale the columns of the row-major `b x b` block `a` by `cs[..b]`.
-#[inline(always)]
-fn scale_columns(b: usize, a: &mut [f64], cs: &[f64]) {
-    for r in 0..b {
-        for c in 0..b {
-            a[r * b + c] *= cs[c];
-        }
-    }
-}
-
-/// The block Thomas factorization (module docs) for block size `b`, applying the column
-/// scales `cs` to block row `k` just before it is used.
+/// The block Thomas factorization (module docs) for block size `b`, with the row and column
+/// scales of the equilibration computed in the same sweep (`scratch`: [`scratch_len`]).
+// TODO(#9): the 1D target (1e6 nodes in 0.5 s, 300 MB) needs more than this sweep: it is a
+// single chain of dependent block inversions (a two-ended factorization would run two
+// independent chains), `L_k`/`U_k` are stored dense although 5 of their 9 entries are
+// structurally zero for PNP, and the assembly could feed the sweep block row by block row
+// instead of clear + assemble + factor as three passes (README "Performance").
 #[inline(always)]
 fn factor_blocks(
     b: usize,
@@ -227,63 +248,105 @@ fn factor_blocks(
     lower: &mut [f64],
     diag: &mut [f64],
     upper: &mut [f64],
-    piv: &mut [u8],
-    cs: &[f64],
+    scratch: &mut [f64],
 ) -> Result<(), usize> {
     let bb = b * b;
+    let (s, rest) = scratch.split_at_mut(bb);
+    let (inv, rest) = rest.split_at_mut(bb);
+    let (rs_cur, rest) = rest.split_at_mut(b);
+    let (rs_next, rest) = rest.split_at_mut(b);
+    let (cs, rest) = rest.split_at_mut(b);
+    let (cpart, rest) = rest.split_at_mut(b);
+    let piv = &mut rest[..b];
+    if nb == 0 {
+        return Ok(());
+    }
+    row_scales(b, 0, lower, diag, upper, rs_cur)?;
+    cpart.fill(0.0);
     for k in 0..nb {
-        let d = &mut diag[k * bb..(k + 1) * bb];
-        scale_columns(b, d, &cs[k * b..]);
         if k + 1 < nb {
-            scale_columns(b, &mut upper[k * bb..(k + 1) * bb], &cs[(k + 1) * b..]);
+            row_scales(b, k + 1, lower, diag, upper, rs_next)?;
         }
+        // Column scales of block column k: D_k, L_{k+1} and (already in `cpart`) U_{k-1},
+        // all row-scaled.
+        cs.copy_from_slice(cpart);
+        column_maxima(b, &diag[k * bb..(k + 1) * bb], rs_cur, cs);
+        if k + 1 < nb {
+            column_maxima(b, &lower[(k + 1) * bb..(k + 2) * bb], rs_next, cs);
+            // U_k is overwritten by X_k below: take its part of column k + 1 now.
+            cpart.fill(0.0);
+            column_maxima(b, &upper[k * bb..(k + 1) * bb], rs_cur, cpart);
+        }
+        for (c, v) in cs.iter_mut().enumerate() {
+            if *v == 0.0 {
+                return Err(k * b + c);
+            }
+            *v = 1.0 / *v;
+        }
+        // S_k = D_k - L_k X_{k-1}.
+        let d = &mut diag[k * bb..(k + 1) * bb];
+        s.copy_from_slice(d);
         if k > 0 {
-            // S_k = D_k - L_k X_{k-1}.
-            let l = &mut lower[k * bb..(k + 1) * bb];
-            scale_columns(b, l, &cs[(k - 1) * b..]);
-            let (xs, _) = upper.split_at(k * bb);
-            let x = &xs[(k - 1) * bb..];
+            let l = &lower[k * bb..(k + 1) * bb];
+            let x = &upper[(k - 1) * bb..k * bb];
             for r in 0..b {
                 for m in 0..b {
                     let lrm = l[r * b + m];
                     if lrm != 0.0 {
                         for c in 0..b {
-                            d[r * b + c] -= lrm * x[m * b + c];
+                            s[r * b + c] -= lrm * x[m * b + c];
                         }
                     }
                 }
             }
         }
-        let p = &mut piv[k * b..(k + 1) * b];
-        lu_block(b, d, p).map_err(|c| k * b + c)?;
-        if k + 1 < nb {
-            lu_solve(b, d, p, &mut upper[k * bb..(k + 1) * bb], b);
+        // Equilibrate, invert with pivoting, unscale: S_k^{-1} = C (R S C)^{-1} R.
+        for r in 0..b {
+            for c in 0..b {
+                s[r * b + c] *= rs_cur[r] * cs[c];
+            }
         }
+        invert_block(b, s, inv, piv).map_err(|c| k * b + c)?;
+        for r in 0..b {
+            for c in 0..b {
+                d[r * b + c] = cs[r] * inv[r * b + c] * rs_cur[c];
+            }
+        }
+        // X_k = S_k^{-1} U_k (in place of U_k, through the scratch `s`).
+        if k + 1 < nb {
+            let u = &mut upper[k * bb..(k + 1) * bb];
+            for r in 0..b {
+                for c in 0..b {
+                    let mut v = 0.0;
+                    for m in 0..b {
+                        v += d[r * b + m] * u[m * b + c];
+                    }
+                    s[r * b + c] = v;
+                }
+            }
+            u.copy_from_slice(s);
+        }
+        rs_cur.copy_from_slice(rs_next);
     }
     Ok(())
 }
 
-/// Forward and back substitution with the row scales `rs` applied to block `k` of the
-/// right-hand side when the forward sweep reaches it, and the column scales `cs` to the
-/// solution of block `k + 1` once the back sweep no longer needs it.
+/// Forward and back substitution: `y_k = S_k^{-1} (f_k - L_k y_{k-1})`, then
+/// `x_k = y_k - X_k x_{k+1}`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn solve_blocks(
     b: usize,
     nb: usize,
-    lower: &[f64],
-    diag: &[f64],
-    upper: &[f64],
-    piv: &[u8],
-    (rs, cs): (&[f64], &[f64]),
+    (lower, diag, upper): (&[f64], &[f64], &[f64]),
+    t: &mut [f64],
     x: &mut [f64],
 ) {
     let bb = b * b;
+    let t = &mut t[..b];
     for k in 0..nb {
         let (prev, cur) = x.split_at_mut(k * b);
-        for (v, s) in cur[..b].iter_mut().zip(&rs[k * b..(k + 1) * b]) {
-            *v *= s;
-        }
+        let cur = &mut cur[..b];
+        t.copy_from_slice(cur);
         if k > 0 {
             let y = &prev[(k - 1) * b..];
             let l = &lower[k * bb..(k + 1) * bb];
@@ -292,16 +355,17 @@ fn solve_blocks(
                 for c in 0..b {
                     s += l[r * b + c] * y[c];
                 }
-                cur[r] -= s;
+                t[r] -= s;
             }
         }
-        lu_solve(
-            b,
-            &diag[k * bb..(k + 1) * bb],
-            &piv[k * b..(k + 1) * b],
-            &mut cur[..b],
-            1,
-        );
+        let d = &diag[k * bb..(k + 1) * bb];
+        for r in 0..b {
+            let mut s = 0.0;
+            for c in 0..b {
+                s += d[r * b + c] * t[c];
+            }
+            cur[r] = s;
+        }
     }
     for k in (0..nb.saturating_sub(1)).rev() {
         let (cur, next) = x.split_at_mut((k + 1) * b);
@@ -313,14 +377,6 @@ fn solve_blocks(
                 s += u[r * b + c] * next[c];
             }
             xk[r] -= s;
-        }
-        for (v, s) in next[..b].iter_mut().zip(&cs[(k + 1) * b..(k + 2) * b]) {
-            *v *= s;
-        }
-    }
-    if nb > 0 {
-        for (v, s) in x[..b].iter_mut().zip(&cs[..b]) {
-            *v *= s;
         }
     }
 }
@@ -374,9 +430,9 @@ impl MatrixSink for BlockTridiagonalLu {
         scale: f64,
     ) {
         let b = self.b;
-        if rows == b && cols == b && i % b == 0 && j % b == 0 {
-            // A whole node block: `L_k`, `D_k` or `U_k` of block row `k = i / b`.
-            let (k, m) = (i / b, j / b);
+        let (k, m) = (self.block_of(i), self.block_of(j));
+        if rows == b && cols == b && i == k * b && j == m * b {
+            // A whole node block: `L_k`, `D_k` or `U_k` of block row `k`.
             let dst = if m == k {
                 &mut self.diag
             } else if m + 1 == k {
@@ -432,8 +488,13 @@ impl LinearSolver for BlockTridiagonalLu {
 
     fn factor(&mut self) -> Result<(), LinearError> {
         self.factored = false;
-        self.equilibrate_rows()?;
         let (b, nb) = (self.b, self.nb);
+        let mut stack = [0.0f64; scratch_len(STACK_B)];
+        let scratch: &mut [f64] = if b <= STACK_B {
+            &mut stack[..scratch_len(b)]
+        } else {
+            &mut self.work
+        };
         dispatch!(
             b,
             factor_blocks(
@@ -441,8 +502,7 @@ impl LinearSolver for BlockTridiagonalLu {
                 &mut self.lower,
                 &mut self.diag,
                 &mut self.upper,
-                &mut self.piv,
-                &self.col_scale
+                scratch
             )
         )
         .map_err(LinearError::Singular)?;
@@ -457,26 +517,19 @@ impl LinearSolver for BlockTridiagonalLu {
         );
         assert_eq!(x.len(), self.dim(), "right-hand side of the wrong length");
         let (b, nb) = (self.b, self.nb);
-        let scales = (&self.row_scale[..], &self.col_scale[..]);
-        dispatch!(
-            b,
-            solve_blocks(
-                nb,
-                &self.lower,
-                &self.diag,
-                &self.upper,
-                &self.piv,
-                scales,
-                x
-            )
-        );
+        let mut stack = [0.0f64; STACK_B];
+        let t: &mut [f64] = if b <= STACK_B {
+            &mut stack[..b]
+        } else {
+            &mut self.work
+        };
+        let factors = (&self.lower[..], &self.diag[..], &self.upper[..]);
+        dispatch!(b, solve_blocks(nb, factors, t, x));
         Ok(())
     }
 
     fn memory_bytes(&self) -> usize {
-        (self.lower.len() + self.diag.len() + self.upper.len()) * 8
-            + self.piv.len()
-            + (self.row_scale.len() + self.col_scale.len()) * 8
+        (self.lower.len() + self.diag.len() + self.upper.len() + self.work.len()) * 8
     }
 
     fn name(&self) -> &'static str {
