@@ -126,6 +126,11 @@ impl Homotopy for Timed<'_> {
     }
 }
 
+// TODO(#9): the 10 s target at 2.5e5 cells is not met (166 s CPU, docs/bench-fields.md "PNP
+// on (r, z) meshes"): factorization is 80-85 % of the time and grows faster than the
+// unknowns. Left: a Donnan/Boltzmann initial guess, chord steps reusing a factorization,
+// an iterative linear solver for (r, z) Voronoi meshes.
+
 /// Newton iterations allowed to the direct attempt from the flat initial guess before
 /// continuation takes over.
 const DIRECT_ITERATIONS: usize = 40;
