@@ -44,8 +44,8 @@ pub struct BenchArgs {
     /// meshes of --pnp-scales (see `bench_pnp.rs`).
     #[arg(long)]
     pnp: bool,
-    /// Mesh scales for --pnp (cells grow like scale^2; 4.1k cells at 1).
-    #[arg(long, default_value = "1,2,4,8", value_delimiter = ',')]
+    /// Mesh scales for --pnp (cells grow like scale^2: 4.1k cells at 1, 236k at 9).
+    #[arg(long, default_value = "1,2,4,9", value_delimiter = ',')]
     pnp_scales: Vec<f64>,
 }
 
