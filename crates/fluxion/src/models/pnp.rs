@@ -661,7 +661,7 @@ impl Pnp {
         })
     }
 
-    /// Solve for the steady state: damped Newton from [`Pnp::initial_guess`], then
+    /// Solve for the steady state: damped Newton from the flat initial guess, then
     /// continuation in the applied conditions if Newton alone fails (see [`pnp_steady`]).
     pub fn solve_steady(&mut self, progress: &mut dyn Progress) -> Result<PnpSolution, PnpError> {
         self.solve_steady_cold(progress)
