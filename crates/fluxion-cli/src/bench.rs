@@ -44,6 +44,13 @@ pub struct BenchArgs {
     /// and the 3D dielectric sphere (see `bench_fields.rs`).
     #[arg(long)]
     fields: bool,
+    /// Benchmark steady axisymmetric PNP in a charged conical nanopore instead, on the
+    /// meshes of --pnp-scales (see `bench_pnp.rs`).
+    #[arg(long)]
+    pnp: bool,
+    /// Mesh scales for --pnp (cells grow like scale^2: 4.1k cells at 1, 236k at 9).
+    #[arg(long, default_value = "1,2,4,9", value_delimiter = ',')]
+    pnp_scales: Vec<f64>,
 }
 
 fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
@@ -138,6 +145,9 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             &[32, 64, 96, 128],
             args.repeat,
         );
+    }
+    if args.pnp {
+        return crate::bench_pnp::run(&args.pnp_scales, args.repeat);
     }
     if args.vortex {
         return vortex_bench(args);

@@ -15,6 +15,7 @@
 
 mod bench;
 mod bench_fields;
+mod bench_pnp;
 mod calc;
 mod examples;
 mod outdir;

@@ -33,10 +33,7 @@ use crate::assembly::{
 use crate::constants::{thermal_voltage, FARADAY, VACUUM_PERMITTIVITY};
 use crate::discretize::Scheme;
 use crate::mesh::Mesh;
-use crate::solve::{
-    continuation, newton, ContinuationOptions, Homotopy, MatrixSink, NewtonOptions,
-    NewtonWorkspace, NonlinearSystem, Progress, SolverChoice, Structure,
-};
+use crate::solve::{Homotopy, MatrixSink, NonlinearSystem, Progress, SolverChoice, Structure};
 use std::sync::Arc;
 
 /// The material of a region.
@@ -664,32 +661,10 @@ impl Pnp {
         })
     }
 
-    /// Solve for the steady state.
+    /// Solve for the steady state: damped Newton from the flat initial guess, then
+    /// continuation in the applied conditions if Newton alone fails (see [`pnp_steady`]).
     pub fn solve_steady(&mut self, progress: &mut dyn Progress) -> Result<PnpSolution, PnpError> {
-        let mut ws = NewtonWorkspace::new(&self.structure(), self.problem.solver)
-            .map_err(|e| PnpError::Invalid(e.to_string()))?;
-        self.set_lambda(1.0);
-        let mut x = self.initial_guess();
-        let opts = NewtonOptions {
-            max_iterations: 40,
-            ..Default::default()
-        };
-        let mut iterations = 0;
-        let mut cont = false;
-        match newton(self, &mut x, &mut ws, &opts) {
-            Ok(s) => iterations += s.iterations,
-            Err(e) => {
-                iterations += e.iterations;
-                cont = true;
-                self.set_lambda(0.0);
-                x = self.initial_guess();
-                let copts = ContinuationOptions::default();
-                let (s, _) = continuation(self, &mut x, &mut ws, &copts, progress)
-                    .map_err(|e| PnpError::NotConverged(e.to_string()))?;
-                iterations += s.iterations;
-            }
-        }
-        Ok(self.solution(&x, iterations, cont, ws.solver.name()))
+        self.solve_steady_cold(progress)
     }
 
     fn solution(
@@ -849,6 +824,10 @@ impl Homotopy for Pnp {
         Pnp::set_lambda(self, lambda);
     }
 }
+
+#[path = "pnp_steady.rs"]
+pub mod pnp_steady;
+pub use pnp_steady::{SteadySolver, SteadyStats};
 
 #[cfg(test)]
 #[path = "pnp_tests.rs"]

@@ -7,7 +7,9 @@ use serde_json::{json, Map, Value as Json};
 
 use super::PnpScenario;
 use crate::constants::FARADAY;
-use crate::models::pnp::{Pnp, PnpError, PnpSolution, PotentialCondition, SpeciesCondition};
+use crate::models::pnp::{
+    Pnp, PnpError, PnpSolution, PotentialCondition, SpeciesCondition, SteadySolver,
+};
 use crate::models::potential::node_gradient;
 use crate::output::{
     line_cut_csv, node_field_npy, vtk_document, NodeField, OutputFile, TensorAxes,
@@ -61,17 +63,31 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
     let progress = part.inner;
     // The sweep: the same problem at each potential of one patch.
     let mut sweep_rows: Vec<(f64, PnpSolution)> = vec![];
+    // One discrete system for all points (the potential rows of the swept patch are fixed
+    // at every point); the first point starts cold, each later one from the state of the
+    // point before (`SteadySolver`), which converges to the same solution in fewer Newton
+    // iterations.
     if let Some(sw) = &s.sweep {
+        let mut solver: Option<SteadySolver> = None;
         for (j, &v) in sw.potentials.iter().enumerate() {
-            let mut q = p.clone();
-            q.patches[sw.patch].potential = PotentialCondition::Potential(v);
             let mut part = Part {
                 inner: &mut *progress,
                 lo: 0.8 * share * (j as f64 + 1.0),
                 hi: 0.8 * share * (j as f64 + 2.0),
                 label: format!("sweep {}/{} ({v} V)", j + 1, sw.potentials.len()),
             };
-            let r = Pnp::new(q)?.solve_steady(&mut part)?;
+            let sv = match solver.as_mut() {
+                Some(sv) => {
+                    sv.set_patch_potential(sw.patch, v)?;
+                    sv
+                }
+                None => {
+                    let mut q = p.clone();
+                    q.patches[sw.patch].potential = PotentialCondition::Potential(v);
+                    solver.insert(SteadySolver::new(Pnp::new(q)?)?)
+                }
+            };
+            let (r, _) = sv.solve(&mut part)?;
             sweep_rows.push((v, r));
         }
     }
