@@ -5,7 +5,7 @@
 //! poisson / electroneutral / fixed_field rows                     (algebraic, no storage)
 //! ```
 //!
-//! integrated by the variable-order BDF of [`crate::solve::bdf`] in the scaled time
+//! integrated by the variable-order BDF [`crate::solve::BdfStepper`] in the scaled time
 //! `t D_0 / L^2`, the same scheme and tolerances as the 1D model's transients
 //! ([`super::electrodiffusion::Electrodiffusion::solve_transient`]). `V_K` is the part of
 //! the control volume in regions the species may enter, so the amount `sum_K V_K c_K`
