@@ -244,6 +244,17 @@ fn table() -> Vec<Row> {
             source: "linear response (Onsager): a symmetric channel does not rectify",
         },
         Row {
+            name: "cottrell_disk_rz",
+            pointer: "/patches/zmin/conduction_current_A",
+            // n F A c sqrt(D / (pi t)) at t = 1 s, A = pi (50 um)^2, c = 1 mM, D = 1e-9 m^2/s.
+            reference: || {
+                let pi = std::f64::consts::PI;
+                FARADAY * pi * 50e-6 * 50e-6 * 1.0 * (1e-9 / pi).sqrt()
+            },
+            tol: 2e-3,
+            source: "Cottrell (1903); Bard & Faulkner 2nd ed. eq. 5.2.11",
+        },
+        Row {
             name: "dielectric_cylinder_delaunay",
             pointer: "/probes/centre/field_V_m/0",
             // 0.4 E0 on a boundary-conforming Delaunay mesh: second order at the interface.

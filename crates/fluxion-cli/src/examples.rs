@@ -132,6 +132,11 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         include_str!("../../../examples/nanochannel_surface_conduction.toml"),
     ),
     (
+        "cottrell_disk_rz",
+        "transient PNP in (r, z): the Cottrell current after a potential step at a disk electrode",
+        include_str!("../../../examples/cottrell_disk_rz.toml"),
+    ),
+    (
         "conical_nanopore",
         "PNP on a Delaunay (r, z) mesh: a 10 nm / 500 nm conical pore in 1 M KCl, cone + access conductance",
         include_str!("../../../examples/conical_nanopore.toml"),

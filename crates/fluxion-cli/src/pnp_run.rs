@@ -16,10 +16,15 @@ pub fn check(path: &Path, s: &PnpScenario) -> Result<(), Failure> {
     let m = &*p.mesh;
     // Building the discrete system checks what parsing cannot (e.g. a species that can
     // reach no node), without solving.
-    fluxion::models::pnp::Pnp::new(p.clone()).map_err(|e| failure(&e))?;
+    fluxion::models::pnp::Pnp::with_closure(p.clone(), s.closure).map_err(|e| failure(&e))?;
     println!(
-        "{}: ok (pnp, {} species: {}, {} mesh of {} nodes, {} region(s): {}, {} patch(es){}, about {:.1} MB)",
+        "{}: ok (pnp{}, {} species: {}, {} mesh of {} nodes, {} region(s): {}, {} patch(es){}, about {:.1} MB)",
         path.display(),
+        match (&s.transient, s.closure.name()) {
+            (Some(t), c) => format!(" transient to {:e} s, {c} closure", t.options.end_time),
+            (None, "poisson") => String::new(),
+            (None, c) => format!(", {c} closure"),
+        },
         p.species.len(),
         p.species.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", "),
         s.mesh_kind.name(),
@@ -63,6 +68,15 @@ pub fn short_summary(v: &serde_json::Value) -> Option<String> {
         },
         v["wall_time_s"].as_f64().unwrap_or(f64::NAN)
     )];
+    if v["mode"].as_str() == Some("transient") {
+        lines.push(format!(
+            "  transient ({} closure): {} steps to {:e} s, {} field snapshots (fields.pvd), currents.csv",
+            v["closure"].as_str().unwrap_or("?"),
+            v["solver"]["steps"],
+            v["transient"]["end_time_s"].as_f64().unwrap_or(f64::NAN),
+            v["transient"]["output_times_s"].as_array().map_or(0, |a| a.len())
+        ));
+    }
     if let Some(obj) = v["patches"].as_object() {
         for (name, p) in obj {
             let i = p["outward_current_A"].as_f64().unwrap_or(f64::NAN);

@@ -55,7 +55,18 @@ fn every_bundled_example_runs_and_writes_its_outputs() {
             let _ = std::fs::remove_dir_all(&out);
             continue;
         }
-        if text.contains("model = \"pnp\"") {
+        if text.contains("model = \"pnp\"") && text.contains("mode = \"transient\"") {
+            // A transient: one field file per output time, the .pvd collection, currents.
+            for f in ["summary.json", "fields.pvd", "currents.csv"] {
+                assert!(out.join(f).is_file(), "{stem}: {f} missing");
+            }
+            assert!(
+                out.join("fields_0000.vtr").is_file() || out.join("fields_0000.vtu").is_file(),
+                "{stem}: no VTK file"
+            );
+            let pvd = std::fs::read_to_string(out.join("fields.pvd")).unwrap();
+            assert!(pvd.contains("fields_0000."), "{stem}: {pvd}");
+        } else if text.contains("model = \"pnp\"") {
             for f in ["summary.json", "potential.npy"] {
                 assert!(out.join(f).is_file(), "{stem}: {f} missing");
             }
@@ -63,6 +74,8 @@ fn every_bundled_example_runs_and_writes_its_outputs() {
                 out.join("fields.vtr").is_file() || out.join("fields.vtu").is_file(),
                 "{stem}: no VTK file"
             );
+        }
+        if text.contains("model = \"pnp\"") {
             let summary: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
                     .unwrap();

@@ -367,7 +367,7 @@ fn check(text: &str) -> Result<(), String> {
         Ok(AnyScenario::Static(_)) => {}
         // A PNP scenario: building the discrete system checks the rest (as `fluxion check`).
         Ok(AnyScenario::Pnp(p)) => {
-            let _ = fluxion::models::pnp::Pnp::new(p.problem.clone());
+            let _ = fluxion::models::pnp::Pnp::with_closure(p.problem.clone(), p.closure);
         }
     }
     Ok(())

@@ -22,9 +22,25 @@
 //! The flux laws of the 1D model ([`NernstPlanck`] with a Scharfetter-Gummel,
 //! upwind or central scheme, [`PoissonFlux`], [`SpaceCharge`]) through the general
 //! [`Assembler`], unknowns scaled as in 1D (`x/L`, `c/c_0`, `phi/V_T`). Steady states by
-//! damped Newton, with continuation in the applied conditions when Newton alone fails.
+//! damped Newton, with continuation in the applied conditions when Newton alone fails;
+//! transients by the BDF stepper (`super::pnp_transient`).
+//!
+//! # Closures
+//!
+//! As in 1D ([`Closure`], chosen by [`Pnp::with_closure`]):
+//!
+//! ```text
+//! poisson:        the equation above
+//! electroneutral: sum_k z_k c_k + X = 0 at every node whose charged species are not all
+//!                 fixed; where they are fixed and the potential is not, the charge balance
+//!                 sum_k z_k (balance of k) = 0 (no current through that piece of patch);
+//!                 phi then follows from current conservation (an index-2 variable)
+//! fixed_field:    phi given at every node: PnpProblem::fixed_potential, or else the
+//!                 Laplace solution div(eps_r grad phi) = 0 with the patch potentials
+//! ```
 
 use super::electrodiffusion::terms::{NernstPlanck, PoissonFlux, SpaceCharge};
+pub use super::electrodiffusion::Closure;
 use super::electrodiffusion::Species;
 use crate::assembly::{
     Assembler, BoundaryTerm, DofMap, FluxLaw, Local, NodeEquation, RowRule, RowRules, Terms,
@@ -118,6 +134,9 @@ pub enum PnpError {
     /// The solver did not converge.
     #[error("the steady solver did not converge: {0}. Try: a finer mesh where the Debye layers are, smaller applied potentials first, or [solver] continuation_step = 0.01")]
     NotConverged(String),
+    /// The time stepper could not take a step.
+    #[error("the time stepper failed: {0}. Try: a smaller [transient] initial_step, a looser rtol, or a finer mesh where the profiles are steep")]
+    TransientFailed(String),
 }
 
 /// Outward flows through one patch.
@@ -161,22 +180,23 @@ struct Scaled {
 /// The discrete system.
 #[derive(Debug)]
 pub struct Pnp {
-    problem: PnpProblem,
-    m: usize,
-    length: f64,
-    c0: f64,
-    vt: f64,
-    d0: f64,
-    area: f64,
-    z: Vec<f64>,
+    pub(super) problem: PnpProblem,
+    pub(super) closure: Closure,
+    pub(super) m: usize,
+    pub(super) length: f64,
+    pub(super) c0: f64,
+    pub(super) vt: f64,
+    pub(super) d0: f64,
+    pub(super) area: f64,
+    pub(super) z: Vec<f64>,
     transmissibility: Vec<f64>,
     drift: Vec<f64>,
-    conductance: Vec<f64>,
-    volume: Vec<f64>,
+    pub(super) conductance: Vec<f64>,
+    pub(super) volume: Vec<f64>,
     /// Fixed charge per node, scaled and volume-integrated.
-    fixed_volume_charge: Vec<f64>,
+    pub(super) fixed_volume_charge: Vec<f64>,
     /// Per node and field: the patch face that fixes it (Dirichlet), if any.
-    dirichlet: Vec<Option<u32>>,
+    pub(super) dirichlet: Vec<Option<u32>>,
     /// Scaled area of every patch face.
     patch_area: Vec<f64>,
     /// The given potential (scaled) per node, if Poisson's equation is replaced.
@@ -188,8 +208,22 @@ pub struct Pnp {
 }
 
 impl Pnp {
-    /// Check the problem and build the discrete system.
+    /// Check the problem and build the discrete system: the Poisson closure, or the fixed
+    /// field of [`PnpProblem::fixed_potential`] if one is given.
     pub fn new(problem: PnpProblem) -> Result<Self, PnpError> {
+        let closure = if problem.fixed_potential.is_some() {
+            Closure::FixedField
+        } else {
+            Closure::Poisson
+        };
+        Self::with_closure(problem, closure)
+    }
+
+    /// Check the problem and build the discrete system with the given potential closure
+    /// (see the module docs). `Closure::Poisson` with a [`PnpProblem::fixed_potential`] is
+    /// refused (ambiguous); `Closure::FixedField` without one uses the Laplace solution of
+    /// the patch potentials.
+    pub fn with_closure(problem: PnpProblem, closure: Closure) -> Result<Self, PnpError> {
         let bad = |s: String| Err(PnpError::Invalid(s));
         let mesh = problem.mesh.clone();
         let m = problem.species.len();
@@ -307,7 +341,6 @@ impl Pnp {
             .fold(0.0, f64::max);
         let vt = thermal_voltage(problem.temperature);
         let lam2 = VACUUM_PERMITTIVITY * vt / (FARADAY * c0 * length * length);
-        let z: Vec<f64> = problem.species.iter().map(|s| s.charge).collect();
         let media = &problem.media;
         let mut transmissibility = Vec::with_capacity(smesh.faces() * m);
         for f in 0..smesh.faces() {
@@ -352,7 +385,13 @@ impl Pnp {
                 dirichlet[node * nv + m] = Some(i as u32);
             }
         }
-        let phi_given: Option<Vec<f64>> = match &problem.fixed_potential {
+        if closure == Closure::Poisson && problem.fixed_potential.is_some() {
+            return bad("a fixed_potential is given with the poisson closure: use the fixed_field closure, or drop the potential".into());
+        }
+        if closure == Closure::Electroneutral && problem.fixed_potential.is_some() {
+            return bad("a fixed_potential is given with the electroneutral closure, where the potential is an unknown: use the fixed_field closure, or drop the potential".into());
+        }
+        let mut phi_given: Option<Vec<f64>> = match &problem.fixed_potential {
             Some(v) if v.len() != n => {
                 return bad(format!(
                     "fixed_potential has {} values for {n} nodes",
@@ -365,6 +404,22 @@ impl Pnp {
             Some(v) => Some(v.iter().map(|x| x / vt).collect()),
             None => None,
         };
+        if closure == Closure::FixedField && phi_given.is_none() {
+            phi_given = Some(super::pnp_closure::laplace_potential(
+                &smesh,
+                &conductance,
+                &dirichlet,
+                m,
+                |pf| match problem.patches[smesh.patch_faces()[pf].patch as usize].potential {
+                    PotentialCondition::Potential(v) => v / vt,
+                    _ => 0.0,
+                },
+                problem.solver,
+            )?);
+        }
+        if closure == Closure::Electroneutral {
+            super::pnp_closure::check_electroneutral(&problem, &smesh, &dofs, &dirichlet)?;
+        }
         if phi_given.is_some() {
             for i in 0..n {
                 // Marker: the potential row of every node is algebraic.
@@ -380,11 +435,14 @@ impl Pnp {
         // Row rules: one class per distinct pattern of Dirichlet fields.
         let mut classes: Vec<Vec<RowRule>> = vec![vec![RowRule::Balance; nv]];
         let mut node_class = vec![0u16; n];
+        let z: Vec<f64> = problem.species.iter().map(|s| s.charge).collect();
         for i in 0..n {
             let rule: Vec<RowRule> = (0..nv)
                 .map(|a| {
                     if dirichlet[i * nv + a].is_some() {
                         RowRule::Algebraic
+                    } else if a == m && closure == Closure::Electroneutral {
+                        super::pnp_closure::neutral_rule(i, &z, &dofs, &dirichlet)
                     } else {
                         RowRule::Balance
                     }
@@ -401,6 +459,7 @@ impl Pnp {
         }
         let rules = RowRules::new(classes, node_class);
         let mut model = Pnp {
+            closure,
             m,
             length,
             c0,
@@ -506,7 +565,7 @@ impl Pnp {
         b
     }
 
-    fn set_lambda(&mut self, lambda: f64) {
+    pub(super) fn set_lambda(&mut self, lambda: f64) {
         let (b, t) = (&self.base, &self.target);
         let mix = |x: f64, y: f64| x + lambda * (y - x);
         let mut s = t.clone();
@@ -568,7 +627,7 @@ impl Pnp {
         )
     }
 
-    fn assemble_into(
+    pub(super) fn assemble_into(
         &mut self,
         x: &[f64],
         r: &mut [f64],
@@ -596,20 +655,23 @@ impl Pnp {
 
     /// Call `f` with the assembler terms of this model (Nernst-Planck and displacement
     /// fluxes, space and fixed charge, patch conditions and Dirichlet rows).
-    fn with_terms<R>(&self, f: impl FnOnce(&Terms) -> R) -> R {
+    /// Under the electroneutral and fixed-field closures the potential has no balance: the
+    /// displacement flux and the charges are left out.
+    pub(super) fn with_terms<R>(&self, f: impl FnOnce(&Terms) -> R) -> R {
         let t = self.terms();
+        let poisson = self.closure == Closure::Poisson;
         let flux: [&dyn FluxLaw; 2] = [&t.0, &t.1];
         let vol: [&dyn VolumeTerm; 2] = [&t.2, &t.3];
         let bnd: [&dyn BoundaryTerm; 1] = [&t.4];
         f(&Terms {
-            flux: &flux,
-            volume: &vol,
+            flux: &flux[..if poisson { 2 } else { 1 }],
+            volume: if poisson { &vol } else { &[] },
             boundary: &bnd,
             equation: Some(&t.4),
         })
     }
 
-    fn asm(&self) -> &Assembler {
+    pub(super) fn asm(&self) -> &Assembler {
         self.asm.as_ref().expect("assembler present")
     }
 
@@ -648,7 +710,17 @@ impl Pnp {
         x
     }
 
-    fn dirichlet_value(&self, node: usize, field: usize) -> Option<f64> {
+    /// The given outward flux (scaled) of species `k` through patch face `pf`.
+    pub(super) fn given_flux(&self, pf: usize, k: usize) -> f64 {
+        self.bc.flux[pf][k]
+    }
+
+    /// The fixed potential (scaled) of patch face `pf`, 0 where none is given.
+    pub(super) fn patch_potential(&self, pf: usize) -> f64 {
+        self.bc.pot[pf].unwrap_or(0.0)
+    }
+
+    pub(super) fn dirichlet_value(&self, node: usize, field: usize) -> Option<f64> {
         let nv = self.m + 1;
         self.dirichlet[node * nv + field].map(|pf| {
             if pf == u32::MAX {
@@ -772,15 +844,32 @@ impl BoundaryTerm for Conditions<'_> {
 
 impl NodeEquation for Conditions<'_> {
     fn couplings(&self) -> Vec<(usize, usize)> {
-        (0..=self.model.m).map(|a| (a, a)).collect()
+        let m = self.model.m;
+        let neutral = self.model.closure == Closure::Electroneutral;
+        (0..=m)
+            .map(|a| (a, a))
+            .chain((0..m).filter(move |_| neutral).map(move |k| (m, k)))
+            .collect()
     }
     fn eval(&self, node: usize, field: usize, u: &[f64], d: &mut [f64]) -> f64 {
-        d[field] = 1.0;
-        u[field]
-            - self
-                .model
-                .dirichlet_value(node, field)
-                .expect("an algebraic row is a Dirichlet row")
+        let md = self.model;
+        match md.dirichlet_value(node, field) {
+            Some(v) => {
+                d[field] = 1.0;
+                u[field] - v
+            }
+            None => {
+                // Electroneutrality (the only algebraic row without a Dirichlet value):
+                // sum_k z_k c_k + X = 0, absent species being 0 in `u`.
+                debug_assert!(field == md.m && md.closure == Closure::Electroneutral);
+                let mut q = md.bc.fixed[0] * md.fixed_volume_charge[node] / md.volume[node];
+                for k in 0..md.m {
+                    q += md.z[k] * u[k];
+                    d[k] = md.z[k];
+                }
+                q
+            }
+        }
     }
 }
 

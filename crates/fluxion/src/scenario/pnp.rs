@@ -16,12 +16,17 @@
 //! `concentration` or `flux` (outward, mol m^-2 s^-1) per species (unlisted species:
 //! blocked), and `potential` or `surface_charge`. An optional `[sweep]` solves again at a
 //! list of potentials of one patch and reports the current-voltage curve and the
-//! rectification ratios `|I(+V)| / |I(-V)|`. Steady states only (the 1D scenarios have the
-//! transients and the electroneutral closure).
+//! rectification ratios `|I(+V)| / |I(-V)|`. `closure` is `"poisson"` (default),
+//! `"electroneutral"` or `"fixed_field"` (the Laplace solution of the patch potentials), as
+//! in 1D; `mode = "transient"` with a `[transient]` table (the 1D keys) and an `initial`
+//! concentration per species (uniform, or a table by region name) integrates in time and
+//! writes one field file per output time, a `.pvd` collection and `currents.csv`
+//! (`scenario/pnp/transient.rs`).
 //!
 //! Every key is in `docs/scenario-fields.md`.
 
 mod run;
+mod transient;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,7 +44,7 @@ use super::{
     ScenarioError, MAX_CONCENTRATION, MAX_POTENTIAL,
 };
 use crate::discretize::Scheme;
-use crate::models::electrodiffusion::{PotentialBc, Species, SpeciesBc};
+use crate::models::electrodiffusion::{Closure, PotentialBc, Species, SpeciesBc, TransientOptions};
 use crate::models::pnp::{
     Medium, PatchConditions, PnpProblem, PotentialCondition, SpeciesCondition,
 };
@@ -63,6 +68,9 @@ struct Raw {
     title: Option<String>,
     #[allow(dead_code)]
     description: Option<String>,
+    mode: Option<Spanned<String>>,
+    closure: Option<Spanned<String>>,
+    transient: Option<Spanned<raw::Transient>>,
     temperature: Option<Spanned<Value>>,
     scheme: Option<Spanned<String>>,
     #[serde(default)]
@@ -145,9 +153,22 @@ pub struct Sweep {
     pub potentials: Vec<f64>,
 }
 
+/// A transient run: the time options and the initial concentrations.
+#[derive(Clone, Debug)]
+pub struct PnpTransientRun {
+    /// End time, output times, tolerances (the 1D `[transient]` keys).
+    pub options: TransientOptions,
+    /// Initial concentrations `[species][node]`, mol/m^3.
+    pub initial: Vec<Vec<f64>>,
+}
+
 /// A validated Poisson-Nernst-Planck scenario on a general mesh.
 #[derive(Clone, Debug)]
 pub struct PnpScenario {
+    /// How the potential is determined.
+    pub closure: Closure,
+    /// `mode = "transient"`: the time integration, else a steady state.
+    pub transient: Option<PnpTransientRun>,
     /// Title for the summary.
     pub title: String,
     /// Mesh kind (the coordinates of a Delaunay mesh).
@@ -340,15 +361,57 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
                 _ => Scheme::ScharfetterGummel,
             }),
     };
-    for (k, s) in raw.species.iter().enumerate() {
-        if let Some(v) = &s.initial {
+    let transient_mode = match &raw.mode {
+        None => false,
+        Some(m) => cx.choice(m, "mode", &["steady", "transient"]) == Some("transient"),
+    };
+    let closure = match &raw.closure {
+        None => Some(Closure::Poisson),
+        Some(c) => cx
+            .choice(c, "closure", &["poisson", "electroneutral", "fixed_field"])
+            .map(|c| match c {
+                "electroneutral" => Closure::Electroneutral,
+                "fixed_field" => Closure::FixedField,
+                _ => Closure::Poisson,
+            }),
+    };
+    if !transient_mode {
+        for (k, s) in raw.species.iter().enumerate() {
+            if let Some(v) = &s.initial {
+                cx.push(
+                    format!("species[{k}].initial"),
+                    "a steady state needs no initial concentration: remove initial, or set mode = \"transient\" with a [transient] table",
+                    Some(v.span()),
+                );
+            }
+        }
+        if let Some(t) = &raw.transient {
             cx.push(
-                format!("species[{k}].initial"),
-                "model = \"pnp\" solves for the steady state, which needs no initial profile; remove initial (transients on general meshes are not available yet)",
-                Some(v.span()),
+                "transient",
+                "a [transient] table needs mode = \"transient\" (the default mode is \"steady\"): add mode = \"transient\" or remove the table",
+                Some(t.span()),
             );
         }
     }
+    let transient_opts = match (&raw.transient, transient_mode) {
+        (Some(t), true) => super::build_transient(
+            t,
+            crate::solve::NewtonOptions {
+                max_iterations: 15,
+                ..Default::default()
+            },
+            cx,
+        ),
+        (None, true) => {
+            cx.push(
+                "transient",
+                "mode = \"transient\" needs a [transient] table with at least end_time, e.g. [transient] end_time = \"1 ms\"",
+                None,
+            );
+            None
+        }
+        _ => None,
+    };
     let species: Vec<Species> = build_species(&raw.species, temperature.unwrap_or(298.15), cx);
     let names: Vec<String> = species.iter().map(|s| s.name.clone()).collect();
     if species.is_empty() {
@@ -450,7 +513,7 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
             .iter()
             .any(|c| matches!(c.species[k], SpeciesCondition::Concentration(_)));
         let enters = media.iter().any(|m| m.diffusivity_factor[k].is_some());
-        if enters && !fixed {
+        if enters && !fixed && !transient_mode {
             cx.push(
                 "patch",
                 format!("species \"{n}\" has a fixed concentration on no patch, so its amount is not determined by a steady state: give a reservoir patch concentration = {{ \"{n}\" = \"10 mM\" }}"),
@@ -465,6 +528,22 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
             );
         }
     }
+    if let (Some(sw), true) = (
+        &raw.sweep,
+        transient_mode || closure.is_some_and(|c| c != Closure::Poisson),
+    ) {
+        cx.push(
+            "sweep",
+            "a [sweep] solves steady states under the poisson closure only so far: remove the sweep, or use mode = \"steady\" and closure = \"poisson\"",
+            Some(sw.span()),
+        );
+    }
+    let initial = if transient_mode {
+        let charges: Vec<f64> = species.iter().map(|k| k.charge).collect();
+        transient::build_initial(&raw.species, &charges, &names, &mesh, &media, closure, cx)
+    } else {
+        None
+    };
     // Sweep.
     let sweep = match &raw.sweep {
         None => None,
@@ -564,11 +643,20 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
         );
     }
     let title = raw.title.clone().unwrap_or_else(|| "fluxion pnp".into());
-    let (temperature, scheme) = (temperature?, scheme?);
+    let (temperature, scheme, closure) = (temperature?, scheme?, closure?);
     if !cx.issues.is_empty() {
         return None;
     }
+    let transient = match transient_mode {
+        true => Some(PnpTransientRun {
+            options: transient_opts?,
+            initial: initial?,
+        }),
+        false => None,
+    };
     Some(PnpScenario {
+        closure,
+        transient,
         title,
         mesh_kind,
         delaunay,

@@ -150,6 +150,37 @@ potential = "0 V"
             format!("{SALT}{mesh}{ok_patches}").replacen("charge = 1", "charge = 1\ninitial = \"1 mM\"", 1),
             "steady state",
         ),
+        // Transient keys: a [transient] table without the mode, the mode without the table
+        // or without initial values, an initial value for an unknown region, a bad closure,
+        // a non-neutral initial composition under electroneutrality, a sweep of a transient.
+        (
+            format!("{SALT}{mesh}{ok_patches}\n[transient]\nend_time = \"1 s\"\n"),
+            "needs mode = \"transient\"",
+        ),
+        (
+            format!("mode = \"transient\"\n{SALT}{mesh}{ok_patches}").replace("charge = 1", "charge = 1\ninitial = \"1 mM\"").replace("charge = -1", "charge = -1\ninitial = \"1 mM\""),
+            "needs a [transient] table",
+        ),
+        (
+            format!("mode = \"transient\"\n{SALT}{mesh}{ok_patches}\n[transient]\nend_time = \"1 s\"\n"),
+            "needs the initial concentration of \"K+\"",
+        ),
+        (
+            format!("mode = \"transient\"\n{SALT}{mesh}{ok_patches}\n[transient]\nend_time = \"1 s\"\n").replace("charge = 1", "charge = 1\ninitial = { gel = \"1 mM\" }").replace("charge = -1", "charge = -1\ninitial = \"1 mM\""),
+            "no region \"gel\"",
+        ),
+        (
+            format!("closure = \"neutral\"\n{SALT}{mesh}{ok_patches}"),
+            "unknown value \"neutral\"",
+        ),
+        (
+            format!("mode = \"transient\"\nclosure = \"electroneutral\"\n{SALT}{mesh}{ok_patches}\n[transient]\nend_time = \"1 s\"\n").replace("charge = 1", "charge = 1\ninitial = \"2 mM\"").replace("charge = -1", "charge = -1\ninitial = \"1 mM\""),
+            "must be neutral",
+        ),
+        (
+            format!("mode = \"transient\"\n{SALT}{mesh}{ok_patches}\n[transient]\nend_time = \"1 s\"\n[sweep]\npatch = \"xmin\"\npotentials = [\"1 V\"]\n").replace("charge = 1", "charge = 1\ninitial = \"1 mM\"").replace("charge = -1", "charge = -1\ninitial = \"1 mM\""),
+            "poisson closure only",
+        ),
         // Two potential conditions on one patch.
         (
             format!("{SALT}{mesh}{ok_patches}\n[[patch]]\nname = \"xmax\"\npotential = \"0 V\"\nsurface_charge = \"-0.01 C/m^2\"\n"),
@@ -299,4 +330,83 @@ probe = [{{ name = "mid", at = ["0 nm", "50 nm"] }}]
     assert!((i - exact).abs() < 1e-8 * exact, "{i} vs {exact}");
     assert_eq!(r.summary["mesh"]["kind"], "delaunay");
     assert!(r.summary["probes"]["mid"]["node_m"].is_array());
+}
+
+/// A transient scenario in (r, z) under each closure: it parses with initial values by
+/// region, runs, writes one field file per output time, the `.pvd` collection and
+/// `currents.csv`, and its summary shows the charge conserved and, under Poisson and
+/// electroneutrality, the total current continuous (exact for the scheme; see
+/// `models::pnp_transient`).
+#[test]
+fn transient_scenarios_write_snapshots_a_collection_and_currents() {
+    for closure in ["poisson", "electroneutral", "fixed_field"] {
+        let text = format!(
+            r#"mode = "transient"
+closure = "{closure}"
+{SALT}
+[mesh]
+kind = "axisymmetric"
+r = {{ from = "0 nm", to = "10 nm", nodes = 3 }}
+z = {{ from = "0 nm", to = "100 nm", nodes = 11 }}
+[[region]]
+name = "upper"
+shape = {{ kind = "box", lo = ["0 nm", "50 nm"], hi = ["10 nm", "100 nm"] }}
+[[patch]]
+name = "zmin"
+concentration = {{ "K+" = "100 mM", "Cl-" = "100 mM" }}
+potential = "0 V"
+[[patch]]
+name = "zmax"
+concentration = {{ "K+" = "10 mM", "Cl-" = "10 mM" }}
+potential = "10 mV"
+[transient]
+end_time = "1 us"
+output_times = ["0 s", "0.1 us", "1 us"]
+"#
+        )
+        .replace(
+            "charge = 1",
+            "charge = 1\ninitial = { background = \"100 mM\", upper = \"10 mM\" }",
+        )
+        .replace(
+            "charge = -1",
+            "charge = -1\ninitial = { background = \"100 mM\", upper = \"10 mM\" }",
+        );
+        let s = crate::scenario::parse_any(&text, &|_| Err("no files".into())).unwrap();
+        let AnyScenario::Pnp(p) = &s else {
+            panic!("not a pnp scenario")
+        };
+        let tr = p.transient.as_ref().unwrap();
+        assert_eq!(tr.initial[0][0], 100.0);
+        assert_eq!(*tr.initial[0].last().unwrap(), 10.0);
+        let r = run_any(&s, &mut ()).unwrap();
+        let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
+        for f in [
+            "fields_0000.vtr",
+            "fields_0002.vtr",
+            "fields.pvd",
+            "currents.csv",
+            "summary.json",
+        ] {
+            assert!(names.contains(&f), "{closure}: {f} missing from {names:?}");
+        }
+        let pvd = r.files.iter().find(|f| f.name == "fields.pvd").unwrap();
+        let pvd = String::from_utf8_lossy(&pvd.bytes);
+        assert!(
+            pvd.contains("timestep=\"1e-7\"") || pvd.contains("1e-7") || pvd.contains("0.0000001"),
+            "{pvd}"
+        );
+        let b = &r.summary["current_balance"];
+        let rel = b["relative"].as_f64().unwrap();
+        let largest = b["largest_current_A"].as_f64().unwrap();
+        assert!(largest > 0.0, "{closure}");
+        // A fixed field is not self-consistent: the domain's charge changes, so only the
+        // charge balance holds; the other closures keep the total current continuous.
+        if closure != "fixed_field" {
+            assert!(rel < 1e-6, "{closure}: {rel}");
+        }
+        let q = b["worst_conduction_plus_charge_rate_A"].as_f64().unwrap();
+        assert!(q < 1e-6 * largest, "{closure}: {q} vs {largest}");
+        assert_eq!(r.summary["closure"], closure);
+    }
 }

@@ -49,6 +49,9 @@ impl Progress for Part<'_> {
 /// Solve a PNP scenario and render `summary.json`, `fields.vtr`/`.vtu`, `potential.npy`,
 /// `c_<species>.npy`, `line_<name>.csv` and, with a sweep, `iv.csv`.
 pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport, RunError> {
+    if let Some(tr) = &s.transient {
+        return super::transient::run_transient(s, tr, progress);
+    }
     let start = Instant::now();
     let p = &s.problem;
     let points = s.sweep.as_ref().map_or(0, |w| w.potentials.len());
@@ -59,7 +62,7 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
         hi: 0.8 * share,
         label: "steady state".into(),
     };
-    let sol = Pnp::new(p.clone())?.solve_steady(&mut part)?;
+    let sol = Pnp::with_closure(p.clone(), s.closure)?.solve_steady(&mut part)?;
     let progress = part.inner;
     // The sweep: the same problem at each potential of one patch.
     let mut sweep_rows: Vec<(f64, PnpSolution)> = vec![];
@@ -158,6 +161,7 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
         files.push(OutputFile::text("iv.csv", csv));
     }
     summary["warnings"] = json!(warnings);
+    summary["closure"] = json!(s.closure.name());
     summary["wall_time_s"] = json!(start.elapsed().as_secs_f64());
     files.push(OutputFile::text(
         "summary.json",
