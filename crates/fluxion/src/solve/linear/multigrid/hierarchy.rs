@@ -2,6 +2,7 @@
 //! Galerkin coarse operators.
 
 use super::super::{CsrMatrix, SparsityPattern};
+use super::par::Blocks;
 use super::stencil::Stencil;
 
 /// One fine node's coarse parents along one direction (weights in [`Level::w`]).
@@ -29,6 +30,8 @@ pub(super) struct Level {
     pub(super) w: Vec<[f64; 3]>,
     /// Dense storage of the interior rows.
     pub(super) st: Stencil,
+    /// Row blocks for the threads.
+    pub(super) blocks: Blocks,
 }
 
 /// The 1D weight of parent `a` of a node with direction weights `w` along direction `d`.

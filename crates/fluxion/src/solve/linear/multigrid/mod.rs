@@ -55,6 +55,7 @@
 mod cycle;
 mod hierarchy;
 mod krylov;
+mod par;
 mod stencil;
 #[cfg(test)]
 mod tests;
@@ -65,6 +66,7 @@ use super::{
 use cycle::{gauss_seidel, presmooth, prolong_add, restrict};
 use hierarchy::{box_pattern, galerkin, interpolation_weights, parents_1d, Level};
 use krylov::{norm, Vec2};
+use par::Blocks;
 use std::sync::Arc;
 use stencil::Stencil;
 
@@ -257,6 +259,7 @@ impl Multigrid {
             w: Vec::new(),
             st: Stencil::new(shape, &code),
             code,
+            blocks: Blocks::new(shape, rayon::current_num_threads()),
         }
     }
 
