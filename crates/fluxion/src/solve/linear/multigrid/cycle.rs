@@ -252,7 +252,6 @@ pub(super) fn prolong_add(c: &Level, f: &mut Level) {
     let [px, py, pz] = &f.parents;
     let (fx, wv) = (Ptr(f.x.as_mut_ptr()), &f.w);
     each(&f.blocks.rows, &|lo, hi| {
-        let fx = fx;
         let (mut ix, mut iy, mut iz) = (lo % nx, (lo / nx) % ny, lo / (nx * ny));
         for i in lo..hi {
             let (px, py, pz) = (&px[ix], &py[iy], &pz[iz]);
@@ -280,7 +279,7 @@ pub(super) fn prolong_add(c: &Level, f: &mut Level) {
                 }
             }
             // SAFETY: row `i` belongs to this task only.
-            unsafe { *fx.0.add(i) += s };
+            unsafe { *fx.get().add(i) += s };
         }
     });
     debug_assert!(nz * ny * nx == f.x.len());

@@ -22,6 +22,14 @@ pub(super) struct Ptr(pub(super) *mut f64);
 unsafe impl Send for Ptr {}
 unsafe impl Sync for Ptr {}
 
+impl Ptr {
+    /// The pointer (a method, so that closures capture the whole `Ptr`, which is `Sync`).
+    #[inline(always)]
+    pub(super) fn get(self) -> *mut f64 {
+        self.0
+    }
+}
+
 /// The block partition of a level.
 #[derive(Default)]
 pub(super) struct Blocks {
