@@ -212,6 +212,8 @@ pub(super) fn mul_vec(l: &Level, x: &[f64], y: &mut [f64]) {
 }
 
 /// `c.b = P^T f.r`, `c.x = 0`.
+// TODO(#9): serial; the chunks of planes of `galerkin` would run it on two threads. Not
+// measured yet on an idle machine with 1 and 2 threads (docs/bench-fields.md).
 pub(super) fn restrict(f: &Level, c: &mut Level) {
     c.b.fill(0.0);
     c.x.fill(0.0);
