@@ -23,7 +23,8 @@
 //!
 //! Times: `mesh` builds the tensor mesh with its cut edges, `solve` the assembly, solver
 //! setup (multigrid hierarchy and Galerkin operators) and the solve; best, median and worst
-//! of `--repeat` runs of the whole pipeline.
+//! of `--repeat` runs of the whole pipeline, then the phases of the last run, the Krylov
+//! iterations and the median CPU time of the pipeline with its cost per unknown.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,7 +36,10 @@ use fluxion::mesh::{
     delaunay_mesh, uniform_nodes, CoordinateSystem, Curve, DelaunaySpec, Extruded, Mesh,
     OuterBoundary, Polygon, RegionRule, Regions, SizeNear, Sphere, TensorGrid,
 };
-use fluxion::solve::{make_solver, SolverChoice};
+use fluxion::solve::linear::{
+    auto_prefers_multigrid, make_solver, LinearSolver, Multigrid, MultigridOptions, SolverChoice,
+    Structure,
+};
 use std::f64::consts::PI;
 
 use crate::Failure;
@@ -72,15 +76,45 @@ impl NodeEquation for Fixed<'_> {
     }
 }
 
-/// One dielectric inclusion problem: `dim` 2 (cylinder) or 3 (sphere), `n` intervals per
-/// side.
+/// One run of a dielectric inclusion problem: `dim` 2 (cylinder) or 3 (sphere), `n`
+/// intervals per side. Phases: `mesh_s` the mesh with its cut edges, `asm_s` the face
+/// transmissibilities, the assembler (sparsity pattern) and the assembly, `setup_s` the
+/// solver's construction and `factor()` (multigrid hierarchy and Galerkin operators),
+/// `solve_s` the solve; `cpu_s` the process's CPU time (user + system) over all of them.
 struct Outcome {
     nodes: usize,
     mesh_s: f64,
+    asm_s: f64,
+    setup_s: f64,
     solve_s: f64,
+    cpu_s: f64,
+    iterations: Option<usize>,
     field: f64,
     exact: f64,
     solver: &'static str,
+}
+
+impl Outcome {
+    fn total(&self) -> f64 {
+        self.mesh_s + self.asm_s + self.setup_s + self.solve_s
+    }
+}
+
+/// CPU time of this process (user + system), s, from `/proc/self/stat` (Linux; NaN
+/// elsewhere): on a loaded machine the wall time measures the machine, this the program.
+fn cpu_seconds() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+    let rest = s.rsplit_once(')').map_or("", |r| r.1);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |k: usize| {
+        f.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (tick(11) + tick(12)) / 100.0
 }
 
 /// Mesh of the inclusion problem: tensor grid (`delaunay == false`, `n` intervals per
@@ -157,6 +191,7 @@ fn inclusion(dim: usize, n: usize, delaunay: bool) -> Result<Outcome, Failure> {
         let r2: f64 = p.iter().map(|v| v * v).sum::<f64>().max(1e-300);
         -e0 * p[0] * (1.0 - k * (a * a / r2).powf(pw as f64 / 2.0))
     };
+    let cpu0 = cpu_seconds();
     let t0 = Instant::now();
     let mesh = Arc::new(inclusion_mesh(dim, n, delaunay, a)?);
     let mesh_s = t0.elapsed().as_secs_f64();
@@ -188,21 +223,58 @@ fn inclusion(dim: usize, n: usize, delaunay: bool) -> Result<Outcome, Failure> {
     );
     let dofs = DofMap::full(nn, 1).map_err(|e| Failure::Input(e.to_string()))?;
     let mut asm = Assembler::new(mesh.clone(), dofs, rules, &terms, false);
-    let mut solver = make_solver(&asm.structure(), SolverChoice::Auto)
-        .map_err(|e| Failure::Solver(e.to_string()))?;
-    // One Newton step of the linear problem from u = g on the boundary, 0 inside.
+    let structure = asm.structure();
+    // One Newton step of the linear problem from u = g on the boundary, 0 inside, assembled
+    // into a matrix of the solver's structure (the solver built after the timer).
     let mut u = g.clone();
     let mut r = vec![0.0; nn];
+    let t2 = Instant::now();
+    // `SolverChoice::Auto`, with the multigrid solver held by value so that its
+    // iterations can be printed.
+    let (mut mg, mut other): (Option<Multigrid>, Option<Box<dyn LinearSolver>>) = match &structure {
+        Structure::Sparse {
+            pattern,
+            layout: Some(l),
+        } if auto_prefers_multigrid(l, pattern.dim()) => (
+            Some(
+                Multigrid::new(pattern.clone(), *l, MultigridOptions::default())
+                    .map_err(|e| Failure::Solver(e.to_string()))?,
+            ),
+            None,
+        ),
+        _ => (
+            None,
+            Some(
+                make_solver(&structure, SolverChoice::Auto)
+                    .map_err(|e| Failure::Solver(e.to_string()))?,
+            ),
+        ),
+    };
+    let solver: &mut dyn LinearSolver = match (&mut mg, &mut other) {
+        (Some(m), _) => m,
+        (_, Some(o)) => o.as_mut(),
+        _ => unreachable!("one solver is built"),
+    };
+    let new_s = t2.elapsed().as_secs_f64();
     solver.matrix().clear();
     asm.assemble(&terms, &u, &mut r, Some(solver.matrix()));
+    let asm_s = t1.elapsed().as_secs_f64() - new_s;
+    let t4 = Instant::now();
     solver
         .factor()
-        .and_then(|()| solver.solve(&mut r))
         .map_err(|e| Failure::Solver(e.to_string()))?;
+    let setup_s = new_s + t4.elapsed().as_secs_f64();
+    let t5 = Instant::now();
+    solver
+        .solve(&mut r)
+        .map_err(|e| Failure::Solver(e.to_string()))?;
+    let solve_s = t5.elapsed().as_secs_f64();
+    let solver_name = solver.name();
+    let iterations = mg.as_ref().map(Multigrid::last_iterations);
     for (ui, ri) in u.iter_mut().zip(&r) {
         *ui -= ri;
     }
-    let solve_s = t1.elapsed().as_secs_f64();
+    let cpu_s = cpu_seconds() - cpu0;
     // Least-squares fit u = c - E x over the core r < a/2 (as the FiPy script).
     let (mut s1, mut sx, mut sxx, mut su, mut sxu) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for (i, &ui) in u.iter().enumerate() {
@@ -219,14 +291,25 @@ fn inclusion(dim: usize, n: usize, delaunay: bool) -> Result<Outcome, Failure> {
     Ok(Outcome {
         nodes: nn,
         mesh_s,
+        asm_s,
+        setup_s,
         solve_s,
+        cpu_s,
+        iterations,
         field: -slope,
         exact,
-        solver: solver.name(),
+        solver: solver_name,
     })
 }
 
 /// Print the 2D and 3D tables (`repeat` runs per size).
+///
+/// Columns: `mesh_s` and `solve_s` (assembly, solver setup and solve) of the last run;
+/// best, median and worst wall time of the whole pipeline; its median cost per unknown;
+/// the error of the inside field; then the phases of the last run (`asm_s`, `setup_s`,
+/// `mg_s`: assembly, solver construction with `factor()`, solve), the Krylov iterations
+/// (`-` for LU), the median CPU time of the pipeline and its cost per unknown. The first
+/// twelve columns are read by `scripts/peer-fipy.sh`.
 pub fn run(
     sizes2: &[usize],
     sizes_delaunay: &[usize],
@@ -234,11 +317,14 @@ pub fn run(
     repeat: usize,
 ) -> Result<(), Failure> {
     println!(
-        "static fields on tensor grids (cut edges), {} threads; best/median/worst of {repeat}",
-        rayon::current_num_threads()
+        "static fields on tensor grids (cut edges), {} threads; best/median/worst of {repeat}; load {}",
+        rayon::current_num_threads(),
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "?".into())
     );
     println!(
-        "{:<26} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>20}",
+        "{:<26} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>7} {:>7} {:>7} {:>5} {:>7} {:>10} {:>20}",
         "case",
         "N",
         "unknowns",
@@ -249,6 +335,12 @@ pub fn run(
         "worst_s",
         "us/unknown",
         "rel_err",
+        "asm_s",
+        "setup_s",
+        "mg_s",
+        "iters",
+        "cpu_s",
+        "cpu_us/unk",
         "solver"
     );
     for (dim, sizes, delaunay) in [
@@ -258,17 +350,21 @@ pub fn run(
     ] {
         for &n in sizes {
             let mut totals = Vec::new();
+            let mut cpus = Vec::new();
             let mut last = None;
             for _ in 0..repeat.max(1) {
                 let o = inclusion(dim, n, delaunay)?;
-                totals.push(o.mesh_s + o.solve_s);
+                totals.push(o.total());
+                cpus.push(o.cpu_s);
                 last = Some(o);
             }
             totals.sort_by(f64::total_cmp);
+            cpus.sort_by(f64::total_cmp);
             let o = last.expect("one run");
             let med = totals[totals.len() / 2];
+            let cpu = cpus[cpus.len() / 2];
             println!(
-                "{:<26} {:>5} {:>10} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>10.3} {:>9.2e} {:>20}",
+                "{:<26} {:>5} {:>10} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>10.3} {:>9.2e} {:>7.3} {:>7.3} {:>7.3} {:>5} {:>7.3} {:>10.3} {:>20}",
                 match (dim, delaunay) {
                     (2, false) => "2D dielectric cylinder",
                     (2, true) => "2D cylinder Delaunay",
@@ -277,12 +373,18 @@ pub fn run(
                 n,
                 o.nodes,
                 o.mesh_s,
-                o.solve_s,
+                o.asm_s + o.setup_s + o.solve_s,
                 totals[0],
                 med,
                 totals[totals.len() - 1],
                 med / o.nodes as f64 * 1e6,
                 ((o.field - o.exact) / o.exact).abs(),
+                o.asm_s,
+                o.setup_s,
+                o.solve_s,
+                o.iterations.map_or("-".to_string(), |k| k.to_string()),
+                cpu,
+                cpu / o.nodes as f64 * 1e6,
                 o.solver
             );
         }

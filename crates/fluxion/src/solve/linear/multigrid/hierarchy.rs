@@ -2,6 +2,7 @@
 //! Galerkin coarse operators.
 
 use super::super::{CsrMatrix, SparsityPattern};
+use super::par::{Blocks, Ptr, PAR_MIN};
 use super::stencil::Stencil;
 
 /// One fine node's coarse parents along one direction (weights in [`Level::w`]).
@@ -29,6 +30,8 @@ pub(super) struct Level {
     pub(super) w: Vec<[f64; 3]>,
     /// Dense storage of the interior rows.
     pub(super) st: Stencil,
+    /// Row blocks for the threads.
+    pub(super) blocks: Blocks,
 }
 
 /// The 1D weight of parent `a` of a node with direction weights `w` along direction `d`.
@@ -159,25 +162,63 @@ pub(super) fn interpolation_weights(l: &mut Level) {
 /// which holds every `J` of the box in its `3^d` neighbourhood. About 75 multiply-adds per
 /// fine node of a 7-point operator, with no search.
 pub(super) fn galerkin(f: &Level, c: &mut Level, mask: Option<&[bool]>) {
+    let [_, ny, nz] = f.shape;
+    // Planes (z in 3D, y in 2D) and lines per plane.
+    let (np, per) = if nz > 1 { (nz, ny) } else { (ny, 1) };
+    let cshape = c.shape;
+    let cpat = c.a.pattern().clone();
+    let cvals = c.a.values_mut();
+    cvals.fill(0.0);
+    let cv = Ptr(cvals.as_mut_ptr());
+    let run = |p0: usize, p1: usize| {
+        // SAFETY: see below; with one task, the only writer.
+        unsafe { galerkin_lines(f, cshape, &cpat, mask, p0 * per, p1 * per, cv) }
+    };
+    if f.x.len() >= PAR_MIN && np >= 16 && rayon::current_num_threads() > 1 {
+        // Four chunks of fine planes with even boundaries: chunk `[p0, p1)` writes the
+        // coarse planes `p0/2 ..= p1/2` only (the parents of its planes), so chunks 0 and
+        // 2, then 1 and 3, write disjoint coarse rows and run concurrently.
+        let e = |p: usize| p & !1;
+        let b = [0, e(np / 4), e(np / 2), e(3 * np / 4), np];
+        rayon::join(|| run(b[0], b[1]), || run(b[2], b[3]));
+        rayon::join(|| run(b[1], b[2]), || run(b[3], b[4]));
+    } else {
+        run(0, np);
+    }
+}
+
+/// The part of [`galerkin`] of the fine lines `t0..t1` (line `iy + ny iz`), adding to the
+/// coarse values at `cv`.
+///
+/// # Safety
+/// `cv` points to the values of the coarse matrix (pattern `cpat`), and no concurrent task
+/// writes the coarse rows of the parents of these lines.
+unsafe fn galerkin_lines(
+    f: &Level,
+    cshape: [usize; 3],
+    cpat: &SparsityPattern,
+    mask: Option<&[bool]>,
+    t0: usize,
+    t1: usize,
+    cv: Ptr,
+) {
     let [nx, ny, nz] = f.shape;
-    let [cx, cy, _] = c.shape;
+    let [cx, cy, _] = cshape;
     // Position of the coarse entry (I, I + o): rank of o among the in-grid offsets of I.
     let low = |i: usize| usize::from(i > 0);
     let cnt = |i: usize, n: usize| 1 + usize::from(i > 0) + usize::from(i + 1 < n);
-    let fp = f.a.pattern().clone();
+    let fp = f.a.pattern();
     let (frp, fci, fv) = (fp.row_ptr(), fp.col_idx(), f.a.values());
-    let cpat = c.a.pattern().clone();
     let crp = cpat.row_ptr();
-    let cvals = c.a.values_mut();
-    cvals.fill(0.0);
     let [px, py, pz] = &f.parents;
     // The lowest coarse index reached from the neighbours of fine index `m` of `n`.
     let lo = |p: &[Parents], m: usize| p[m.max(1) - 1].idx[0] as usize;
     let mut ap = [0.0f64; 27];
-    let mut i = 0;
-    for iz in 0..nz {
+    for t in t0..t1 {
+        let (iy, iz) = (t % ny, t / ny);
         let lz = lo(pz, iz);
-        for iy in 0..ny {
+        let mut i = t * nx;
+        {
             let ly = lo(py, iy);
             for ix in 0..nx {
                 let lx = lo(px, ix);
@@ -248,7 +289,8 @@ pub(super) fn galerkin(f: &Level, c: &mut Level, mask: Option<&[bool]>) {
                                     for ex in 0..sx {
                                         let v = ap[o + ex];
                                         if v != 0.0 {
-                                            cvals[base + ex - cx_i] += w * v;
+                                            // SAFETY: a coarse row of this task (above).
+                                            unsafe { *cv.0.add(base + ex - cx_i) += w * v };
                                         }
                                     }
                                 }

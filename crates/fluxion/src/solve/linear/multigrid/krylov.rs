@@ -1,6 +1,7 @@
 //! Preconditioned conjugate gradients and right-preconditioned BiCGStab.
 
 use super::cycle::mul_vec;
+use super::par::zip_apply;
 use super::{LinearError, Multigrid};
 
 impl Multigrid {
@@ -34,9 +35,7 @@ impl Multigrid {
             let rz_new = dot(&self.r, &self.z);
             let beta = rz_new / rz;
             rz = rz_new;
-            for (p, z) in self.p.iter_mut().zip(&self.z) {
-                *p = z + beta * *p;
-            }
+            zip_apply(&mut self.p, &self.z, |p, z| *p = z + beta * *p);
         }
         Err(LinearError::NotConverged {
             iterations: self.opts.max_iterations,
@@ -116,16 +115,12 @@ pub(super) enum Vec2 {
     StoT,
 }
 
-pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
+pub(super) use super::par::dot;
 
 pub(super) fn norm(a: &[f64]) -> f64 {
     dot(a, a).sqrt()
 }
 
 pub(super) fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += alpha * x;
-    }
+    zip_apply(y, x, |y, x| *y += alpha * x);
 }

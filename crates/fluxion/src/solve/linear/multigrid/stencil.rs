@@ -128,11 +128,16 @@ impl Stencil {
 /// `sum_c v_c x_{i + off_c}` over the part `P` of a dense row of `S` slots. The `-1`
 /// offset (the previous row of a Gauss-Seidel sweep) is added last, so that the other
 /// products do not wait for it.
+///
+/// # Safety
+/// `x` points to the level's vector (at least `i + off_c + 1` values for every slot `c`:
+/// true of the dense rows, whose stencil lies inside the grid), and no other thread writes
+/// the entries read.
 #[inline(always)]
-pub(super) fn dense_sum<const S: usize, const P: u8>(
+pub(super) unsafe fn dense_sum<const S: usize, const P: u8>(
     v: &[f64],
     off: &[isize; 27],
-    x: &[f64],
+    x: *const f64,
     i: usize,
 ) -> f64 {
     let v: &[f64; S] = v[i * S..i * S + S].try_into().expect("S values");
@@ -142,11 +147,12 @@ pub(super) fn dense_sum<const S: usize, const P: u8>(
         _ => (S / 2 + 1, S),
     };
     let last = S / 2 - 1;
+    let at = |c: usize| unsafe { *x.offset(i as isize + off[c]) };
     let (mut a0, mut a1) = (0.0, 0.0);
     let mut c = lo;
     while c < hi {
         if c != last || P == UPPER {
-            let t = v[c] * x[(i as isize + off[c]) as usize];
+            let t = v[c] * at(c);
             if c % 2 == 0 {
                 a0 += t;
             } else {
@@ -157,7 +163,7 @@ pub(super) fn dense_sum<const S: usize, const P: u8>(
     }
     let mut sum = a0 + a1;
     if P != UPPER {
-        sum += v[last] * x[(i as isize + off[last]) as usize];
+        sum += v[last] * at(last);
     }
     sum
 }
