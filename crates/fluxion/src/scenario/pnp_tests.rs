@@ -298,5 +298,8 @@ probe = [{{ name = "mid", at = ["0 nm", "50 nm"] }}]
         .unwrap();
     assert!((i - exact).abs() < 1e-8 * exact, "{i} vs {exact}");
     assert_eq!(r.summary["mesh"]["kind"], "delaunay");
-    assert!(r.summary["probes"]["mid"]["node_m"].is_array());
+    // The probe is interpolated in its triangle: the potential is linear in z, 5 mV at mid
+    // height (exact for the linear interpolant).
+    let phi = r.summary["probes"]["mid"]["potential_V"].as_f64().unwrap();
+    assert!((phi - 5e-3).abs() < 1e-9, "{phi}");
 }
