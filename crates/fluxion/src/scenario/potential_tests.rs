@@ -279,8 +279,9 @@ fn dielectric_cylinder_on_a_delaunay_mesh_is_second_order() {
     let ol = (el[0] / el[1]).log2();
     eprintln!("field errors {ef:?} order {of:.2}; potential errors {ep:?} order {op:.2}; line cut {el:?} order {ol:.2}");
     assert!(ef[1] < 5e-3 && ep[1] < 5e-3, "{ef:?} {ep:?}");
+    // Measured: line cut max error / (E0 a) 3.06e-3 and 7.79e-4, order 1.98.
     assert!(
-        el[1] < 5e-3 && ol > 1.5,
+        el[1] < 1.5e-3 && ol > 1.8,
         "line cut errors {el:?}, order {ol}"
     );
     // Measured 1.93 (field) and 1.92 (potential).

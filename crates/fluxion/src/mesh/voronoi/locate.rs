@@ -244,7 +244,7 @@ impl TriangleLocator {
                 best = Some((m, t, w));
                 break;
             }
-            if m >= -EDGE_TOLERANCE && best.is_none_or(|b| m > b.0) {
+            if m >= -EDGE_TOLERANCE && best.map_or(true, |b| m > b.0) {
                 best = Some((m, t, w));
             }
         }

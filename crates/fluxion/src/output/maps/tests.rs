@@ -436,9 +436,11 @@ fn delaunay_rz_maps_mirror_exactly_with_a_log_scale() {
     let c: Vec<f64> = (0..m.nodes())
         .map(|i| 10f64.powf(1.0 + 1.5e6 * m.position(i)[1]))
         .collect();
-    let mut o = MapOptions::default();
-    o.mirror = true;
-    o.scale = ColorScale::Log;
+    let o = MapOptions {
+        mirror: true,
+        scale: ColorScale::Log,
+        ..Default::default()
+    };
     let map = FieldMap::new_on(
         m,
         Some(&loc),

@@ -45,7 +45,8 @@ impl Progress for Part<'_> {
 }
 
 /// Solve a PNP scenario and render `summary.json`, `fields.vtr`/`.vtu`, `potential.npy`,
-/// `c_<species>.npy`, `line_<name>.csv` and, with a sweep, `iv.csv`.
+/// `c_<species>.npy`, `line_<name>.csv`, with a sweep `iv.csv`, and with `formats = [..,
+/// "map"]` the maps of `outputs::pnp_maps`.
 pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport, RunError> {
     let start = Instant::now();
     let p = &s.problem;

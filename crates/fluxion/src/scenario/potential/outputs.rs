@@ -25,7 +25,8 @@ pub struct StaticOutputs {
     pub vtk: bool,
     /// `potential.npy` (and `field.npy`).
     pub npy: bool,
-    /// `map_potential.png`/`.svg` and `map_field.png`/`.svg` (2D tensor meshes): heat maps
+    /// `map_potential.png`/`.svg` and `map_field.png`/`.svg` (2D meshes; PNP runs also
+    /// `map_c_<species>`): heat maps
     /// with field lines, equal aspect and a colour bar with units.
     pub map: bool,
     /// How maps are drawn (`[output.map]`).
