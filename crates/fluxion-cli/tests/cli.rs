@@ -88,6 +88,15 @@ fn every_bundled_example_runs_and_writes_its_outputs() {
             ] {
                 assert!(summary.get(k).is_some(), "{stem}: summary lacks {k}");
             }
+            // Maps requested by the example: every one named in the summary is written.
+            if text.contains("\"map\"") {
+                let maps = summary["maps"].as_array().expect("maps in the summary");
+                assert!(maps.len() >= 8, "{stem}: {maps:?}");
+                for m in maps {
+                    let f = out.join(m.as_str().unwrap());
+                    assert!(f.is_file(), "{stem}: {f:?} missing");
+                }
+            }
             let check = bin()
                 .args(["check", path.to_str().unwrap()])
                 .output()

@@ -39,7 +39,7 @@ pub use structured::{
 };
 pub use voronoi::{
     delaunay_mesh, Curve, DelaunayMesh, DelaunaySpec, MeshQuality, OuterBoundary, RegionRule,
-    SizeNear, VoronoiError,
+    SizeNear, TriangleLocator, TriangleSpot, VoronoiError,
 };
 
 /// The symmetry of a 1D domain.

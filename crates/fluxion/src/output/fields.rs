@@ -7,7 +7,7 @@
 //! mesh of shape `[nx, ny, nz]` node `(i, j, k)` is number `i + nx (j + ny k)` (x fastest).
 //! In axisymmetric meshes `(x, y)` are `(r, z)`.
 
-use crate::mesh::{CoordinateSystem, Mesh};
+use crate::mesh::{CoordinateSystem, Mesh, TriangleLocator};
 use crate::output::plot::PlotError;
 
 /// The values of a node field.
@@ -339,6 +339,125 @@ impl TensorAxes {
             }
         }
         sum
+    }
+}
+
+/// Interpolation weights at a point: up to 8 `(node, weight)` pairs (multilinear on a
+/// tensor mesh, barycentric on a triangle), and the local node spacing there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stencil {
+    len: usize,
+    nodes: [usize; 8],
+    weights: [f64; 8],
+    /// The node spacing of the cell or triangle holding the point, m.
+    pub spacing: f64,
+}
+
+impl Stencil {
+    /// `sum_k w_k f(node_k)`.
+    #[inline]
+    pub fn apply(&self, f: impl Fn(usize) -> f64) -> f64 {
+        (0..self.len)
+            .map(|k| self.weights[k] * f(self.nodes[k]))
+            .sum()
+    }
+}
+
+/// Locates points on a mesh and interpolates node values there: multilinear on a
+/// tensor-product mesh ([`TensorAxes`]), linear on the triangles of a Delaunay mesh
+/// ([`TriangleLocator`]; 2D and `(r, z)`).
+#[derive(Clone, Debug)]
+pub enum PointSampler<'a> {
+    /// A tensor-product mesh.
+    Tensor(TensorAxes),
+    /// The triangles of a Delaunay-Voronoi mesh.
+    Triangles(&'a TriangleLocator),
+}
+
+impl<'a> PointSampler<'a> {
+    /// The sampler of `mesh`: its triangles if given (they must index its nodes), else its
+    /// tensor axes (refused, naming `what`, if the mesh is not a tensor product).
+    pub fn new(
+        mesh: &Mesh,
+        triangles: Option<&'a TriangleLocator>,
+        what: &'static str,
+    ) -> Result<Self, FieldOutputError> {
+        match triangles {
+            Some(t) if t.nodes() == mesh.nodes() && mesh.dim() == 2 => {
+                Ok(PointSampler::Triangles(t))
+            }
+            Some(t) => Err(FieldOutputError::NotTensor {
+                what,
+                reason: format!(
+                    "the triangulation has {} nodes and the {}D mesh {}",
+                    t.nodes(),
+                    mesh.dim(),
+                    mesh.nodes()
+                ),
+            }),
+            None => Ok(PointSampler::Tensor(TensorAxes::of(mesh, what)?)),
+        }
+    }
+
+    /// `(min, max)` of each coordinate (a flat third axis on triangles: `(0, 0)`).
+    pub fn bounds(&self) -> [(f64, f64); 3] {
+        match self {
+            PointSampler::Tensor(a) => a.bounds(),
+            PointSampler::Triangles(t) => {
+                let b = t.bounds();
+                [b[0], b[1], (0.0, 0.0)]
+            }
+        }
+    }
+
+    /// The interpolation weights at `p`, or `None` outside the mesh.
+    pub fn locate(&self, p: [f64; 3]) -> Option<Stencil> {
+        let mut s = Stencil {
+            len: 0,
+            nodes: [0; 8],
+            weights: [0.0; 8],
+            spacing: 0.0,
+        };
+        match self {
+            PointSampler::Tensor(ax) => {
+                let at = ax.locate(p)?;
+                let mut h = f64::INFINITY;
+                for (c, &(i, _)) in at.iter().enumerate().take(ax.dim) {
+                    let a = &ax.axis[c];
+                    if a.len() > 1 {
+                        h = h.min(a[i + 1] - a[i]);
+                    }
+                }
+                s.spacing = h;
+                for dk in 0..2 {
+                    let wk = if dk == 0 { 1.0 - at[2].1 } else { at[2].1 };
+                    for dj in 0..2 {
+                        let wj = if dj == 0 { 1.0 - at[1].1 } else { at[1].1 };
+                        for di in 0..2 {
+                            let wi = if di == 0 { 1.0 - at[0].1 } else { at[0].1 };
+                            let w = wi * wj * wk;
+                            if w != 0.0 {
+                                s.nodes[s.len] = ax.node(at[0].0 + di, at[1].0 + dj, at[2].0 + dk);
+                                s.weights[s.len] = w;
+                                s.len += 1;
+                            }
+                        }
+                    }
+                }
+                if s.len == 0 {
+                    // All weights rounded to zero cannot happen for weights summing to 1.
+                    return None;
+                }
+            }
+            PointSampler::Triangles(t) => {
+                let at = t.locate([p[0], p[1]])?;
+                s.len = 3;
+                s.nodes[..3].copy_from_slice(&at.nodes);
+                s.weights[..3].copy_from_slice(&at.weights);
+                s.spacing = t.size(at.triangle);
+            }
+        }
+        Some(s)
     }
 }
 

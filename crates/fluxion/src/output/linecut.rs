@@ -7,14 +7,19 @@
 //! rounding. Every point must lie inside the mesh; the first one outside is reported with
 //! its index and coordinates.
 //!
+//! On the triangles of a Delaunay mesh ([`line_cut_csv_on`]) the fields are interpolated
+//! linearly in the triangle holding each point (exact for fields linear in `(x, y)`); the
+//! domain need not be convex, so only the two end points must lie inside: samples in
+//! between that fall outside (across a hole or a notch) get `NaN` in every field column.
+//!
 //! Columns: the arc length `s_m` from `start`, the coordinates (`x_m, y_m, z_m` up to the
 //! mesh dimension; `r_m, z_m` in (r, z) meshes; `r_m` in 1D radial meshes), then each field
 //! with its unit (`potential_V`); vector fields give one column per coordinate
 //! (`field_x_V_m`, `field_y_V_m`). Numbers are written as in the other CSV tables.
 
-use super::fields::{column_name, FieldOutputError, NodeField, TensorAxes};
+use super::fields::{column_name, FieldOutputError, NodeField, PointSampler};
 use super::num;
-use crate::mesh::{CoordinateSystem, Mesh};
+use crate::mesh::{CoordinateSystem, Mesh, TriangleLocator};
 
 /// A named straight line through the mesh.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +91,17 @@ pub fn line_cut_csv(
     fields: &[NodeField],
     line: &Line,
 ) -> Result<String, FieldOutputError> {
+    line_cut_csv_on(mesh, None, fields, line)
+}
+
+/// [`line_cut_csv`] on a tensor mesh (`triangles = None`) or on the triangles of a
+/// Delaunay mesh (see the module docs).
+pub fn line_cut_csv_on(
+    mesh: &Mesh,
+    triangles: Option<&TriangleLocator>,
+    fields: &[NodeField],
+    line: &Line,
+) -> Result<String, FieldOutputError> {
     if line.points < 2 {
         return Err(FieldOutputError::BadOption {
             what: "line points",
@@ -100,21 +116,23 @@ pub fn line_cut_csv(
             fix: "give finite coordinates in metres",
         });
     }
-    let axes = TensorAxes::of(mesh, "a line cut")?;
+    let sampler = PointSampler::new(mesh, triangles, "a line cut")?;
     for f in fields {
         f.check(mesh)?;
     }
     let samples = line.samples();
+    let last = samples.len() - 1;
     let mut spots = Vec::with_capacity(samples.len());
     for (index, (_, p)) in samples.iter().enumerate() {
-        match axes.locate(*p) {
-            Some(at) => spots.push(at),
+        match sampler.locate(*p) {
+            Some(at) => spots.push(Some(at)),
+            None if triangles.is_some() && index != 0 && index != last => spots.push(None),
             None => {
                 return Err(FieldOutputError::PointOutside {
                     line: line.name.clone(),
                     index,
                     point: *p,
-                    bounds: axes.bounds(),
+                    bounds: sampler.bounds(),
                 })
             }
         }
@@ -143,7 +161,8 @@ pub fn line_cut_csv(
             let nc = if f.components() == 1 { 1 } else { coords.len() };
             for c in 0..nc {
                 out.push(',');
-                num(&mut out, axes.interpolate(at, |i| f.component(i, c)));
+                let v = at.map_or(f64::NAN, |at| at.apply(|i| f.component(i, c)));
+                num(&mut out, v);
             }
         }
         out.push('\n');

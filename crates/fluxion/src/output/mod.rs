@@ -13,9 +13,9 @@ pub mod plot;
 pub mod vortex_figures;
 pub mod vtk;
 
-pub use fields::{FieldData, FieldOutputError, NodeField, TensorAxes};
+pub use fields::{FieldData, FieldOutputError, NodeField, PointSampler, Stencil, TensorAxes};
 pub use figures::{current_figure, profiles_figure, FigureContext};
-pub use linecut::{line_cut_csv, Line};
+pub use linecut::{line_cut_csv, line_cut_csv_on, Line};
 pub use maps::{ColorScale, Colormap, FieldMap, Flow, FlowLines, MapLayout, MapOptions};
 pub use npy::{node_field_npy, npy_f64, npz};
 pub use vtk::{pvd_collection, vtk_document, VtkDocument, VtkKind};

@@ -15,8 +15,8 @@ mod vortex;
 
 pub use pnp::{parse_pnp, pnp_memory_estimate, run_pnp, PnpScenario, Sweep};
 pub use potential::{
-    parse_static, run_static, static_memory_estimate, MeshKind, Probe, RegionShape, StaticOutputs,
-    StaticScenario,
+    parse_static, run_static, static_memory_estimate, MapLines, MapSpec, MeshKind, Probe,
+    RegionShape, StaticOutputs, StaticScenario,
 };
 pub use run::{run, RunError, RunReport};
 pub use vortex::{parse_pins_csv, run_vortex, VortexScenario};

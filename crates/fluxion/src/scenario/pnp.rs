@@ -25,6 +25,7 @@
 //!
 //! Every key is in `docs/scenario-fields.md`.
 
+mod outputs;
 mod run;
 mod transient;
 
@@ -175,6 +176,8 @@ pub struct PnpScenario {
     pub mesh_kind: MeshKind,
     /// Whether the mesh is a Delaunay-Voronoi mesh (`[mesh] kind = "delaunay"`).
     pub delaunay: bool,
+    /// The triangles of a Delaunay mesh (probes, line cuts and maps interpolate on them).
+    pub triangles: Option<Arc<crate::mesh::TriangleLocator>>,
     /// The problem (the mesh is built at validation).
     pub problem: PnpProblem,
     /// Scenario names of the mesh patches, in mesh patch order.
@@ -484,6 +487,7 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
         patch_names,
         r0_is_axis,
         delaunay,
+        triangles,
         ..
     } = geometry;
     let axis = patch_names.iter().position(|n| n == "axis");
@@ -620,21 +624,14 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
             None,
         );
     }
-    let outputs = build_outputs(raw.output.as_ref(), mesh_kind, &axes, cx)?;
-    if outputs.map {
-        cx.push(
-            "output.formats",
-            "maps are drawn for the static-field models only so far; a pnp run writes fields.vtr / fields.vtu (open it in ParaView) and NPY arrays: remove \"map\"",
-            None,
-        );
-    }
-    if delaunay && !outputs.lines.is_empty() {
-        cx.push(
-            "output.line",
-            "line cuts interpolate on tensor grids; a delaunay mesh reports probes (at the nearest node) and writes fields.vtu: remove the lines or use a tensor mesh",
-            None,
-        );
-    }
+    let outputs = build_outputs(
+        raw.output.as_ref(),
+        mesh_kind,
+        &axes,
+        triangles.as_deref(),
+        true,
+        cx,
+    )?;
     if outputs.vacuum_reference {
         cx.push(
             "output.vacuum_reference",
@@ -660,6 +657,7 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
         title,
         mesh_kind,
         delaunay,
+        triangles,
         problem: PnpProblem {
             mesh: Arc::new(mesh),
             species,

@@ -316,6 +316,47 @@ probe = [{{ name = "mid", at = ["0 nm", "50 nm"] }}]
     );
     let s = parse_pnp(&text).unwrap();
     assert!(s.delaunay);
+    // The current density at every node is the ohmic J = -kappa grad phi = kappa E, along
+    // -z (the potential rises from 0 to 10 mV over 100 nm), exact for the linear potential.
+    let sol = crate::models::pnp::Pnp::new(s.problem.clone())
+        .unwrap()
+        .solve_steady(&mut ())
+        .unwrap();
+    let kappa_e = crate::constants::FARADAY.powi(2) / (crate::constants::GAS_CONSTANT * 298.15)
+        * 2.0
+        * 2e-9
+        * 100.0
+        * (0.01 / 100e-9);
+    for j in super::outputs::current_density(&s, &sol) {
+        assert!(
+            j[0].abs() < 1e-6 * kappa_e && (j[1] + kappa_e).abs() < 1e-6 * kappa_e,
+            "{j:?} vs (0, {})",
+            -kappa_e
+        );
+    }
+    // Maps with current lines: every map written, named in the summary.
+    let mapped = text.replace(
+        "[output]\n",
+        "[output]\nformats = [\"map\"]\nline = [{ name = \"wall\", from = [\"10 nm\", \"0 nm\"], to = [\"10 nm\", \"100 nm\"], points = 11 }]\n",
+    ) + "[output.map]\nlines = \"current\"\nconcentration_scale = \"log\"\n";
+    let r = run_pnp(&parse_pnp(&mapped).unwrap(), &mut ()).unwrap();
+    let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
+    for f in ["map_potential", "map_c_K+", "map_c_Cl-", "map_field"] {
+        for ext in ["png", "svg"] {
+            assert!(
+                names.contains(&format!("{f}.{ext}").as_str()),
+                "{f}.{ext}: {names:?}"
+            );
+        }
+    }
+    assert_eq!(r.summary["maps"].as_array().unwrap().len(), 8);
+    // The line cut along the wall: the potential is linear in z, exact on the triangles.
+    let csv = r.files.iter().find(|f| f.name == "line_wall.csv").unwrap();
+    let csv = String::from_utf8(csv.bytes.clone()).unwrap();
+    for row in csv.lines().skip(1) {
+        let v: Vec<f64> = row.split(',').map(|x| x.parse().unwrap()).collect();
+        assert!((v[3] - 0.01 * v[2] / 100e-9).abs() < 1e-9, "{row}");
+    }
     let coarse = parse_pnp(&text.replace("near = [", "# near = [")).unwrap();
     assert!(s.problem.mesh.nodes() > coarse.problem.mesh.nodes() + 20);
     let r = run_pnp(&s, &mut ()).unwrap();
@@ -329,7 +370,68 @@ probe = [{{ name = "mid", at = ["0 nm", "50 nm"] }}]
         .unwrap();
     assert!((i - exact).abs() < 1e-8 * exact, "{i} vs {exact}");
     assert_eq!(r.summary["mesh"]["kind"], "delaunay");
-    assert!(r.summary["probes"]["mid"]["node_m"].is_array());
+    // The probe is interpolated in its triangle: the potential is linear in z, 5 mV at mid
+    // height (exact for the linear interpolant).
+    let phi = r.summary["probes"]["mid"]["potential_V"].as_f64().unwrap();
+    assert!((phi - 5e-3).abs() < 1e-9, "{phi}");
+}
+
+/// Probes and line ends outside a non-convex Delaunay domain (inside its bounding box),
+/// map keys without the map format, and keys that do not apply are refused by name.
+#[test]
+fn delaunay_outputs_outside_the_domain_and_bad_map_keys_are_refused() {
+    let text = format!(
+        r#"{SALT}
+[mesh]
+kind = "delaunay"
+coordinates = "axisymmetric"
+outer = {{ kind = "polygon", vertices = [["0 nm", "0 nm"], ["20 nm", "0 nm"], ["20 nm", "10 nm"], ["5 nm", "10 nm"], ["5 nm", "20 nm"], ["0 nm", "20 nm"]], patches = ["bottom", "wall", "wall", "wall", "top", "axis"] }}
+h = "2 nm"
+[[patch]]
+name = "bottom"
+concentration = {{ "K+" = "100 mM", "Cl-" = "100 mM" }}
+potential = "0 V"
+[[patch]]
+name = "top"
+concentration = {{ "K+" = "100 mM", "Cl-" = "100 mM" }}
+potential = "10 mV"
+[output]
+"#
+    );
+    assert!(parse_pnp(&format!(
+        "{text}probe = [{{ name = \"in\", at = [\"2 nm\", \"15 nm\"] }}]\n"
+    ))
+    .is_ok());
+    let bad = parse_pnp(&format!(
+        "{text}probe = [{{ name = \"p\", at = [\"15 nm\", \"15 nm\"] }}]\n"
+    ))
+    .unwrap_err();
+    let i = &bad.issues[0];
+    assert_eq!(i.key, "output.probe[0].at");
+    assert!(i.message.contains("outside") && i.span.is_some(), "{i:?}");
+    let bad = parse_pnp(&format!(
+        "{text}line = [{{ name = \"l\", from = [\"1 nm\", \"1 nm\"], to = [\"15 nm\", \"15 nm\"] }}]\n"
+    ))
+    .unwrap_err();
+    assert_eq!(bad.issues[0].key, "output.line[0].to");
+    for (extra, key) in [
+        ("[output.map]\nlines = \"current\"\n", "output.map"),
+        (
+            "formats = [\"map\"]\n[output.map]\nlines = \"flux\"\n",
+            "output.map.lines",
+        ),
+        (
+            "formats = [\"map\"]\n[output.map]\nconcentration_scale = \"ln\"\n",
+            "output.map.concentration_scale",
+        ),
+        (
+            "formats = [\"map\"]\n[output.map]\nline_count = 0\n",
+            "output.map.line_count",
+        ),
+    ] {
+        let e = parse_pnp(&format!("{text}{extra}")).unwrap_err();
+        assert_eq!(e.issues[0].key, key, "{extra}: {e:?}");
+    }
 }
 
 /// A transient scenario in (r, z) under each closure: it parses with initial values by

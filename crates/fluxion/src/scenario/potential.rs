@@ -33,6 +33,7 @@ use super::geometry::{
     parse_geometry, region_at, Budget, PatchKeys, RawMesh, RawShape, RegionKeys, ScenarioGeometry,
 };
 use super::{Ctx, ScenarioError};
+use crate::mesh::TriangleLocator;
 use crate::models::potential::{FieldKind, PatchCondition, PotentialProblem, RegionMaterial};
 use crate::solve::SolverChoice;
 use crate::units::Dim;
@@ -40,7 +41,7 @@ use materials::{material, patch_condition, uniform_field, UniformField};
 pub(super) use outputs::build_outputs;
 
 pub use super::geometry::{MeshKind, RegionShape};
-pub use outputs::{Probe, StaticOutputs};
+pub use outputs::{MapLines, MapSpec, Probe, StaticOutputs};
 pub use run::run_static;
 
 /// Magnetization and magnetic field strength, A/m.
@@ -143,6 +144,17 @@ pub(super) struct RawOutput {
     #[serde(default)]
     pub(super) probe: Vec<Spanned<RawProbe>>,
     pub(super) vacuum_reference: Option<bool>,
+    pub(super) map: Option<Spanned<RawMap>>,
+}
+
+/// `[output.map]`: how the maps are drawn.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMap {
+    pub(super) lines: Option<Spanned<String>>,
+    pub(super) line_count: Option<Spanned<Value>>,
+    pub(super) mirror: Option<Spanned<bool>>,
+    pub(super) concentration_scale: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -174,6 +186,8 @@ pub struct StaticScenario {
     /// Whether the mesh is a boundary-conforming Delaunay-Voronoi mesh (`kind =
     /// "delaunay"`).
     pub delaunay: bool,
+    /// The triangles of a Delaunay mesh (point location for probes, line cuts and maps).
+    pub triangles: Option<Arc<TriangleLocator>>,
     /// The problem the model solves (the mesh is built at validation).
     pub problem: PotentialProblem,
     /// Scenario names of the mesh patches, in mesh patch order.
@@ -327,6 +341,7 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
         patch_names,
         r0_is_axis,
         delaunay,
+        triangles,
         memory_estimate: est,
     } = geometry;
     if r0_is_axis && !matches!(patches[0], PatchCondition::Natural) {
@@ -391,21 +406,14 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
         },
     };
     // Outputs.
-    let outputs = build_outputs(raw.output.as_ref(), mesh_kind, &axes, cx)?;
-    if delaunay && outputs.map {
-        cx.push(
-            "output.formats",
-            "maps are drawn on tensor grids; a delaunay mesh writes fields.vtu (open it in ParaView): remove \"map\"",
-            None,
-        );
-    }
-    if delaunay && !outputs.lines.is_empty() {
-        cx.push(
-            "output.line",
-            "line cuts interpolate on tensor grids; a delaunay mesh reports probes (at the nearest node) and writes fields.vtu: remove the lines or use a tensor mesh",
-            None,
-        );
-    }
+    let outputs = build_outputs(
+        raw.output.as_ref(),
+        mesh_kind,
+        &axes,
+        triangles.as_deref(),
+        false,
+        cx,
+    )?;
     if outputs.vacuum_reference
         && materials
             .iter()
@@ -424,6 +432,7 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<StaticScenario> {
         title,
         mesh_kind,
         delaunay,
+        triangles,
         problem: PotentialProblem {
             kind,
             mesh: Arc::new(mesh),

@@ -201,9 +201,11 @@ linear = "multigrid"
 /// boundary-conforming Delaunay mesh, the outer circle (radius 3a) held at the exact
 /// exterior potential (`potential = "uniform_field"`): the inside field is uniform,
 /// `E_in = 2 eps_o/(eps_i + eps_o) E0 = 0.4 E0` (Jackson, Classical Electrodynamics, 3rd
-/// ed., problem 4.10). The error at the centre node and of the potential at the node
-/// nearest (a/2, 0) (exact `-E_in x`) falls at second order from h_surface = a/8 to a/16
-/// (h = 4 h_surface).
+/// ed., problem 4.10); outside, `phi = -E0 x (1 - (eps_i - eps_o)/(eps_i + eps_o) a^2/r^2)`.
+/// The error of the field at the centre, of the potential at (a/2, 0) (exact `-E_in x`,
+/// interpolated in its triangle) and the largest error of the line cut along `y = a/4`
+/// across the whole domain (through both media) fall at second order from h_surface = a/8
+/// to a/16 (h = 4 h_surface).
 fn cylinder_delaunay(hs: f64) -> String {
     format!(
         r#"
@@ -228,6 +230,7 @@ inclusion = "cylinder"
 [output]
 formats = []
 probe = [{{ name = "centre", at = [0, 0] }}, {{ name = "half", at = ["0.5 um", 0] }}]
+line = [{{ name = "cut", from = ["-2.9 um", "0.25 um"], to = ["2.9 um", "0.25 um"], points = 117 }}]
 "#,
         h = 4.0 * hs
     )
@@ -238,6 +241,7 @@ fn dielectric_cylinder_on_a_delaunay_mesh_is_second_order() {
     let e_in = 0.4e5;
     let mut ef = vec![];
     let mut ep = vec![];
+    let mut el = vec![];
     for hs in [0.125, 0.0625] {
         let s = parse_static(&cylinder_delaunay(hs)).unwrap();
         assert!(s.delaunay);
@@ -248,15 +252,38 @@ fn dielectric_cylinder_on_a_delaunay_mesh_is_second_order() {
         let ey = c["field_V_m"][1].as_f64().unwrap();
         ef.push(((ex - e_in).powi(2) + ey * ey).sqrt() / e_in);
         let h = &r.summary["probes"]["half"];
-        let x = h["node_m"][0].as_f64().unwrap();
         let phi = h["potential_V"].as_f64().unwrap();
-        ep.push((phi + e_in * x).abs() / (e_in * 0.5e-6));
+        ep.push((phi + e_in * 0.5e-6).abs() / (e_in * 0.5e-6));
+        // The line cut against the exact potential (columns s, x, y, potential, ...).
+        let csv = r.files.iter().find(|f| f.name == "line_cut.csv").unwrap();
+        let text = String::from_utf8(csv.bytes.clone()).unwrap();
+        assert!(text.starts_with("s_m,x_m,y_m,potential_V,"), "{text}");
+        let (a, e0) = (1e-6, 1e5);
+        let mut worst: f64 = 0.0;
+        for row in text.lines().skip(1) {
+            let v: Vec<f64> = row.split(',').map(|x| x.parse().unwrap()).collect();
+            let (x, y) = (v[1], v[2]);
+            let r2 = x * x + y * y;
+            let exact = if r2 < a * a {
+                -e_in * x
+            } else {
+                -e0 * x * (1.0 - 0.6 * a * a / r2)
+            };
+            worst = worst.max((v[3] - exact).abs() / (e0 * a));
+        }
+        el.push(worst);
         assert_eq!(r.summary["patches"]["outer"]["condition"], "uniform_field");
     }
     let of = (ef[0] / ef[1]).log2();
     let op = (ep[0] / ep[1]).log2();
-    eprintln!("field errors {ef:?} order {of:.2}; potential errors {ep:?} order {op:.2}");
+    let ol = (el[0] / el[1]).log2();
+    eprintln!("field errors {ef:?} order {of:.2}; potential errors {ep:?} order {op:.2}; line cut {el:?} order {ol:.2}");
     assert!(ef[1] < 5e-3 && ep[1] < 5e-3, "{ef:?} {ep:?}");
+    // Measured: line cut max error / (E0 a) 3.06e-3 and 7.79e-4, order 1.98.
+    assert!(
+        el[1] < 1.5e-3 && ol > 1.8,
+        "line cut errors {el:?}, order {ol}"
+    );
     // Measured 1.93 (field) and 1.92 (potential).
     assert!(op > 1.8 && of > 1.8, "orders {of} {op}");
 }

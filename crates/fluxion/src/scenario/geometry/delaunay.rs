@@ -36,8 +36,8 @@ use toml::{Spanned, Value};
 
 use super::{MeshKind, RawMesh, RegionShape};
 use crate::mesh::{
-    delaunay_mesh, CoordinateSystem, Curve, DelaunaySpec, Extruded, Mesh, OuterBoundary, Polygon,
-    RegionRule, Shape, SizeNear, Sphere,
+    delaunay_mesh, CoordinateSystem, Curve, DelaunayMesh, DelaunaySpec, Extruded, OuterBoundary,
+    Polygon, RegionRule, Shape, SizeNear, Sphere,
 };
 use crate::scenario::Ctx;
 use crate::units::dims;
@@ -454,7 +454,7 @@ pub(super) fn build(
     max_vertices: usize,
     span: &Spanned<RawMesh>,
     cx: &mut Ctx,
-) -> Option<Mesh> {
+) -> Option<DelaunayMesh> {
     let ax = d.kind == MeshKind::Axisymmetric;
     let mut rounds = vec![];
     for (r, s) in shapes {
@@ -717,7 +717,7 @@ pub(super) fn build(
                 );
                 return None;
             }
-            Some(dm.mesh)
+            Some(dm)
         }
         Err(e) => {
             cx.push(

@@ -37,6 +37,7 @@ use toml::{Spanned, Value};
 use super::{show, Ctx};
 use crate::mesh::{
     grid_mesh, Cover, Geometry, Grid, Interface, Mesh, RegionMap, Shape, TensorGrid,
+    TriangleLocator,
 };
 
 use axes::build_axes;
@@ -245,6 +246,8 @@ pub(crate) struct ScenarioGeometry {
     /// Whether the mesh is a Delaunay-Voronoi mesh (`kind = "delaunay"`; `axes` are then
     /// its bounding box, and it has no tensor shape).
     pub delaunay: bool,
+    /// The triangles of a Delaunay-Voronoi mesh, for point location and interpolation.
+    pub triangles: Option<Arc<TriangleLocator>>,
     /// The memory estimate of the budget, bytes.
     pub memory_estimate: f64,
 }
@@ -452,6 +455,7 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
     if !cx.issues.is_empty() {
         return None;
     }
+    let mut triangles = None;
     let (built, patch_names, est) = match &delaunay {
         Some(d) => {
             let per_node = (budget.estimate)(1_000_000, 2) / 1e6;
@@ -460,7 +464,9 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
                 .iter()
                 .map(|(r, i)| (*r, i.name.clone()))
                 .collect();
-            let built = delaunay::build(d, &names, &shapes, &named, max_vertices, mesh, cx)?;
+            let dm = delaunay::build(d, &names, &shapes, &named, max_vertices, mesh, cx)?;
+            triangles = Some(Arc::new(TriangleLocator::of(&dm)));
+            let built = dm.mesh;
             let patch_names = built.patches().iter().map(|p| p.name.clone()).collect();
             let est = (budget.estimate)(built.nodes(), 2);
             (built, patch_names, est)
@@ -490,6 +496,7 @@ pub(crate) fn parse_geometry<R: RegionKeys, P: PatchKeys>(
         patch_names,
         r0_is_axis,
         delaunay: delaunay.is_some(),
+        triangles,
         memory_estimate: est,
     })
 }

@@ -12,7 +12,7 @@ use crate::models::pnp::{
 };
 use crate::models::potential::node_gradient;
 use crate::output::{
-    line_cut_csv, node_field_npy, vtk_document, NodeField, OutputFile, TensorAxes,
+    line_cut_csv_on, node_field_npy, vtk_document, NodeField, OutputFile, PointSampler,
 };
 use crate::scenario::{RunError, RunReport};
 use crate::solve::Progress;
@@ -47,7 +47,8 @@ impl Progress for Part<'_> {
 }
 
 /// Solve a PNP scenario and render `summary.json`, `fields.vtr`/`.vtu`, `potential.npy`,
-/// `c_<species>.npy`, `line_<name>.csv` and, with a sweep, `iv.csv`.
+/// `c_<species>.npy`, `line_<name>.csv`, with a sweep `iv.csv`, and with `formats = [..,
+/// "map"]` the maps of `outputs::pnp_maps`.
 pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport, RunError> {
     if let Some(tr) = &s.transient {
         return super::transient::run_transient(s, tr, progress);
@@ -150,8 +151,17 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
     for l in &s.outputs.lines {
         files.push(OutputFile::text(
             &format!("line_{}.csv", l.name),
-            line_cut_csv(mesh, &fields[..2 + names.len()], l).map_err(out_err)?,
+            line_cut_csv_on(mesh, s.triangles.as_deref(), &fields[..2 + names.len()], l)
+                .map_err(out_err)?,
         ));
+    }
+    let mut maps = vec![];
+    if s.outputs.map {
+        progress.update(0.9, "maps");
+        let stems: Vec<String> = names.iter().map(|n| file_safe(n)).collect();
+        let (map_files, map_names) = super::outputs::pnp_maps(s, &sol, &fields, &stems)?;
+        files.extend(map_files);
+        maps = map_names;
     }
     let mut warnings = s.warnings.clone();
     let mut summary = summary_json(s, &sol, &mut warnings)?;
@@ -159,6 +169,9 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
         let (iv, csv) = sweep_json(s, sw.patch, &sweep_rows);
         summary["sweep"] = iv;
         files.push(OutputFile::text("iv.csv", csv));
+    }
+    if !maps.is_empty() {
+        summary["maps"] = json!(maps);
     }
     summary["warnings"] = json!(warnings);
     summary["closure"] = json!(s.closure.name());
@@ -170,9 +183,6 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
     progress.update(1.0, "done");
     Ok(RunReport { files, summary })
 }
-
-/// Samples a node field (given as a function of the node) at one probe point.
-type Sampler<'a> = dyn Fn(&dyn Fn(usize) -> f64) -> f64 + 'a;
 
 /// A species name as part of a file name (`K+` -> `K+`, `SO4--` kept; anything but
 /// letters, digits, `+`, `-` and `_` becomes `_`).
@@ -267,30 +277,18 @@ fn summary_json(
     }
     let mut probes = Map::new();
     if !s.outputs.probes.is_empty() {
-        // Tensor grids interpolate (multi)linearly; a Delaunay mesh reports the nearest node.
-        let axes = match s.delaunay {
-            true => None,
-            false => {
-                Some(TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?)
-            }
-        };
+        // Tensor grids interpolate (multi)linearly, Delaunay meshes linearly in the
+        // triangle holding the probe (validation refused probes outside the domain).
+        let sampler = PointSampler::new(mesh, s.triangles.as_deref(), "a probe")
+            .map_err(|e| RunError::Output(e.to_string()))?;
         let dim = mesh.dim();
         for pr in &s.outputs.probes {
             let mut o = Map::new();
             o.insert("at_m".into(), json!(&pr.at[..dim]));
-            let value: Box<Sampler> = match &axes {
-                Some(axes) => {
-                    let Some(at) = axes.locate(pr.at) else {
-                        continue;
-                    };
-                    Box::new(move |f| axes.interpolate(&at, f))
-                }
-                None => {
-                    let i = mesh.nearest_node(pr.at);
-                    o.insert("node_m".into(), json!(mesh.position(i)[..dim]));
-                    Box::new(move |f| f(i))
-                }
+            let Some(at) = sampler.locate(pr.at) else {
+                continue;
             };
+            let value = |f: &dyn Fn(usize) -> f64| at.apply(f);
             o.insert(
                 "region".into(),
                 json!(mesh.regions()[s.region_at(pr.at) as usize]),

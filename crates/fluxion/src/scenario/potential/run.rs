@@ -5,14 +5,14 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value as Json};
 
-use super::{MeshKind, StaticScenario};
+use super::{MapLines, MeshKind, StaticScenario};
 use crate::constants::{AVOGADRO, VACUUM_PERMEABILITY, VACUUM_PERMITTIVITY};
 use crate::models::potential::{
     solve_potential, FieldKind, PatchCondition, PotentialError, PotentialSolution, RegionMaterial,
 };
 use crate::output::{
-    line_cut_csv, node_field_npy, vtk_document, FieldMap, Flow, FlowLines, MapOptions, NodeField,
-    OutputFile, TensorAxes,
+    line_cut_csv_on, node_field_npy, vtk_document, FieldMap, Flow, FlowLines, MapOptions,
+    NodeField, OutputFile, PointSampler,
 };
 use crate::scenario::{RunError, RunReport};
 use crate::solve::Progress;
@@ -102,18 +102,31 @@ pub fn run_static(s: &StaticScenario, progress: &mut dyn Progress) -> Result<Run
     for l in &s.outputs.lines {
         files.push(OutputFile::text(
             &format!("line_{}.csv", l.name),
-            line_cut_csv(mesh, &fields[..2], l).map_err(out_err)?,
+            line_cut_csv_on(mesh, s.triangles.as_deref(), &fields[..2], l).map_err(out_err)?,
         ));
     }
     let mut maps = vec![];
     if s.outputs.map {
         progress.update(0.75, "maps");
-        let axes = TensorAxes::of(mesh, "a map").map_err(out_err)?;
-        let (x, y) = (&axes.axis[0], &axes.axis[1]);
-        let (lo, hi) = ([x[0], y[0]], [x[x.len() - 1], y[y.len() - 1]]);
-        // Field lines through seeds along the diagonal of the domain, both ways.
-        let lines = FlowLines::seeded_along(Flow::NegativeGradient(&sol.potential), lo, hi, 14);
+        let tri = s.triangles.as_deref();
+        let sampler = PointSampler::new(mesh, tri, "a map").map_err(out_err)?;
+        let b = sampler.bounds();
+        let (lo, hi) = ([b[0].0, b[1].0], [b[0].1, b[1].1]);
+        // Field lines through seeds along the diagonal of the domain (those inside it),
+        // both ways.
+        let spec = &s.outputs.map_spec;
+        let mut lines = FlowLines::seeded_along(
+            Flow::NegativeGradient(&sol.potential),
+            lo,
+            hi,
+            spec.line_count,
+        );
+        lines
+            .seeds
+            .retain(|q| sampler.locate([q[0], q[1], b[2].0]).is_some());
+        let lines = (spec.lines != MapLines::None).then_some(&lines);
         let axisym = s.mesh_kind == MeshKind::Axisymmetric && lo[0] >= 0.0;
+        let mirror = spec.mirror.unwrap_or(true) && axisym;
         let (pot_title, field_title) = match p.kind {
             FieldKind::Electric => ("potential", "|E|"),
             FieldKind::Magnetic => ("magnetic scalar potential", "|H|"),
@@ -123,8 +136,8 @@ pub fn run_static(s: &StaticScenario, progress: &mut dyn Progress) -> Result<Run
             ("field", &fields[1], field_title),
         ] {
             let mut o = MapOptions::titled(&format!("{}: {title}", s.title));
-            o.mirror = axisym;
-            let map = FieldMap::new(mesh, field, Some(&lines), &o).map_err(out_err)?;
+            o.mirror = mirror;
+            let map = FieldMap::new_on(mesh, tri, field, lines, &o).map_err(out_err)?;
             for (ext, bytes) in [
                 ("png", map.to_png().map_err(out_err)?),
                 ("svg", map.to_svg().map_err(out_err)?.into_bytes()),
@@ -247,34 +260,19 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
     // Probes.
     let mut probes = Map::new();
     if !s.outputs.probes.is_empty() {
-        // Tensor grids interpolate (multi)linearly; a Delaunay mesh reports the nearest node.
-        let axes = match s.delaunay {
-            true => None,
-            false => {
-                Some(TensorAxes::of(mesh, "a probe").map_err(|e| RunError::Output(e.to_string()))?)
-            }
-        };
+        // Tensor grids interpolate (multi)linearly, Delaunay meshes linearly in the
+        // triangle holding the probe (validation refused probes outside the domain).
+        let sampler = PointSampler::new(mesh, s.triangles.as_deref(), "a probe")
+            .map_err(|e| RunError::Output(e.to_string()))?;
         let dim = mesh.dim();
-        let mut node_at = Map::new();
         for pr in &s.outputs.probes {
-            let (phi, f): (f64, Vec<f64>) = match &axes {
-                Some(axes) => {
-                    let Some(at) = axes.locate(pr.at) else {
-                        continue;
-                    };
-                    (
-                        axes.interpolate(&at, |i| sol.potential[i]),
-                        (0..dim)
-                            .map(|c| axes.interpolate(&at, |i| sol.field[i][c]))
-                            .collect(),
-                    )
-                }
-                None => {
-                    let i = mesh.nearest_node(pr.at);
-                    node_at.insert(pr.name.clone(), json!(mesh.position(i)[..dim]));
-                    (sol.potential[i], sol.field[i][..dim].to_vec())
-                }
+            let Some(at) = sampler.locate(pr.at) else {
+                continue;
             };
+            let (phi, f): (f64, Vec<f64>) = (
+                at.apply(|i| sol.potential[i]),
+                (0..dim).map(|c| at.apply(|i| sol.field[i][c])).collect(),
+            );
             let r = s.region_at(pr.at) as usize;
             let (flux_density, name) = match p.materials[r] {
                 RegionMaterial::Medium {
@@ -317,11 +315,6 @@ fn summary_json(s: &StaticScenario, sol: &PotentialSolution, u: &Units) -> Resul
                     name: flux_density,
                 }),
             );
-            if let (Some(x), Some(Json::Object(o))) =
-                (node_at.get(&pr.name), probes.get_mut(&pr.name))
-            {
-                o.insert("node_m".into(), x.clone());
-            }
         }
     }
     let shape = mesh.shape().map(|sh| sh[..mesh.dim()].to_vec());
