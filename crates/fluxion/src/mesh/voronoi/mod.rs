@@ -57,7 +57,7 @@ pub struct OuterBoundary {
 }
 
 /// A curve inside the domain made of triangle edges in the mesh: a material interface
-/// and, if `patch` is given, an [`PatchKind::Interface`] patch (a charged shell). A curve
+/// and, if `patch` is given, an [`PatchKind::Interface`](crate::mesh::PatchKind::Interface) patch (a charged shell). A curve
 /// may be closed or open; an open curve must end on the boundary (its end points should be
 /// vertices of the [`OuterBoundary`]) or on another curve.
 #[derive(Clone, Debug, PartialEq)]
