@@ -2,8 +2,10 @@
 
 use super::*;
 use crate::constants::GAS_CONSTANT;
+use crate::discretize::Scheme;
 use crate::mesh::{uniform_nodes, Grid, TensorGrid};
 use crate::models::electrodiffusion::{pnp_benchmark, Electrodiffusion, SteadyOptions};
+use crate::solve::SolverChoice;
 
 fn salt(d: f64) -> Vec<Species> {
     vec![
