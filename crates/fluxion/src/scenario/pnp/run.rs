@@ -98,24 +98,7 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
     progress.update(0.85, "post-processing");
     let mesh = &*p.mesh;
     let names: Vec<String> = p.species.iter().map(|k| k.name.clone()).collect();
-    let field: Vec<[f64; 3]> = node_gradient(mesh, &sol.potential)
-        .into_iter()
-        .map(|g| g.map(|c| -c))
-        .collect();
-    // Space charge F sum z c (+ fixed charge), C/m^3, at each node (region of its largest
-    // volume part for the fixed charge).
-    let region: Vec<u16> = (0..mesh.nodes()).map(|i| mesh.dominant_region(i)).collect();
-    let rho: Vec<f64> = (0..mesh.nodes())
-        .map(|i| {
-            let ions: f64 = p
-                .species
-                .iter()
-                .zip(&sol.concentration)
-                .map(|(k, c)| if c[i].is_nan() { 0.0 } else { k.charge * c[i] })
-                .sum();
-            FARADAY * (ions + p.media[region[i] as usize].fixed_charge)
-        })
-        .collect();
+    let (field, region, rho) = node_fields(p, &sol.potential, &sol.concentration);
     let region_f: Vec<f64> = region.iter().map(|&r| r as f64).collect();
     let conc_names: Vec<String> = names.iter().map(|n| format!("c_{n}")).collect();
     let mut fields = vec![
@@ -386,4 +369,32 @@ fn sweep_json(s: &PnpScenario, patch: usize, rows: &[(f64, PnpSolution)]) -> (Js
         }),
         csv,
     )
+}
+
+/// Node fields derived from a PNP state: `E = -grad phi` (V/m), the region of each node's
+/// largest volume part, and the space charge `F (sum_k z_k c_k + fixed charge)` (C/m^3,
+/// excluded species counted as 0).
+pub(super) fn node_fields(
+    p: &crate::models::pnp::PnpProblem,
+    potential: &[f64],
+    concentration: &[Vec<f64>],
+) -> (Vec<[f64; 3]>, Vec<u16>, Vec<f64>) {
+    let mesh = &*p.mesh;
+    let field: Vec<[f64; 3]> = node_gradient(mesh, potential)
+        .into_iter()
+        .map(|g| g.map(|c| -c))
+        .collect();
+    let region: Vec<u16> = (0..mesh.nodes()).map(|i| mesh.dominant_region(i)).collect();
+    let rho: Vec<f64> = (0..mesh.nodes())
+        .map(|i| {
+            let ions: f64 = p
+                .species
+                .iter()
+                .zip(concentration)
+                .map(|(k, c)| if c[i].is_nan() { 0.0 } else { k.charge * c[i] })
+                .sum();
+            FARADAY * (ions + p.media[region[i] as usize].fixed_charge)
+        })
+        .collect();
+    (field, region, rho)
 }

@@ -9,12 +9,10 @@ use serde_json::{json, Map, Value as Json};
 use toml::Value;
 
 use super::{PnpScenario, PnpTransientRun};
-use crate::constants::FARADAY;
 use crate::mesh::Mesh;
 use crate::models::electrodiffusion::Closure;
 use crate::models::pnp::{Medium, Pnp};
 use crate::models::pnp_transient::{PnpSnapshot, PnpTransientSolution};
-use crate::models::potential::node_gradient;
 use crate::output::{pvd_collection, vtk_document, NodeField, OutputFile};
 use crate::scenario::{raw, show, Ctx, RunError, RunReport, MAX_CONCENTRATION};
 use crate::solve::Progress;
@@ -171,22 +169,7 @@ fn snapshot_document(
 ) -> Result<crate::output::VtkDocument, crate::output::FieldOutputError> {
     let p = &s.problem;
     let mesh = &*p.mesh;
-    let field: Vec<[f64; 3]> = node_gradient(mesh, &snap.potential)
-        .into_iter()
-        .map(|g| g.map(|c| -c))
-        .collect();
-    let region: Vec<u16> = (0..mesh.nodes()).map(|i| mesh.dominant_region(i)).collect();
-    let rho: Vec<f64> = (0..mesh.nodes())
-        .map(|i| {
-            let ions: f64 = p
-                .species
-                .iter()
-                .zip(&snap.concentration)
-                .map(|(k, c)| if c[i].is_nan() { 0.0 } else { k.charge * c[i] })
-                .sum();
-            FARADAY * (ions + p.media[region[i] as usize].fixed_charge)
-        })
-        .collect();
+    let (field, region, rho) = super::run::node_fields(p, &snap.potential, &snap.concentration);
     let region_f: Vec<f64> = region.iter().map(|&r| r as f64).collect();
     let names: Vec<String> = p.species.iter().map(|k| format!("c_{}", k.name)).collect();
     let mut fields = vec![
