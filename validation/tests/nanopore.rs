@@ -5,10 +5,7 @@
 
 use fluxion::constants::{FARADAY, GAS_CONSTANT};
 use fluxion::discretize::Scheme;
-use fluxion::mesh::{
-    delaunay_mesh, CoordinateSystem, DelaunayMesh, DelaunaySpec, OuterBoundary, Polygon, SizeNear,
-    Sphere,
-};
+use fluxion::mesh::{delaunay_mesh, ConicalPore, DelaunayMesh};
 use fluxion::models::electrodiffusion::Species;
 use fluxion::models::pnp::{
     Medium, PatchConditions, Pnp, PnpProblem, PotentialCondition, SpeciesCondition,
@@ -30,44 +27,14 @@ impl Cone {
     /// growing by `growth` times the distance.
     fn mesh(&self, h_tip: f64, h_wall: f64, growth: f64) -> DelaunayMesh {
         let Cone { rt, rb, len, res } = *self;
-        let pts = vec![
-            [0.0, -res],
-            [res, -res],
-            [res, 0.0],
-            [rt, 0.0],
-            [rb, len],
-            [res, len],
-            [res, len + res],
-            [0.0, len + res],
-        ];
-        let names = [
-            "tip_reservoir",
-            "tip_reservoir",
-            "membrane",
-            "pore_wall",
-            "membrane",
-            "base_reservoir",
-            "base_reservoir",
-            "axis",
-        ];
-        let boundary = OuterBoundary {
-            points: pts,
-            patches: names.iter().map(|s| s.to_string()).collect(),
+        let pore = ConicalPore {
+            tip: rt,
+            base: rb,
+            length: len,
+            reservoir: res,
         };
-        let mut spec = DelaunaySpec::new(CoordinateSystem::Axisymmetric, boundary, res / 4.0);
-        // Refine along the pore wall, growing with the distance from it, and at the tip.
-        let solid = Polygon::new(vec![[rt, 0.0], [res, 0.0], [res, len], [rb, len]]).unwrap();
-        spec.near.push(SizeNear {
-            shape: Arc::new(solid),
-            h: h_wall,
-            growth,
-        });
-        spec.near.push(SizeNear {
-            shape: Arc::new(Sphere::new([rt, 0.0, 0.0], 1e-3 * rt).unwrap()),
-            h: h_tip,
-            growth,
-        });
-        spec.max_vertices = 400_000;
+        // Refined along the pore wall, growing with the distance from it, and at the tip.
+        let spec = pore.spec(h_tip, h_wall, growth, 400_000).unwrap();
         delaunay_mesh(&spec).unwrap()
     }
 }

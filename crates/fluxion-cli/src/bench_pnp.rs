@@ -24,9 +24,7 @@ use std::time::Instant;
 
 use fluxion::constants::{FARADAY, GAS_CONSTANT};
 use fluxion::discretize::Scheme;
-use fluxion::mesh::{
-    delaunay_mesh, CoordinateSystem, DelaunaySpec, Mesh, OuterBoundary, Polygon, SizeNear, Sphere,
-};
+use fluxion::mesh::{delaunay_mesh, ConicalPore, Mesh};
 use fluxion::models::electrodiffusion::Species;
 use fluxion::models::pnp::{
     Medium, PatchConditions, Pnp, PnpProblem, PotentialCondition, SpeciesCondition, SteadyStats,
@@ -42,48 +40,16 @@ const RES: f64 = 0.3e-6;
 
 /// The cone of `nanopore.rs` meshed at scale `s`.
 fn cone_mesh(s: f64) -> Result<Mesh, Failure> {
-    let pts = vec![
-        [0.0, -RES],
-        [RES, -RES],
-        [RES, 0.0],
-        [RT, 0.0],
-        [RB, LEN],
-        [RES, LEN],
-        [RES, LEN + RES],
-        [0.0, LEN + RES],
-    ];
-    let names = [
-        "tip_reservoir",
-        "tip_reservoir",
-        "membrane",
-        "pore_wall",
-        "membrane",
-        "base_reservoir",
-        "base_reservoir",
-        "axis",
-    ];
-    let boundary = OuterBoundary {
-        points: pts,
-        patches: names.iter().map(|s| s.to_string()).collect(),
+    let pore = ConicalPore {
+        tip: RT,
+        base: RB,
+        length: LEN,
+        reservoir: RES,
     };
-    let mut spec = DelaunaySpec::new(CoordinateSystem::Axisymmetric, boundary, RES / 4.0);
     let (h, growth) = (2.5e-9 / s, 0.4 / s);
-    let solid = Polygon::new(vec![[RT, 0.0], [RES, 0.0], [RES, LEN], [RB, LEN]])
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    spec.near.push(SizeNear {
-        shape: Arc::new(solid),
-        h,
-        growth,
-    });
-    spec.near.push(SizeNear {
-        shape: Arc::new(
-            Sphere::new([RT, 0.0, 0.0], 1e-3 * RT)
-                .ok_or(Failure::Input("bad tip sphere".into()))?,
-        ),
-        h,
-        growth,
-    });
-    spec.max_vertices = 2_000_000;
+    let spec = pore
+        .spec(h, h, growth, 2_000_000)
+        .ok_or(Failure::Input("degenerate pore outline".into()))?;
     Ok(delaunay_mesh(&spec)
         .map_err(|e| Failure::Input(e.to_string()))?
         .mesh)

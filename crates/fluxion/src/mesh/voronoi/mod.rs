@@ -35,6 +35,7 @@
 
 mod build;
 mod locate;
+mod pore;
 #[cfg(test)]
 mod tests;
 
@@ -45,6 +46,7 @@ use std::sync::Arc;
 
 pub use build::delaunay_mesh;
 pub use locate::{TriangleLocator, TriangleSpot};
+pub use pore::ConicalPore;
 
 /// The outer boundary of the domain: a simple polygon, `patches[k]` naming the edge from
 /// `points[k]` to `points[k + 1]` (the last edge closes the polygon). Either orientation.
