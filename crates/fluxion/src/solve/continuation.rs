@@ -169,60 +169,18 @@ pub fn continuation<S: Homotopy + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solve::{MatrixSink, Structure};
+    use crate::solve::test_systems::Bratu;
 
-    /// Bratu `u'' + 3.4 lambda e^u = 0`, `u(0) = u(1) = 0`, close to the fold at
-    /// `mu = 3.51383` (lower branch: `u(1/2) = 1.1 ..`), central differences.
-    struct Bratu {
-        n: usize,
-        lambda: f64,
-    }
-
-    impl NonlinearSystem for Bratu {
-        fn dim(&self) -> usize {
-            self.n
-        }
-        fn structure(&self) -> Structure {
-            Structure::Banded {
-                n: self.n,
-                lower: 1,
-                upper: 1,
-            }
-        }
-        fn residual(&mut self, x: &[f64], r: &mut [f64]) {
-            let h = 1.0 / (self.n + 1) as f64;
-            for i in 0..self.n {
-                let l = if i > 0 { x[i - 1] } else { 0.0 };
-                let rr = if i + 1 < self.n { x[i + 1] } else { 0.0 };
-                r[i] = (l - 2.0 * x[i] + rr) / (h * h) + 3.4 * self.lambda * x[i].exp();
-            }
-        }
-        fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
-            self.residual(x, r);
-            let h = 1.0 / (self.n + 1) as f64;
-            for i in 0..self.n {
-                jac.add(i, i, -2.0 / (h * h) + 3.4 * self.lambda * x[i].exp());
-                if i > 0 {
-                    jac.add(i, i - 1, 1.0 / (h * h));
-                }
-                if i + 1 < self.n {
-                    jac.add(i, i + 1, 1.0 / (h * h));
-                }
-            }
-        }
-        fn atol(&self, _i: usize) -> f64 {
-            1e-12
-        }
-    }
-
+    /// `mu = 3.4 lambda`: the walk ends close to the fold at `mu = 3.51383` (lower branch:
+    /// `u(1/2) = 1.1 ..`).
     impl Homotopy for Bratu {
         fn set_lambda(&mut self, lambda: f64) {
-            self.lambda = lambda;
+            self.mu = 3.4 * lambda;
         }
     }
 
     fn walk(opts: &ContinuationOptions) -> (Vec<f64>, NewtonStats) {
-        let mut sys = Bratu { n: 99, lambda: 0.0 };
+        let mut sys = Bratu { n: 99, mu: 0.0 };
         let mut x = vec![0.0; 99];
         let mut ws = NewtonWorkspace::for_system(&sys);
         let (s, _) = continuation(&mut sys, &mut x, &mut ws, opts, &mut ()).unwrap();

@@ -12,6 +12,8 @@ mod bdf;
 mod continuation;
 pub mod linear;
 mod newton;
+#[cfg(test)]
+mod test_systems;
 
 pub use banded::{BandMatrix, SingularMatrix};
 pub use bdf::{BdfOptions, BdfStats, BdfStepper, DaeSystem, StepOutcome, StepTooSmall};
