@@ -275,6 +275,28 @@ fn face_coefficients(
     (t, s)
 }
 
+/// Binds `$terms` to the [`Terms`] of the potential equation: face fluxes with
+/// transmissibilities `t` and sources `s`, volume charge `q`, sheet charges `sheet` and the
+/// fixed values `fixed` (NaN where the potential is free). The term objects live in the
+/// caller's scope (hygienic names), as long as `$terms`.
+macro_rules! potential_terms {
+    ($terms:ident = $t:expr, $s:expr, $q:expr, $sheet:expr, $fixed:expr) => {
+        let flux = Flux { t: $t, s: $s };
+        let charge = Charge { q: $q };
+        let sheets = Sheets { q: $sheet };
+        let eq = Fixed { value: $fixed };
+        let fl: [&dyn FluxLaw; 1] = [&flux];
+        let vl: [&dyn VolumeTerm; 1] = [&charge];
+        let bl: [&dyn BoundaryTerm; 1] = [&sheets];
+        let $terms = Terms {
+            flux: &fl,
+            volume: &vl,
+            boundary: &bl,
+            equation: Some(&eq),
+        };
+    };
+}
+
 struct Flux<'a> {
     t: &'a [f64],
     s: &'a [f64],
@@ -511,21 +533,7 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
     {
         return invalid(format!("surface charge {sig} must be finite"));
     }
-    let (flux, charge, sheets, eq) = (
-        Flux { t: &t, s: &s },
-        Charge { q: &q },
-        Sheets { q: &sheet },
-        Fixed { value: &fixed },
-    );
-    let fl: [&dyn FluxLaw; 1] = [&flux];
-    let vl: [&dyn VolumeTerm; 1] = [&charge];
-    let bl: [&dyn BoundaryTerm; 1] = [&sheets];
-    let terms = Terms {
-        flux: &fl,
-        volume: &vl,
-        boundary: &bl,
-        equation: Some(&eq),
-    };
+    potential_terms!(terms = &t, &s, &q, &sheet, &fixed);
     let class: Vec<u16> = fixed.iter().map(|v| u16::from(!v.is_nan())).collect();
     let rules = RowRules::new(
         vec![vec![RowRule::Balance], vec![RowRule::Algebraic]],
@@ -592,21 +600,7 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
                     (false, false) => 0.0,
                 })
                 .collect();
-            let (flux, charge, sheets, eq) = (
-                Flux { t: &t, s: &zero_s },
-                Charge { q: &zero_q },
-                Sheets { q: &zero_sheet },
-                Fixed { value: &unit_fixed },
-            );
-            let fl: [&dyn FluxLaw; 1] = [&flux];
-            let vl: [&dyn VolumeTerm; 1] = [&charge];
-            let bl: [&dyn BoundaryTerm; 1] = [&sheets];
-            let unit_terms = Terms {
-                flux: &fl,
-                volume: &vl,
-                boundary: &bl,
-                equation: Some(&eq),
-            };
+            potential_terms!(unit_terms = &t, &zero_s, &zero_q, &zero_sheet, &unit_fixed);
             let mut uj: Vec<f64> = unit_fixed
                 .iter()
                 .map(|v| if v.is_nan() { 0.0 } else { *v })
