@@ -55,7 +55,7 @@ fn failure(e: impl std::fmt::Debug) -> LinearError {
 /// use fluxion::solve::linear::fill::lu_fill_estimate;
 /// use fluxion::solve::linear::SparsityPattern;
 /// // Tridiagonal: no fill with diagonal pivots, one multiply-add per eliminated column.
-/// let n = 50;
+/// let n: usize = 50;
 /// let rows: Vec<Vec<usize>> = (0..n)
 ///     .map(|i| (i.saturating_sub(1)..(i + 2).min(n)).collect())
 ///     .collect();
