@@ -12,7 +12,11 @@
 //! Per mesh: cells (Voronoi control volumes = nodes), unknowns, Newton iterations,
 //! factorizations, time in assembly, factorization and triangular solves, the total
 //! (median of `--repeat` solves with the best and worst), the total per unknown, process
-//! CPU time per solve, and the current. The sanity column `G/G_est` is the same mesh with
+//! CPU time per solve, the current, and the fill of the LU
+//! ([`fluxion::solve::linear::fill`]): `L/A`, the partial-pivoting bound of the entries of
+//! `L` under COLAMD over those of the Jacobian, and `pp/sym`, the bound of the numeric LU's
+//! multiply-adds under COLAMD with partial pivoting over those of diagonal pivots in AMD
+//! order. The sanity column `G/G_est` is the same mesh with
 //! an uncharged wall in 1 M KCl at 0.1 V: the conductance over the cone's resistance
 //! `L/(kappa pi r_t r_b)` in series with Hall's access resistance `1/(4 kappa a)` at each
 //! mouth (J. E. Hall, J. Gen. Physiol. 66, 531 (1975)), with kappa from Nernst-Einstein;
@@ -29,7 +33,8 @@ use fluxion::models::electrodiffusion::Species;
 use fluxion::models::pnp::{
     Medium, PatchConditions, Pnp, PnpProblem, PotentialCondition, SpeciesCondition, SteadyStats,
 };
-use fluxion::solve::SolverChoice;
+use fluxion::solve::linear::fill::lu_fill_estimate;
+use fluxion::solve::{NonlinearSystem, SolverChoice, Structure};
 
 use crate::Failure;
 
@@ -146,7 +151,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
          sigma -0.02 C/m^2, +0.5 V; sparse LU; times of the median run (best..worst total)"
     );
     println!(
-        "{:>5} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>8} {:>12} {:>8}",
+        "{:>5} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>8} {:>12} {:>8} {:>6} {:>6}",
         "scale",
         "cells",
         "unknowns",
@@ -161,12 +166,27 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
         "us/unkn",
         "cpu_s",
         "I(+0.5V)_A",
-        "G/G_est"
+        "G/G_est",
+        "L/A",
+        "pp/sym"
     );
     for &s in scales {
         let t0 = Instant::now();
         let mesh = Arc::new(cone_mesh(s)?);
         let mesh_s = t0.elapsed().as_secs_f64();
+        let fill = match Pnp::new(problem(&mesh, 10.0, 2e-9, -0.02, 0.5))
+            .map_err(|e| Failure::Input(e.to_string()))?
+            .structure()
+        {
+            Structure::Sparse { pattern, .. } => {
+                let f = lu_fill_estimate(&pattern).map_err(|e| Failure::Solver(e.to_string()))?;
+                (
+                    f.colamd_lu_bound as f64 / f.nnz as f64,
+                    f.colamd_flops_bound / f.amd_symmetric_flops,
+                )
+            }
+            _ => (f64::NAN, f64::NAN),
+        };
         let mut runs = vec![];
         for _ in 0..repeat {
             let c0 = cpu_s();
@@ -184,7 +204,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
         let (ohm, _) = solve(problem(&mesh, c, d, 0.0, 0.1))?;
         let g = current(&ohm) / 0.1;
         println!(
-            "{:>5} {:>8} {:>8} {:>7.2} {:>6} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}..{:<7.2} {:>9.2} {:>8.2} {:>12.5e} {:>8.5}",
+            "{:>5} {:>8} {:>8} {:>7.2} {:>6} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}..{:<7.2} {:>9.2} {:>8.2} {:>12.5e} {:>8.5} {:>6.1} {:>6.1}",
             s,
             mesh.nodes(),
             st.unknowns,
@@ -200,7 +220,9 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
             st.total_s / st.unknowns as f64 * 1e6,
             cpu,
             i,
-            g * r_est
+            g * r_est,
+            fill.0,
+            fill.1
         );
     }
     Ok(())

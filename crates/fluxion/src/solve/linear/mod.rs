@@ -26,6 +26,7 @@
 //!   per node).
 
 mod block_tridiagonal;
+pub mod fill;
 mod multigrid;
 mod sparse;
 mod sparse_lu;
