@@ -66,22 +66,7 @@ fn failure(e: impl std::fmt::Debug) -> LinearError {
 pub fn lu_fill_estimate(pattern: &SparsityPattern) -> Result<FillEstimate, LinearError> {
     let n = pattern.dim();
     let nnz = pattern.nnz();
-    // CSC of A (the CSR arrays of A are the CSC arrays of A^T).
-    let mut col_ptr = vec![0usize; n + 1];
-    for &j in pattern.col_idx() {
-        col_ptr[j as usize + 1] += 1;
-    }
-    for j in 0..n {
-        col_ptr[j + 1] += col_ptr[j];
-    }
-    let mut next = col_ptr.clone();
-    let mut row_idx = vec![0usize; nnz];
-    for i in 0..n {
-        for &j in &pattern.col_idx()[pattern.row_ptr()[i]..pattern.row_ptr()[i + 1]] {
-            row_idx[next[j as usize]] = i;
-            next[j as usize] += 1;
-        }
-    }
+    let (col_ptr, row_idx, _) = super::sparse_lu::csc_of(pattern);
     let t_idx: Vec<usize> = pattern.col_idx().iter().map(|&j| j as usize).collect();
     let a = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
     let at = SymbolicSparseColMatRef::new_checked(n, n, pattern.row_ptr(), None, &t_idx);

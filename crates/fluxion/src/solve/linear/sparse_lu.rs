@@ -111,6 +111,31 @@ impl std::fmt::Debug for SparseLu {
     }
 }
 
+/// The CSC arrays `(col_ptr, row_idx)` of `pattern` and the CSC position of every CSR entry
+/// (the CSR arrays of `A` are the CSC arrays of `A^T`).
+pub(crate) fn csc_of(pattern: &SparsityPattern) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let n = pattern.dim();
+    let mut col_ptr = vec![0usize; n + 1];
+    for &j in pattern.col_idx() {
+        col_ptr[j as usize + 1] += 1;
+    }
+    for j in 0..n {
+        col_ptr[j + 1] += col_ptr[j];
+    }
+    let mut next = col_ptr.clone();
+    let mut row_idx = vec![0usize; pattern.nnz()];
+    let mut csc_pos = vec![0usize; pattern.nnz()];
+    for i in 0..n {
+        for k in pattern.row_ptr()[i]..pattern.row_ptr()[i + 1] {
+            let j = pattern.col_idx()[k] as usize;
+            row_idx[next[j]] = i;
+            csc_pos[k] = next[j];
+            next[j] += 1;
+        }
+    }
+    (col_ptr, row_idx, csc_pos)
+}
+
 fn faer_failure(e: impl std::fmt::Debug, n: usize) -> LinearError {
     LinearError::Unsupported(format!(
         "faer's sparse LU failed on a matrix of order {n} ({e:?}): the factors do not fit in \
@@ -126,25 +151,7 @@ impl SparseLu {
         options: SparseLuOptions,
     ) -> Result<Self, LinearError> {
         let n = pattern.dim();
-        // CSR -> CSC once.
-        let mut col_ptr = vec![0usize; n + 1];
-        for &j in pattern.col_idx() {
-            col_ptr[j as usize + 1] += 1;
-        }
-        for j in 0..n {
-            col_ptr[j + 1] += col_ptr[j];
-        }
-        let mut next = col_ptr.clone();
-        let mut row_idx = vec![0usize; pattern.nnz()];
-        let mut csc_pos = vec![0usize; pattern.nnz()];
-        for i in 0..n {
-            for k in pattern.row_ptr()[i]..pattern.row_ptr()[i + 1] {
-                let j = pattern.col_idx()[k] as usize;
-                row_idx[next[j]] = i;
-                csc_pos[k] = next[j];
-                next[j] += 1;
-            }
-        }
+        let (col_ptr, row_idx, csc_pos) = csc_of(&pattern);
         let par = if options.threads == 1 {
             Par::Seq
         } else {
