@@ -260,7 +260,15 @@ impl Assembler {
                 }
             }
         }
+        // The unknowns of one node form a group (the multifrontal LU pivots within nodes).
+        let mut starts: Vec<u32> = (0..mesh.nodes())
+            .map(|k| dofs.node_range(k).start as u32)
+            .chain([n as u32])
+            .collect();
+        starts.dedup();
         SparsityPattern::from_rows(n, &rows_cols)
+            .with_groups(starts)
+            .expect("the node ranges partition the unknowns")
     }
 
     /// The mesh.

@@ -19,14 +19,18 @@
 //! - [`BandedLu`]: LAPACK-style banded LU with partial pivoting (banded structures);
 //! - [`BlockTridiagonalLu`]: block Thomas algorithm with pivoting inside the `b x b` blocks,
 //!   for 1D meshes with `b` interleaved fields ([`Structure::BlockTridiagonal`]);
-//! - [`SparseLu`]: faer's sparse LU with a fill-reducing ordering computed once per
-//!   pattern (general sparse patterns, and small structured grids);
+//! - [`MultifrontalLu`]: multifrontal LU in a symmetric minimum-degree order of the node
+//!   graph with pivoting inside the supernodes (general sparse patterns, and small
+//!   structured grids), falling back to [`SparseLu`] where those pivots fail;
+//! - [`SparseLu`]: faer's sparse LU with partial pivoting and a fill-reducing ordering
+//!   computed once per pattern (explicit choice, and the fallback);
 //! - [`Multigrid`]: CG or BiCGStab preconditioned by a geometric multigrid V-cycle with
 //!   Galerkin coarse operators, for large structured grids ([`TensorLayout`], one field
 //!   per node).
 
 mod block_tridiagonal;
 pub mod fill;
+mod multifrontal;
 mod multigrid;
 mod sparse;
 mod sparse_lu;
@@ -34,6 +38,7 @@ mod sparse_lu;
 mod testing;
 
 pub use block_tridiagonal::BlockTridiagonalLu;
+pub use multifrontal::MultifrontalLu;
 pub use multigrid::{Krylov, Multigrid, MultigridOptions};
 pub use sparse::{CsrMatrix, SparsityPattern};
 pub use sparse_lu::{SparseLu, SparseLuOptions};
@@ -156,7 +161,7 @@ impl Structure {
 pub enum SolverChoice {
     /// Banded LU for banded structures, block-tridiagonal LU for block-tridiagonal ones,
     /// and for sparse ones multigrid on large structured grids (see
-    /// [`auto_prefers_multigrid`]), sparse LU otherwise.
+    /// [`auto_prefers_multigrid`]), the multifrontal LU otherwise.
     #[default]
     Auto,
     /// Banded LU (banded structures, and block-tridiagonal ones as a band of `2b - 1`
@@ -164,8 +169,11 @@ pub enum SolverChoice {
     Banded,
     /// Block-tridiagonal LU ([`BlockTridiagonalLu`]) for block-tridiagonal structures.
     BlockTridiagonal,
-    /// Sparse LU ([`SparseLu`], faer) for sparse structures.
+    /// Sparse LU with partial pivoting ([`SparseLu`], faer) for sparse structures.
     SparseLu,
+    /// Multifrontal LU with a static symmetric ordering ([`MultifrontalLu`]) for sparse
+    /// structures (falls back to [`SparseLu`] where its pivots fail).
+    Multifrontal,
     /// Krylov with a geometric multigrid preconditioner ([`Multigrid`]) for sparse
     /// structures with a [`TensorLayout`] of one field per node.
     Multigrid,
@@ -245,11 +253,13 @@ pub fn make_solver(
         (Structure::Sparse { .. }, SolverChoice::Banded) => Err(LinearError::Unsupported(
             "the banded LU needs a banded structure (1D grids); use solver = \"auto\"".into(),
         )),
-        (Structure::Banded { .. }, SolverChoice::SparseLu) => Err(LinearError::Unsupported(
-            "the sparse LU needs a sparse structure; use solver = \"auto\" or \"banded\" \
+        (Structure::Banded { .. }, SolverChoice::SparseLu | SolverChoice::Multifrontal) => {
+            Err(LinearError::Unsupported(
+                "the sparse LU needs a sparse structure; use solver = \"auto\" or \"banded\" \
              for banded (1D) structures"
-                .into(),
-        )),
+                    .into(),
+            ))
+        }
         (Structure::Banded { .. }, SolverChoice::Multigrid) => Err(LinearError::Unsupported(
             "the multigrid solver needs a sparse structure with the tensor layout of a \
              structured grid; use solver = \"auto\" for banded (1D) structures"
@@ -273,10 +283,10 @@ pub fn make_solver(
                     return Ok(Box::new(mg));
                 }
             }
-            Ok(Box::new(SparseLu::new(
-                pattern.clone(),
-                SparseLuOptions::default(),
-            )?))
+            Ok(Box::new(MultifrontalLu::new(pattern.clone())?))
+        }
+        (Structure::Sparse { pattern, .. }, SolverChoice::Multifrontal) => {
+            Ok(Box::new(MultifrontalLu::new(pattern.clone())?))
         }
         (Structure::Sparse { pattern, .. }, SolverChoice::SparseLu) => Ok(Box::new(SparseLu::new(
             pattern.clone(),

@@ -11,6 +11,9 @@ pub struct SparsityPattern {
     n: usize,
     row_ptr: Vec<usize>,
     col_idx: Vec<u32>,
+    /// Optional grouping of the unknowns into mesh nodes: group `g` is
+    /// `groups[g]..groups[g + 1]`.
+    groups: Option<Vec<u32>>,
 }
 
 impl SparsityPattern {
@@ -39,7 +42,28 @@ impl SparsityPattern {
             n,
             row_ptr,
             col_idx,
+            groups: None,
         }
+    }
+
+    /// Attach the grouping of the unknowns into mesh nodes (`starts`: strictly increasing
+    /// from 0 to `n`; group `g` holds the unknowns `starts[g]..starts[g + 1]`), which
+    /// [`super::MultifrontalLu`] keeps together in its supernodes so that it can pivot among
+    /// the equations of one node.
+    pub fn with_groups(mut self, starts: Vec<u32>) -> Result<Self, String> {
+        if starts.first() != Some(&0) || starts.last().map(|&s| s as usize) != Some(self.n) {
+            return Err(format!("groups must run from 0 to {}", self.n));
+        }
+        if starts.windows(2).any(|w| w[0] >= w[1]) && self.n > 0 {
+            return Err("group starts must be strictly increasing".into());
+        }
+        self.groups = Some(starts);
+        Ok(self)
+    }
+
+    /// The grouping of the unknowns into nodes, if one was attached ([`Self::with_groups`]).
+    pub fn groups(&self) -> Option<&[u32]> {
+        self.groups.as_deref()
     }
 
     /// Build directly from CSR arrays (rows sorted, diagonal present, as checked here).
@@ -63,6 +87,7 @@ impl SparsityPattern {
             n,
             row_ptr,
             col_idx,
+            groups: None,
         })
     }
 

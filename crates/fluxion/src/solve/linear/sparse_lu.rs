@@ -193,34 +193,14 @@ impl SparseLu {
     /// Row and column equilibration of the assembled values into `scaled`.
     fn equilibrate(&mut self) -> Result<(), LinearError> {
         let p = self.a.pattern().clone();
+        equilibrate(
+            &p,
+            self.a.values(),
+            &mut self.row_scale,
+            &mut self.col_scale,
+        )?;
         let (row_ptr, col_idx) = (p.row_ptr(), p.col_idx());
         let v = self.a.values();
-        for i in 0..p.dim() {
-            let m = v[row_ptr[i]..row_ptr[i + 1]]
-                .iter()
-                .fold(0.0f64, |m, x| m.max(x.abs()));
-            if m == 0.0 || !m.is_finite() {
-                return Err(LinearError::Singular(i));
-            }
-            self.row_scale[i] = 1.0 / m;
-        }
-        self.col_scale.fill(0.0);
-        for i in 0..p.dim() {
-            let r = self.row_scale[i];
-            for k in row_ptr[i]..row_ptr[i + 1] {
-                let s = (v[k] * r).abs();
-                let c = &mut self.col_scale[col_idx[k] as usize];
-                if s > *c {
-                    *c = s;
-                }
-            }
-        }
-        for (j, c) in self.col_scale.iter_mut().enumerate() {
-            if *c == 0.0 {
-                return Err(LinearError::Singular(j));
-            }
-            *c = 1.0 / *c;
-        }
         for i in 0..p.dim() {
             let r = self.row_scale[i];
             for k in row_ptr[i]..row_ptr[i + 1] {
@@ -229,6 +209,46 @@ impl SparseLu {
         }
         Ok(())
     }
+}
+
+/// Row and column equilibration of the values `v` of a matrix with pattern `p`: `row_scale`
+/// makes every row of `A` unit in max norm, then `col_scale` every column of `D_r A`. A row
+/// or column without a nonzero (or with a non-finite entry) is reported as
+/// [`LinearError::Singular`] at its index.
+pub(crate) fn equilibrate(
+    p: &SparsityPattern,
+    v: &[f64],
+    row_scale: &mut [f64],
+    col_scale: &mut [f64],
+) -> Result<(), LinearError> {
+    let (row_ptr, col_idx) = (p.row_ptr(), p.col_idx());
+    for i in 0..p.dim() {
+        let m = v[row_ptr[i]..row_ptr[i + 1]]
+            .iter()
+            .fold(0.0f64, |m, x| m.max(x.abs()));
+        if m == 0.0 || !m.is_finite() {
+            return Err(LinearError::Singular(i));
+        }
+        row_scale[i] = 1.0 / m;
+    }
+    col_scale.fill(0.0);
+    for i in 0..p.dim() {
+        let r = row_scale[i];
+        for k in row_ptr[i]..row_ptr[i + 1] {
+            let s = (v[k] * r).abs();
+            let c = &mut col_scale[col_idx[k] as usize];
+            if s > *c {
+                *c = s;
+            }
+        }
+    }
+    for (j, c) in col_scale.iter_mut().enumerate() {
+        if *c == 0.0 {
+            return Err(LinearError::Singular(j));
+        }
+        *c = 1.0 / *c;
+    }
+    Ok(())
 }
 
 impl LinearSolver for SparseLu {

@@ -1,0 +1,610 @@
+//! Multifrontal sparse LU with a static symmetric ordering and pivoting inside the
+//! supernodes.
+//!
+//! faer's sparse LU pivots across the whole matrix, so it must reserve the fill of every
+//! pivot sequence (the Cholesky factor of `A^T A`, see [`super::fill`]); on the coupled
+//! Poisson-Nernst-Planck Jacobians of 2D meshes that bound is 10 to 20 times the entries and
+//! the operations of an LU that keeps the symmetric fill-reducing order of `A + A^T`. This
+//! solver does the latter (the strategy of UMFPACK's symmetric mode, MUMPS and PARDISO):
+//!
+//! 1. symbolic ([`symbolic`]): the unknowns are grouped by node (consecutive rows with the
+//!    same columns), the group graph of `A + A^T` is ordered by approximate minimum degree and
+//!    cut into relaxed supernodes by faer's symbolic Cholesky, and the assembly tree is put in
+//!    postorder;
+//! 2. numeric ([`LinearSolver::factor`]): `B = D_r A D_c` is equilibrated as in
+//!    [`super::SparseLu`]; for each supernode (columns `w`, pattern rows `r`) in postorder the
+//!    frontal matrix `F` of order `w + r` is assembled from the entries of `B` and the update
+//!    matrices of its children (extend-add), its first `w` rows are factored with partial
+//!    pivoting among themselves, `P [F11 F12] = L11 [U11 U12]` (faer's dense LU), then
+//!    `L21 = F21 U11^{-1}` and the update matrix `F22 - L21 U12` goes to the parent;
+//! 3. solve: `P_s` and `L` forward, `U` backward, in the elimination order, then the
+//!    residual `b - A x` (one product with `A`): its normwise backward error in the
+//!    equilibrated system is checked, and above [`REFINE_ABOVE`] one step of iterative
+//!    refinement is taken.
+//!
+//! Pivots are chosen only inside a supernode, whose rows are whole mesh nodes (every field
+//! of a node: [`SparsityPattern::with_groups`], attached by the assembler; without it, runs
+//! of identical rows), so a node whose own equations are regular never needs a pivot from
+//! another node. Where that fails (a pivot below [`PIVOT_TOLERANCE`] after equilibration,
+//! or a backward error above [`MAX_BACKWARD_ERROR`] after refinement) the solver falls back
+//! to faer's partial-pivoting LU for the rest of its life, which is slower but decides
+//! singularity (and reports it at an unknown) the same way as [`super::SparseLu`]. A
+//! solution with `||D_c^{-1} x|| > 1e13 ||D_r b||` (a lower bound of the condition number
+//! of the equilibrated matrix) is reported as [`LinearError::Singular`].
+//!
+//! Every buffer (factors, frontal matrix, update stack, faer's scratch) is allocated at
+//! construction: `factor` and `solve` do not allocate (until a fallback).
+
+mod symbolic;
+#[cfg(test)]
+mod tests;
+
+use super::sparse_lu::{csc_of, equilibrate};
+use super::{
+    CsrMatrix, LinearError, LinearSolver, MatrixSink, SparseLu, SparseLuOptions, SparsityPattern,
+};
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::lu::partial_pivoting::factor::{
+    lu_in_place, lu_in_place_scratch, PartialPivLuParams,
+};
+use faer::linalg::matmul::matmul;
+use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::{Accum, MatMut, Par, Spec};
+use std::sync::Arc;
+use symbolic::Symbolic;
+
+/// Smallest pivot magnitude accepted (the equilibrated matrix has entries of order one);
+/// below it the factorization falls back to partial pivoting.
+pub const PIVOT_TOLERANCE: f64 = 1e-12;
+/// Normwise backward error (equilibrated system) of a solve above which one step of
+/// iterative refinement is taken.
+pub const REFINE_ABOVE: f64 = 1e-14;
+/// Normwise backward error accepted after refinement; above it the solver falls back to
+/// partial pivoting.
+pub const MAX_BACKWARD_ERROR: f64 = 1e-11;
+/// Condition number (of the equilibrated matrix) above which the matrix is singular; the
+/// same bound as [`super::SparseLu`].
+const SINGULAR_CONDITION: f64 = 1e13;
+
+/// Multifrontal LU with static ordering and pivoting inside supernodes (see the module docs).
+pub struct MultifrontalLu {
+    a: CsrMatrix,
+    sym: Symbolic,
+    /// CSC column pointers and row indices of `A`, and for every CSC entry its CSR index.
+    col_ptr: Vec<usize>,
+    row_idx: Vec<usize>,
+    csr_of_csc: Vec<u32>,
+    row_scale: Vec<f64>,
+    col_scale: Vec<f64>,
+    lvals: Vec<f64>,
+    uvals: Vec<f64>,
+    /// Row permutation of every supernode (positions within the supernode, by new column).
+    piv: Vec<usize>,
+    piv_inv: Vec<usize>,
+    front: Vec<f64>,
+    stack: Vec<f64>,
+    /// Position of a new index in the current frontal matrix.
+    pos: Vec<u32>,
+    /// Solve workspace in the new order and one supernode's segments.
+    work: Vec<f64>,
+    tmp: Vec<f64>,
+    /// Right-hand side and residual of the refinement step, and `||B||_inf`.
+    rhs: Vec<f64>,
+    res: Vec<f64>,
+    b_norm: f64,
+    mem: MemBuffer,
+    fallback: Option<Box<SparseLu>>,
+    factored: bool,
+}
+
+impl std::fmt::Debug for MultifrontalLu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultifrontalLu")
+            .field("n", &self.sym.n)
+            .field("supernodes", &self.sym.supernodes())
+            .field("factor_entries", &self.sym.factor_entries())
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+/// Why the static-pivot factorization was given up (then partial pivoting takes over).
+#[derive(Debug)]
+struct Breakdown;
+
+fn alloc_failure(n: usize, bytes: usize) -> LinearError {
+    LinearError::Unsupported(format!(
+        "the multifrontal LU of a matrix of order {n} needs {:.1} GB for its factors; use \
+         solver = \"multigrid\" for large structured grids or a coarser mesh",
+        bytes as f64 / 1e9
+    ))
+}
+
+/// Largest factor storage the solver allocates (bytes).
+const MAX_BYTES: usize = 16 << 30;
+
+impl MultifrontalLu {
+    /// The symbolic analysis of `pattern` and every buffer of the numeric phase.
+    pub fn new(pattern: Arc<SparsityPattern>) -> Result<Self, LinearError> {
+        Self::with_relaxation(pattern, Some(symbolic::RELAX))
+    }
+
+    /// [`Self::new`] with the given supernode relaxation (`None`: fundamental supernodes
+    /// only, which the tests use to force narrow supernodes).
+    pub(crate) fn with_relaxation(
+        pattern: Arc<SparsityPattern>,
+        relax: Option<&[(usize, f64)]>,
+    ) -> Result<Self, LinearError> {
+        let n = pattern.dim();
+        let sym = Symbolic::new(&pattern, relax)?;
+        let bytes = 8 * (sym.factor_entries() + sym.max_front * sym.max_front + sym.max_stack);
+        if bytes > MAX_BYTES {
+            return Err(alloc_failure(n, bytes));
+        }
+        let (col_ptr, row_idx, csc_pos) = csc_of(&pattern);
+        let mut csr_of_csc = vec![0u32; csc_pos.len()];
+        for (k, &q) in csc_pos.iter().enumerate() {
+            csr_of_csc[q] = k as u32;
+        }
+        let w = sym.max_width;
+        let params: Spec<PartialPivLuParams, f64> = Default::default();
+        let req = lu_in_place_scratch::<usize, f64>(w, sym.max_front, Par::Seq, params);
+        let mem = MemBuffer::try_new(req).map_err(|_| alloc_failure(n, bytes))?;
+        Ok(MultifrontalLu {
+            a: CsrMatrix::zeros(pattern),
+            lvals: vec![0.0; sym.l_ptr[sym.supernodes()]],
+            uvals: vec![0.0; sym.u_ptr[sym.supernodes()]],
+            piv: vec![0; n],
+            piv_inv: vec![0; w],
+            front: vec![0.0; sym.max_front * sym.max_front],
+            stack: vec![0.0; sym.max_stack],
+            pos: vec![u32::MAX; n],
+            work: vec![0.0; n],
+            tmp: vec![0.0; w + sym.max_front],
+            rhs: vec![0.0; n],
+            res: vec![0.0; n],
+            b_norm: 0.0,
+            row_scale: vec![1.0; n],
+            col_scale: vec![1.0; n],
+            col_ptr,
+            row_idx,
+            csr_of_csc,
+            sym,
+            mem,
+            fallback: None,
+            factored: false,
+        })
+    }
+
+    /// Floating-point operations of one numeric factorization.
+    pub fn flops(&self) -> f64 {
+        self.sym.flops
+    }
+
+    /// Entries of `L` and `U` (the diagonal blocks counted once).
+    pub fn factor_entries(&self) -> usize {
+        self.sym.factor_entries()
+    }
+
+    /// Whether the solver gave up static pivoting for faer's partial-pivoting LU.
+    pub fn fell_back(&self) -> bool {
+        self.fallback.is_some()
+    }
+
+    /// The numeric factorization with static pivots.
+    fn factor_static(&mut self) -> Result<(), Breakdown> {
+        let MultifrontalLu {
+            a,
+            sym,
+            col_ptr,
+            row_idx,
+            csr_of_csc,
+            row_scale,
+            col_scale,
+            lvals,
+            uvals,
+            piv,
+            piv_inv,
+            front,
+            stack,
+            pos,
+            mem,
+            ..
+        } = self;
+        let p = a.pattern();
+        let (a_ptr, a_col) = (p.row_ptr(), p.col_idx());
+        let v = a.values();
+        let (perm, perm_inv) = (&sym.perm, &sym.perm_inv);
+        let params: Spec<PartialPivLuParams, f64> = Default::default();
+        let mut top = 0usize;
+        for &s in &sym.order {
+            let s = s as usize;
+            let (f, l) = (sym.begin[s], sym.begin[s + 1]);
+            let w = l - f;
+            let rows = &sym.rows[sym.row_ptr[s]..sym.row_ptr[s + 1]];
+            let r = rows.len();
+            let m = w + r;
+            for k in 0..w {
+                pos[f + k] = k as u32;
+            }
+            for (t, &i) in rows.iter().enumerate() {
+                pos[i as usize] = (w + t) as u32;
+            }
+            let fr = &mut front[..m * m];
+            fr.fill(0.0);
+            // Entries (i, j), new indices, with j in this supernode and i >= j: by column.
+            for j in f..l {
+                let oj = perm[j] as usize;
+                let cj = col_scale[oj];
+                let col = (j - f) * m;
+                for q in col_ptr[oj]..col_ptr[oj + 1] {
+                    let oi = row_idx[q];
+                    let i = perm_inv[oi] as usize;
+                    if i >= j {
+                        fr[col + pos[i] as usize] += v[csr_of_csc[q] as usize] * row_scale[oi] * cj;
+                    }
+                }
+            }
+            // Entries (i, j) with i in this supernode and j > i: by row.
+            for i in f..l {
+                let oi = perm[i] as usize;
+                let ri = row_scale[oi];
+                let row = i - f;
+                for k in a_ptr[oi]..a_ptr[oi + 1] {
+                    let oj = a_col[k] as usize;
+                    let j = perm_inv[oj] as usize;
+                    if j > i {
+                        fr[row + pos[j] as usize * m] += v[k] * ri * col_scale[oj];
+                    }
+                }
+            }
+            // Extend-add the children's update matrices (the last child is on top).
+            for &c in sym.child[sym.child_ptr[s]..sym.child_ptr[s + 1]]
+                .iter()
+                .rev()
+            {
+                let c = c as usize;
+                let crows = &sym.rows[sym.row_ptr[c]..sym.row_ptr[c + 1]];
+                let rc = crows.len();
+                top -= rc * rc;
+                let cb = &stack[top..top + rc * rc];
+                for (b, &jb) in crows.iter().enumerate() {
+                    let col = pos[jb as usize] as usize * m;
+                    let src = &cb[b * rc..(b + 1) * rc];
+                    for (&ia, &x) in crows.iter().zip(src) {
+                        fr[col + pos[ia as usize] as usize] += x;
+                    }
+                }
+            }
+            // Factor the fully summed rows: P [F11 F12] = L11 [U11 U12].
+            {
+                let fm = MatMut::from_column_major_slice_mut(&mut fr[..], m, m);
+                let top_rows = fm.split_at_row_mut(w).0;
+                lu_in_place(
+                    top_rows,
+                    &mut piv[f..l],
+                    &mut piv_inv[..w],
+                    Par::Seq,
+                    MemStack::new(mem),
+                    params,
+                );
+            }
+            for k in 0..w {
+                if fr[k * m + k].abs().partial_cmp(&PIVOT_TOLERANCE)
+                    != Some(std::cmp::Ordering::Greater)
+                {
+                    return Err(Breakdown);
+                }
+            }
+            if r > 0 {
+                let fm = MatMut::from_column_major_slice_mut(&mut fr[..], m, m);
+                let (left, right) = fm.split_at_col_mut(w);
+                let (u11, l21) = left.split_at_row_mut(w);
+                // L21 = F21 U11^{-1}:  U11^T L21^T = F21^T.
+                let mut l21 = l21;
+                solve_lower_triangular_in_place(
+                    u11.rb().transpose(),
+                    l21.rb_mut().transpose_mut(),
+                    Par::Seq,
+                );
+                // The update matrix F22 - L21 U12.
+                let (u12, f22) = right.split_at_row_mut(w);
+                matmul(f22, Accum::Add, l21.rb(), u12.rb(), -1.0, Par::Seq);
+            }
+            lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]].copy_from_slice(&fr[..m * w]);
+            // U12 transposed (the solve takes dot products along its rows).
+            let u = &mut uvals[sym.u_ptr[s]..sym.u_ptr[s + 1]];
+            for t in 0..r {
+                let src = &fr[(w + t) * m..(w + t) * m + w];
+                for (k, &x) in src.iter().enumerate() {
+                    u[k * r + t] = x;
+                }
+            }
+            if sym.has_parent[s] {
+                for t in 0..r {
+                    let src = (w + t) * m + w;
+                    stack[top + t * r..top + (t + 1) * r].copy_from_slice(&fr[src..src + r]);
+                }
+                top += r * r;
+            }
+            for k in 0..w {
+                pos[f + k] = u32::MAX;
+            }
+            for &i in rows {
+                pos[i as usize] = u32::MAX;
+            }
+        }
+        debug_assert_eq!(top, 0);
+        Ok(())
+    }
+
+    /// `y <- B^{-1} y` with the static-pivot factors, `y` in the new order.
+    fn solve_new_order(
+        sym: &Symbolic,
+        lvals: &[f64],
+        uvals: &[f64],
+        piv: &[usize],
+        y: &mut [f64],
+        tmp: &mut [f64],
+    ) {
+        let ns = sym.supernodes();
+        let (ys, acc) = tmp.split_at_mut(sym.max_width);
+        for s in 0..ns {
+            let (f, l) = (sym.begin[s], sym.begin[s + 1]);
+            let w = l - f;
+            let rows = &sym.rows[sym.row_ptr[s]..sym.row_ptr[s + 1]];
+            let r = rows.len();
+            let m = w + r;
+            let lp = &lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]];
+            // y_s <- P_s y_s, then the unit lower L11.
+            for k in 0..w {
+                ys[k] = y[f + piv[f + k]];
+            }
+            for k in 0..w {
+                let x = ys[k];
+                let col = &lp[k * m..k * m + w];
+                for i in k + 1..w {
+                    ys[i] -= col[i] * x;
+                }
+            }
+            y[f..l].copy_from_slice(&ys[..w]);
+            // y_R -= L21 y_s: a dense product, then one scatter.
+            let acc = &mut acc[..r];
+            acc.fill(0.0);
+            for k in 0..w {
+                let x = ys[k];
+                for (a, &lv) in acc.iter_mut().zip(&lp[k * m + w..(k + 1) * m]) {
+                    *a += lv * x;
+                }
+            }
+            for (&i, &a) in rows.iter().zip(acc.iter()) {
+                y[i as usize] -= a;
+            }
+        }
+        for s in (0..ns).rev() {
+            let (f, l) = (sym.begin[s], sym.begin[s + 1]);
+            let w = l - f;
+            let rows = &sym.rows[sym.row_ptr[s]..sym.row_ptr[s + 1]];
+            let r = rows.len();
+            let m = w + r;
+            let lp = &lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]];
+            // U12 is stored transposed: column k of `ut` is row k of U12.
+            let ut = &uvals[sym.u_ptr[s]..sym.u_ptr[s + 1]];
+            let g = &mut acc[..r];
+            for (a, &i) in g.iter_mut().zip(rows) {
+                *a = y[i as usize];
+            }
+            // y_s -= U12 y_R, then the upper U11.
+            for k in 0..w {
+                ys[k] = y[f + k] - dot(&ut[k * r..(k + 1) * r], g);
+            }
+            for k in (0..w).rev() {
+                let x = ys[k] / lp[k * m + k];
+                ys[k] = x;
+                let col = &lp[k * m..k * m + k];
+                for (a, &uv) in ys[..k].iter_mut().zip(col) {
+                    *a -= uv * x;
+                }
+            }
+            y[f..l].copy_from_slice(&ys[..w]);
+        }
+    }
+
+    /// `x <- A^{-1} x = D_c B^{-1} D_r x` with the static-pivot factors.
+    fn solve_static(&mut self, x: &mut [f64]) {
+        let sym = &self.sym;
+        for (i, &u) in sym.perm.iter().enumerate() {
+            let u = u as usize;
+            self.work[i] = x[u] * self.row_scale[u];
+        }
+        Self::solve_new_order(
+            sym,
+            &self.lvals,
+            &self.uvals,
+            &self.piv,
+            &mut self.work,
+            &mut self.tmp,
+        );
+        for (i, &u) in sym.perm.iter().enumerate() {
+            let u = u as usize;
+            x[u] = self.work[i] * self.col_scale[u];
+        }
+    }
+
+    /// `res = rhs - A x` and the normwise backward error of `x` in the equilibrated system,
+    /// `||D_r res||_inf / (||B||_inf ||D_c^{-1} x||_inf + ||D_r rhs||_inf)`; also
+    /// `||D_c^{-1} x||_inf / ||D_r rhs||_inf`, a lower bound of `||B^{-1}||_inf`.
+    fn residual(&mut self, x: &[f64]) -> (f64, f64) {
+        let p = self.a.pattern();
+        let v = self.a.values();
+        let (mut rn, mut bn, mut xn) = (0.0f64, 0.0f64, 0.0f64);
+        for i in 0..p.dim() {
+            let mut acc = self.rhs[i];
+            for k in p.row_ptr()[i]..p.row_ptr()[i + 1] {
+                acc -= v[k] * x[p.col_idx()[k] as usize];
+            }
+            self.res[i] = acc;
+            let ri = self.row_scale[i];
+            rn = rn.max((acc * ri).abs());
+            bn = bn.max((self.rhs[i] * ri).abs());
+            xn = xn.max((x[i] / self.col_scale[i]).abs());
+        }
+        let berr = rn / (self.b_norm * xn + bn).max(f64::MIN_POSITIVE);
+        (berr, if bn > 0.0 { xn / bn } else { 0.0 })
+    }
+
+    /// Give up static pivoting: faer's partial-pivoting LU of the assembled values, for
+    /// this and every later factorization.
+    fn fall_back(&mut self) -> Result<(), LinearError> {
+        let mut lu = SparseLu::new(self.a.pattern().clone(), SparseLuOptions::default())?;
+        let m = lu.matrix();
+        m.clear();
+        let p = self.a.pattern();
+        for i in 0..p.dim() {
+            for k in p.row_ptr()[i]..p.row_ptr()[i + 1] {
+                m.add(i, p.col_idx()[k] as usize, self.a.values()[k]);
+            }
+        }
+        // Release the static factors.
+        self.lvals = Vec::new();
+        self.uvals = Vec::new();
+        self.front = Vec::new();
+        self.stack = Vec::new();
+        let r = lu.factor();
+        self.fallback = Some(Box::new(lu));
+        r
+    }
+}
+
+impl LinearSolver for MultifrontalLu {
+    fn matrix(&mut self) -> &mut dyn MatrixSink {
+        self.factored = false;
+        match &mut self.fallback {
+            Some(lu) => lu.matrix(),
+            None => &mut self.a,
+        }
+    }
+
+    fn factor(&mut self) -> Result<(), LinearError> {
+        self.factored = false;
+        if let Some(lu) = &mut self.fallback {
+            lu.factor()?;
+            self.factored = true;
+            return Ok(());
+        }
+        if self.sym.n == 0 {
+            self.factored = true;
+            return Ok(());
+        }
+        equilibrate(
+            self.a.pattern(),
+            self.a.values(),
+            &mut self.row_scale,
+            &mut self.col_scale,
+        )?;
+        // ||B||_inf for the backward errors of the solves.
+        let p = self.a.pattern();
+        let v = self.a.values();
+        self.b_norm = (0..p.dim())
+            .map(|i| {
+                let ri = self.row_scale[i];
+                (p.row_ptr()[i]..p.row_ptr()[i + 1])
+                    .map(|k| (v[k] * ri * self.col_scale[p.col_idx()[k] as usize]).abs())
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max);
+        if self.factor_static().is_err() {
+            self.fall_back()?;
+        }
+        self.factored = true;
+        Ok(())
+    }
+
+    fn solve(&mut self, b: &mut [f64]) -> Result<(), LinearError> {
+        if !self.factored {
+            return Err(LinearError::Unsupported(
+                "solve() before a successful factor()".into(),
+            ));
+        }
+        if let Some(lu) = &mut self.fallback {
+            return lu.solve(b);
+        }
+        // Solve, check the backward error against that of partial pivoting, refine once
+        // if it is larger (pivots restricted to the supernodes admit more element growth),
+        // fall back to partial pivoting if refinement does not bring it down.
+        self.rhs.copy_from_slice(b);
+        self.solve_static(b);
+        let (mut berr, inv_norm) = self.residual(b);
+        if !berr.is_finite() || inv_norm > SINGULAR_CONDITION {
+            return Err(LinearError::Singular(
+                (0..b.len())
+                    .max_by(|&i, &j| {
+                        let f = |k: usize| (b[k] / self.col_scale[k]).abs();
+                        f(i).total_cmp(&f(j))
+                    })
+                    .unwrap_or(0),
+            ));
+        }
+        if berr > REFINE_ABOVE {
+            let mut r = std::mem::take(&mut self.res);
+            self.solve_static(&mut r);
+            for (x, d) in b.iter_mut().zip(&r) {
+                *x += d;
+            }
+            self.res = r;
+            berr = self.residual(b).0;
+        }
+        if berr.is_nan() || berr > MAX_BACKWARD_ERROR {
+            b.copy_from_slice(&self.rhs);
+            self.fall_back()?;
+            return self.fallback.as_mut().map_or(Ok(()), |lu| lu.solve(b));
+        }
+        Ok(())
+    }
+
+    fn memory_bytes(&self) -> usize {
+        let own = 8
+            * (self.lvals.len()
+                + self.uvals.len()
+                + self.front.len()
+                + self.stack.len()
+                + self.work.len()
+                + 2 * self.rhs.len()
+                + self.row_scale.len()
+                + self.col_scale.len()
+                + self.piv.len()
+                + self.col_ptr.len()
+                + self.row_idx.len())
+            + 4 * (self.csr_of_csc.len() + self.pos.len() + 2 * self.sym.n + self.sym.rows.len())
+            + self.a.memory_bytes();
+        own + self.fallback.as_ref().map_or(0, |lu| lu.memory_bytes())
+    }
+
+    fn name(&self) -> &'static str {
+        if self.fallback.is_some() {
+            "sparse LU (after a static-pivot breakdown)"
+        } else {
+            "multifrontal LU"
+        }
+    }
+}
+
+/// `sum_i a_i b_i` with four partial sums (vectorizes).
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ac
+        .remainder()
+        .iter()
+        .zip(bc.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut s = [0.0f64; 4];
+    for (x, y) in ac.zip(bc) {
+        for q in 0..4 {
+            s[q] += x[q] * y[q];
+        }
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
