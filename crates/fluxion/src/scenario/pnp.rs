@@ -83,6 +83,7 @@ struct Raw {
     #[serde(default)]
     patch: Vec<Spanned<RawPatch>>,
     sweep: Option<Spanned<RawSweep>>,
+    fixed_field: Option<Spanned<RawFixedField>>,
     solver: Option<RawSolver>,
     output: Option<RawOutput>,
 }
@@ -132,6 +133,13 @@ impl PatchKeys for RawPatch {
 struct RawSweep {
     patch: Spanned<String>,
     potentials: Spanned<Vec<Spanned<Value>>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawFixedField {
+    field: Spanned<Value>,
+    direction: Option<Spanned<Vec<Spanned<Value>>>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -190,6 +198,9 @@ pub struct PnpScenario {
     pub outputs: super::StaticOutputs,
     /// The sweep, if any.
     pub sweep: Option<Sweep>,
+    /// The uniform field of `[fixed_field]`, if any: `(E, unit direction)` in V/m and mesh
+    /// coordinates; `problem.fixed_potential` is then `-E (d . x)`.
+    pub uniform_field: Option<(f64, [f64; 3])>,
     /// Estimated peak memory, bytes.
     pub memory_estimate: f64,
     /// The linear solver requested.
@@ -499,9 +510,15 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
             None,
         );
     }
-    if !patches
-        .iter()
-        .any(|c| matches!(c.potential, PotentialCondition::Potential(_)))
+    let uniform = raw
+        .fixed_field
+        .as_ref()
+        .and_then(|f| uniform_field(f, closure, mesh_kind, &patches, &patch_names, cx));
+    if raw.fixed_field.is_none()
+        && closure != Some(Closure::Electroneutral)
+        && !patches
+            .iter()
+            .any(|c| matches!(c.potential, PotentialCondition::Potential(_)))
     {
         cx.push(
             "patch",
@@ -532,13 +549,17 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
             );
         }
     }
-    if let (Some(sw), true) = (
-        &raw.sweep,
-        transient_mode || closure.is_some_and(|c| c != Closure::Poisson),
-    ) {
+    if let (Some(sw), true) = (&raw.sweep, transient_mode) {
         cx.push(
             "sweep",
-            "a [sweep] solves steady states under the poisson closure only so far: remove the sweep, or use mode = \"steady\" and closure = \"poisson\"",
+            "a [sweep] solves one steady state per potential, so it needs mode = \"steady\": remove the [sweep] table, or remove mode = \"transient\" (a transient run records its currents at every step in currents.csv)",
+            Some(sw.span()),
+        );
+    }
+    if let (Some(sw), Some(_)) = (&raw.sweep, &raw.fixed_field) {
+        cx.push(
+            "sweep",
+            "a [sweep] changes a patch potential, which a uniform [fixed_field] does not depend on: remove the [sweep] table, or remove [fixed_field] to use the Laplace field of the patch potentials",
             Some(sw.span()),
         );
     }
@@ -651,6 +672,14 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
         }),
         false => None,
     };
+    let fixed_potential = uniform.map(|(e, d)| {
+        (0..mesh.nodes())
+            .map(|i| {
+                let x = mesh.position(i);
+                -e * (0..3).map(|a| d[a] * x[a]).sum::<f64>()
+            })
+            .collect()
+    });
     Some(PnpScenario {
         closure,
         transient,
@@ -669,17 +698,137 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
                 "lu" => SolverChoice::SparseLu,
                 _ => SolverChoice::Auto,
             },
-            fixed_potential: None,
+            fixed_potential,
         },
         patch_names,
         shapes,
         background,
         outputs,
         sweep,
+        uniform_field: uniform,
         memory_estimate: est,
         linear: linear.to_string(),
         warnings,
     })
+}
+
+/// Largest uniform field, V/m (dielectric breakdown of water is about 7e7 V/m).
+pub const MAX_FIELD: f64 = 1e9;
+
+/// The uniform field of `[fixed_field]`: `(E, unit direction)` in mesh coordinates, the
+/// potential being `phi(x) = -E (d . x)` (0 at the origin). `direction` has one number per
+/// mesh axis (default: the first axis; in `(r, z)` only `[0, 1]`, the axis, is uniform).
+fn uniform_field(
+    f: &Spanned<RawFixedField>,
+    closure: Option<Closure>,
+    kind: MeshKind,
+    patches: &[PatchConditions],
+    patch_names: &[String],
+    cx: &mut Ctx,
+) -> Option<(f64, [f64; 3])> {
+    let raw = f.get_ref();
+    let mut ok = true;
+    if closure.is_some_and(|c| c != Closure::FixedField) {
+        cx.push(
+            "fixed_field",
+            "a [fixed_field] table sets the potential, so it needs closure = \"fixed_field\": add that closure, or remove the table",
+            Some(f.span()),
+        );
+        ok = false;
+    }
+    for (i, c) in patches.iter().enumerate() {
+        if matches!(
+            c.potential,
+            PotentialCondition::Potential(_) | PotentialCondition::SurfaceCharge(_)
+        ) {
+            cx.push(
+                "fixed_field",
+                format!("patch \"{}\" has a potential or surface charge, which the uniform field of [fixed_field] replaces everywhere: remove it from the patch, or remove [fixed_field] to use the Laplace field of the patch potentials", patch_names[i]),
+                Some(f.span()),
+            );
+            ok = false;
+        }
+    }
+    let e = match cx.quantity(&raw.field, "fixed_field.field", dims::FIELD) {
+        Some(e) if e.is_finite() && e.abs() <= MAX_FIELD => Some(e),
+        Some(e) => {
+            cx.push(
+                "fixed_field.field",
+                format!("{} ({e:e} V/m) is beyond {MAX_FIELD:e} V/m in magnitude; check the unit, e.g. field = \"1 kV/m\"", show(&raw.field)),
+                Some(raw.field.span()),
+            );
+            None
+        }
+        None => None,
+    };
+    let dim = match kind {
+        MeshKind::Planar | MeshKind::Cylindrical | MeshKind::Spherical => 1,
+        MeshKind::Cartesian2d | MeshKind::Axisymmetric => 2,
+        MeshKind::Cartesian3d => 3,
+    };
+    let radial = matches!(kind, MeshKind::Cylindrical | MeshKind::Spherical);
+    let mut d = [0.0; 3];
+    match &raw.direction {
+        None if kind == MeshKind::Axisymmetric => d[1] = 1.0,
+        None => d[0] = 1.0,
+        Some(list) => {
+            let v = list.get_ref();
+            if v.len() != dim {
+                cx.push(
+                    "fixed_field.direction",
+                    format!("{} numbers for a mesh with {dim} axes: give one per axis, e.g. direction = [{}]", v.len(), ["1", "0", "0"][..dim].join(", ")),
+                    Some(list.span()),
+                );
+                ok = false;
+            } else {
+                for (a, x) in v.iter().enumerate() {
+                    match cx.number(
+                        x,
+                        &format!("fixed_field.direction[{a}]"),
+                        "direction = [1, 0]",
+                    ) {
+                        Some(c) if c.is_finite() && c.abs() <= 1e6 => d[a] = c,
+                        Some(c) => {
+                            cx.push(format!("fixed_field.direction[{a}]"), format!("{c} is not a finite component of at most 1e6 in magnitude; give a direction such as [1, 0]"), Some(x.span()));
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                }
+                let norm = d.iter().map(|c| c * c).sum::<f64>().sqrt();
+                if ok && norm == 0.0 {
+                    cx.push(
+                        "fixed_field.direction",
+                        "the direction is the zero vector: give e.g. direction = [1, 0]",
+                        Some(list.span()),
+                    );
+                    ok = false;
+                } else if ok {
+                    d.iter_mut().for_each(|c| *c /= norm);
+                }
+            }
+        }
+    }
+    if ok && radial {
+        cx.push(
+            "fixed_field",
+            "a uniform field along the radius of a 1D cylindrical or spherical mesh is not uniform in space (it would be a line or point source): use a planar mesh, or the Laplace field of the patch potentials (remove [fixed_field])",
+            Some(f.span()),
+        );
+        ok = false;
+    }
+    if ok && kind == MeshKind::Axisymmetric && d[0] != 0.0 {
+        cx.push(
+            "fixed_field.direction",
+            "in (r, z) a uniform field must point along the axis: direction = [0, 1] (or [0, -1])",
+            raw.direction.as_ref().map(|l| l.span()),
+        );
+        ok = false;
+    }
+    match (ok, e) {
+        (true, Some(e)) => Some((e, d)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
