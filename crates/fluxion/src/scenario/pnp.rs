@@ -834,3 +834,6 @@ fn uniform_field(
 #[cfg(test)]
 #[path = "pnp_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod gap_tests;
