@@ -100,7 +100,13 @@ potentials = ["50 mV", "-50 mV", "0 V", "100 mV"]
 /// Planck's at equal totals, Lewis & Sargent 1909), and no current flows.
 #[test]
 fn open_circuit_junctions_without_a_potential_match_planck_and_henderson() {
-    type Case = (&'static [(&'static str, f64, f64)], [f64; 3], [f64; 3], f64, f64);
+    type Case = (
+        &'static [(&'static str, f64, f64)],
+        [f64; 3],
+        [f64; 3],
+        f64,
+        f64,
+    );
     let hcl: &[(&str, f64, f64)] = &[("H+", 1.0, 9.311e-9), ("Cl-", -1.0, 2.032e-9)];
     let bi: &[(&str, f64, f64)] = &[
         ("Na+", 1.0, 1.334e-9),
@@ -137,7 +143,13 @@ fn open_circuit_junctions_without_a_potential_match_planck_and_henderson() {
         // (examples/liquid_junction.toml). Henderson: the concentrations are linear in the
         // bi-ionic junction at equal totals, so the scheme is exact (measured 1e-13).
         (hcl, [100.0, 100.0, 0.0], [10.0, 10.0, 0.0], planck, 3e-5),
-        (bi, [100.0, 0.0, 100.0], [0.0, 100.0, 100.0], henderson, 1e-9),
+        (
+            bi,
+            [100.0, 0.0, 100.0],
+            [0.0, 100.0, 100.0],
+            henderson,
+            1e-9,
+        ),
     ];
     for (sp, left, right, want, tol) in cases {
         let conc = |c: [f64; 3]| {
