@@ -15,15 +15,17 @@
 //! species (may not enter) and `diffusivity_factor` `f_k` (hindered diffusion). Per patch:
 //! `concentration` or `flux` (outward, mol m^-2 s^-1) per species (unlisted species:
 //! blocked), and `potential` or `surface_charge`. An optional `[sweep]` solves again at a
-//! list of potentials of one patch and reports the current-voltage curve and the
-//! rectification ratios `|I(+V)| / |I(-V)|`. `closure` is `"poisson"` (default),
-//! `"electroneutral"` or `"fixed_field"` (the Laplace solution of the patch potentials), as
-//! in 1D; `mode = "transient"` with a `[transient]` table (the 1D keys) and an `initial`
+//! list of potentials of one patch (steady runs, any closure) and reports the
+//! current-voltage curve and the rectification ratios `|I(+V)| / |I(-V)|`. `closure` is
+//! `"poisson"` (default), `"electroneutral"` (no patch needs a potential: one node is then
+//! the gauge `phi = 0`) or `"fixed_field"` (the Laplace solution of the patch potentials, or
+//! with `[fixed_field] field, direction` the uniform field `phi = -E (d . x)`), as in 1D;
+//! `mode = "transient"` with a `[transient]` table (the 1D keys) and an `initial`
 //! concentration per species (uniform, or a table by region name) integrates in time and
-//! writes one field file per output time, a `.pvd` collection and `currents.csv`
-//! (`scenario/pnp/transient.rs`).
+//! writes one field file per output time, a `.pvd` collection, `currents.csv` and per output
+//! time the NPY arrays, line cuts and maps (`scenario/pnp/transient.rs`).
 //!
-//! Every key is in `docs/scenario-fields.md`.
+//! Every key is in `docs/scenario-pnp.md` (the geometry keys in `docs/scenario-fields.md`).
 
 mod outputs;
 mod run;
