@@ -179,7 +179,7 @@ potential = "0 V"
         ),
         (
             format!("mode = \"transient\"\n{SALT}{mesh}{ok_patches}\n[transient]\nend_time = \"1 s\"\n[sweep]\npatch = \"xmin\"\npotentials = [\"1 V\"]\n").replace("charge = 1", "charge = 1\ninitial = \"1 mM\"").replace("charge = -1", "charge = -1\ninitial = \"1 mM\""),
-            "poisson closure only",
+            "needs mode = \"steady\"",
         ),
         // Two potential conditions on one patch.
         (

@@ -270,7 +270,7 @@ pub(super) fn probe_values(
         );
         let phi: Vec<Json> = states
             .iter()
-            .map(|(p, _)| json!(at.apply(&|i| p[i])))
+            .map(|(p, _)| json!(at.apply(|i| p[i])))
             .collect();
         o.insert("potential_V".into(), one(phi));
         let conc: Map<String, Json> = names
@@ -280,7 +280,7 @@ pub(super) fn probe_values(
                 let v: Vec<Json> = states
                     .iter()
                     .map(|(_, c)| {
-                        let v = at.apply(&|i| c[k][i]);
+                        let v = at.apply(|i| c[k][i]);
                         if v.is_finite() {
                             json!(v)
                         } else {
