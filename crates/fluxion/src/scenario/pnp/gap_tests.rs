@@ -191,6 +191,14 @@ probe = [{{ name = "left", at = ["0 um", "5 um"] }}, {{ name = "right", at = ["1
         // The gauge node is on a reservoir: phi = 0 there.
         assert!(s.problem.mesh.position(0)[0] == 0.0);
         assert!(f64_at(pr, &["left", "potential_V"]).abs() < 1e-12);
+        // Open circuit: every current is round-off, which the balance measures against
+        // the ionic currents (no warning).
+        assert!(
+            r.summary["warnings"].as_array().unwrap().is_empty(),
+            "{}",
+            r.summary["warnings"]
+        );
+        assert!(r.summary["current_balance"]["relative"].as_f64().unwrap() < 1e-6);
         // Open circuit: the reservoirs carry no current.
         let scale = FARADAY * 2e-9 * 100.0 / 100e-6 * 10e-6;
         for p in ["xmin", "xmax"] {

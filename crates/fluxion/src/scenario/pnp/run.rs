@@ -145,39 +145,16 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
     Ok(RunReport { files, summary })
 }
 
-/// Fraction of [`current_scale`] below which the largest patch current counts as zero (an
-/// open circuit) in the relative current balance.
-const OPEN_CIRCUIT_FRACTION: f64 = 1e-9;
-
-/// The diffusion current scale `F D c V / L^2` of a problem (A; per metre of depth in 2D):
-/// the largest diffusivity and fixed concentration, the mesh measure `V` and its largest
-/// extent `L`.
-fn current_scale(p: &crate::models::pnp::PnpProblem) -> f64 {
-    let mesh = &*p.mesh;
-    let d = p.species.iter().map(|k| k.diffusivity).fold(0.0, f64::max);
-    let c = p
-        .patches
+/// The largest ionic current `F |z_k flow_k|` of any species through any patch (A): the
+/// scale of the round-off in the sum of the patch currents, which at open circuit is all
+/// they are.
+fn ionic_scale(p: &crate::models::pnp::PnpProblem, sol: &PnpSolution) -> f64 {
+    sol.patches
         .iter()
-        .flat_map(|q| &q.species)
-        .filter_map(|sc| match sc {
-            SpeciesCondition::Concentration(c) => Some(*c),
-            _ => None,
-        })
-        .fold(0.0, f64::max);
-    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
-    for i in 0..mesh.nodes() {
-        let x = mesh.position(i);
-        for a in 0..3 {
-            lo[a] = lo[a].min(x[a]);
-            hi[a] = hi[a].max(x[a]);
-        }
-    }
-    let len = (0..3).map(|a| hi[a] - lo[a]).fold(0.0, f64::max);
-    if len > 0.0 {
-        FARADAY * d * c * mesh.total_volume() / (len * len)
-    } else {
-        0.0
-    }
+        .flat_map(|f| f.species.iter().zip(&p.species))
+        .map(|(flow, k)| FARADAY * (k.charge * flow).abs())
+        .filter(|x| x.is_finite())
+        .fold(0.0, f64::max)
 }
 
 /// `(sum of the outward patch currents, the largest |current|)`.
@@ -235,17 +212,13 @@ fn summary_json(
         patches.insert(s.patch_names[i].clone(), Json::Object(o));
     }
     let (sum, max) = current_balance(sol);
-    // Relative to the largest current, or at open circuit (every current at round-off) to
-    // 1e-9 of the diffusion current scale.
-    let floor = OPEN_CIRCUIT_FRACTION * current_scale(p);
-    let rel = if max.max(floor) > 0.0 {
-        sum.abs() / max.max(floor)
-    } else {
-        0.0
-    };
+    // Relative to the largest current or, if larger (at open circuit the currents are
+    // round-off), the largest ionic current of one species.
+    let scale = max.max(ionic_scale(p, sol));
+    let rel = if scale > 0.0 { sum.abs() / scale } else { 0.0 };
     if rel > CURRENT_BALANCE_WARNING {
         warnings.push(format!(
-            "the outward currents through all patches add up to {sum:e} A, {rel:.2e} of the largest: charge is not conserved to solver accuracy (the solve may be unconverged; refine the mesh where the Debye layers are)"
+            "the outward currents through all patches add up to {sum:e} A, {rel:.2e} of the largest current (or ionic current): charge is not conserved to solver accuracy (the solve may be unconverged; refine the mesh where the Debye layers are)"
         ));
     }
     for (k, n) in names.iter().enumerate() {
