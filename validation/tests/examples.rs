@@ -336,6 +336,49 @@ fn table() -> Vec<Row> {
             tol: 1e-6,
             source: "linear response: an uncharged pore does not rectify",
         },
+        Row {
+            name: "cottrell_sphere_rz",
+            pointer: "/patches/electrode_surface/conduction_current_A",
+            // n F A D c (1/sqrt(pi D t) + 1/r0) at t = 0.1 s, r0 = 5 um, A = 4 pi r0^2;
+            // measured 6.0e-3 above (second order in the edge length: pnp_sphere.rs).
+            reference: || {
+                let a = 4.0 * std::f64::consts::PI * 25e-12;
+                a * electrode::cottrell_spherical_current(1.0, 1.0, 1e-9, 0.1, 5e-6).unwrap()
+            },
+            tol: 7e-3,
+            source: "Bard & Faulkner 2nd ed. eq. 5.2.19 (spherical electrode after a potential step)",
+        },
+        Row {
+            name: "open_circuit_junction",
+            pointer: "/probes/kcl/potential_V",
+            // The gauge puts phi = 0 at the HCl reservoir.
+            reference: || {
+                let ion = |z, d, c_left, c_right| electrochem::JunctionIon { z, d, c_left, c_right };
+                electrochem::henderson_potential(
+                    &[
+                        ion(1.0, 9.311e-9, 100.0, 0.0),
+                        ion(1.0, 1.957e-9, 0.0, 100.0),
+                        ion(-1.0, 2.032e-9, 100.0, 100.0),
+                    ],
+                    T,
+                )
+                .unwrap()
+            },
+            tol: 1e-9,
+            source: "Henderson (1907) = Planck at equal totals (Lewis & Sargent 1909), +26.85 mV",
+        },
+        Row {
+            name: "uniform_field_drift",
+            pointer: "/patches/xmax/outward_flow_mol_s/K+",
+            // J through 0.2 um of patch per metre of depth; phi(0) - phi(L) = E L = 50 mV.
+            reference: || {
+                0.2e-6
+                    * electrochem::constant_field_flux(1.957e-9, 1e-6, 1.0, 10.0, 1.0, 0.05, T)
+                        .unwrap()
+            },
+            tol: 1e-9,
+            source: "Goldman (1943): constant-field Nernst-Planck flux",
+        },
     ]
 }
 

@@ -141,6 +141,21 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         "PNP on a Delaunay (r, z) mesh: a 10 nm / 500 nm conical pore in 1 M KCl, cone + access conductance",
         include_str!("../../../examples/conical_nanopore.toml"),
     ),
+    (
+        "cottrell_sphere_rz",
+        "transient PNP on a Delaunay (r, z) mesh: potential step at a spherical electrode (Bard & Faulkner 5.2.19)",
+        include_str!("../../../examples/cottrell_sphere_rz.toml"),
+    ),
+    (
+        "open_circuit_junction",
+        "HCl | KCl junction at open circuit in 2D, electroneutral with no potential anywhere (Henderson)",
+        include_str!("../../../examples/open_circuit_junction.toml"),
+    ),
+    (
+        "uniform_field_drift",
+        "K+ and Cl- in a given uniform field of 50 kV/m: the constant-field (Goldman) flux",
+        include_str!("../../../examples/uniform_field_drift.toml"),
+    ),
 ];
 
 /// `fluxion examples [NAME [--write FILE [--force]]]`: list, print or write an example. An

@@ -34,7 +34,9 @@
 //! electroneutral: sum_k z_k c_k + X = 0 at every node whose charged species are not all
 //!                 fixed; where they are fixed and the potential is not, the charge balance
 //!                 sum_k z_k (balance of k) = 0 (no current through that piece of patch);
-//!                 phi then follows from current conservation (an index-2 variable)
+//!                 phi then follows from current conservation (an index-2 variable),
+//!                 up to a constant when no patch fixes it: then phi = 0 at one node
+//!                 (the gauge of `pnp_closure`)
 //! fixed_field:    phi given at every node: PnpProblem::fixed_potential, or else the
 //!                 Laplace solution div(eps_r grad phi) = 0 with the patch potentials
 //! ```
@@ -293,20 +295,20 @@ impl Pnp {
             None => None,
         };
         if closure == Closure::FixedField && phi_given.is_none() {
-            phi_given = Some(super::pnp_closure::laplace_potential(
+            phi_given = Some(super::pnp_closure::laplace_of_patches(
+                &problem,
                 &smesh,
                 &conductance,
-                &dirichlet,
-                m,
-                |pf| match problem.patches[smesh.patch_faces()[pf].patch as usize].potential {
-                    PotentialCondition::Potential(v) => v / vt,
-                    _ => 0.0,
-                },
-                problem.solver,
+                vt,
             )?);
         }
         if closure == Closure::Electroneutral {
-            super::pnp_closure::check_electroneutral(&problem, &smesh, &dofs, &dirichlet)?;
+            super::pnp_closure::check_electroneutral(&problem, &smesh, &dofs)?;
+            if !(0..n).any(|i| dirichlet[i * nv + m].is_some()) {
+                let z: Vec<f64> = problem.species.iter().map(|s| s.charge).collect();
+                let g = super::pnp_closure::gauge_node(&z, &dofs, &dirichlet);
+                dirichlet[g * nv + m] = Some(super::pnp_closure::GAUGE);
+            }
         }
         if phi_given.is_some() {
             for i in 0..n {
@@ -613,6 +615,8 @@ impl Pnp {
         self.dirichlet[node * nv + field].map(|pf| {
             if pf == u32::MAX {
                 self.phi_given.as_ref().expect("a given potential")[node]
+            } else if pf == super::pnp_closure::GAUGE {
+                0.0
             } else if field < self.m {
                 self.bc.conc[pf as usize][field].expect("a concentration condition")
             } else {

@@ -7,6 +7,9 @@
 //! - Electroneutral: the checks of the 1D model carried to patches (a fixed potential only
 //!   where every charged species has a fixed concentration, no surface charges, charged
 //!   species present at every node) and the row rule of each node's potential.
+//! - Electroneutral gauge: when no patch fixes the potential (a junction at open circuit, a
+//!   cell with imposed fluxes or blocking walls only), the potential is determined only up
+//!   to a constant; one node's potential row becomes `phi = 0` ([`GAUGE`], [`gauge_node`]).
 
 use super::electrodiffusion::terms::PoissonFlux;
 use super::pnp::{PnpError, PnpProblem, PotentialCondition, SpeciesCondition};
@@ -17,9 +20,67 @@ use crate::solve::{
 };
 use std::sync::Arc;
 
+/// Marker in the Dirichlet table of [`super::pnp::Pnp`]: this node's potential row is the
+/// gauge `phi = 0` of an electroneutral problem in which no patch fixes the potential.
+pub(super) const GAUGE: u32 = u32::MAX - 1;
+
+/// The node whose potential row becomes the gauge `phi = 0` under the electroneutral
+/// closure when no patch fixes the potential: the first node whose potential row would be
+/// the charge balance `sum_k z_k (balance of k) = 0` (a patch where every charged species
+/// is fixed), else node 0.
+///
+/// Why that row: summed over the nodes, `sum_k z_k (balance of k)` is the net current
+/// through the patches, so with every species' flux given or held by a charge-balance row
+/// the charge-balance rows and the interior balances are linearly dependent (one of them is
+/// implied by the others when the imposed fluxes carry no net current), while `phi` enters
+/// only through its differences: replacing one charge-balance row by `phi = 0` removes the
+/// redundancy and fixes the constant. Without such a node (fluxes and blocking walls only)
+/// the dependent row of a time step includes the neutrality rows (their time derivative is
+/// the charge in the domain), so node 0's neutrality row is replaced; a steady state of such
+/// a problem has no fixed amounts and is refused by the scenario.
+pub(super) fn gauge_node(z: &[f64], dofs: &DofMap, dirichlet: &[Option<u32>]) -> usize {
+    (0..dofs.nodes())
+        .find(|&i| matches!(neutral_rule(i, z, dofs, dirichlet), RowRule::Combination(_)))
+        .unwrap_or(0)
+}
+
+/// The scaled Laplace potential of the patch potentials of `problem` on the scaled mesh
+/// `mesh` ([`laplace_potential`] with the potential rows of the patches that fix one, the
+/// first such patch face at a node; `vt` the thermal voltage, V). The fixed-field closure
+/// without a given potential, computed again whenever a patch potential changes.
+pub(super) fn laplace_of_patches(
+    problem: &PnpProblem,
+    mesh: &Arc<Mesh>,
+    conductance: &[f64],
+    vt: f64,
+) -> Result<Vec<f64>, PnpError> {
+    let m = problem.species.len();
+    let nv = m + 1;
+    let potential =
+        |pf: usize| match problem.patches[mesh.patch_faces()[pf].patch as usize].potential {
+            PotentialCondition::Potential(v) => Some(v / vt),
+            _ => None,
+        };
+    let mut dirichlet = vec![None; mesh.nodes() * nv];
+    for (i, pf) in mesh.patch_faces().iter().enumerate() {
+        let d = &mut dirichlet[pf.node as usize * nv + m];
+        if d.is_none() && potential(i).is_some() {
+            *d = Some(i as u32);
+        }
+    }
+    laplace_potential(
+        mesh,
+        conductance,
+        &dirichlet,
+        m,
+        |pf| potential(pf).unwrap_or(0.0),
+        problem.solver,
+    )
+}
+
 /// The scaled potential solving `sum_faces g_f (phi_K - phi_L) = 0` at every node whose
 /// potential (field `m` of `dirichlet`, `m + 1` fields per node) is not fixed by a patch
-/// face, and `phi = value(patch face)` where it is.
+/// face, and `phi = value(patch face)` where it is (`phi = 0` at the [`GAUGE`] node).
 pub(super) fn laplace_potential(
     mesh: &Arc<Mesh>,
     conductance: &[f64],
@@ -31,7 +92,7 @@ pub(super) fn laplace_potential(
     let n = mesh.nodes();
     let nv = m + 1;
     let fixed: Vec<Option<f64>> = (0..n)
-        .map(|i| dirichlet[i * nv + m].map(|pf| value(pf as usize)))
+        .map(|i| dirichlet[i * nv + m].map(|pf| if pf == GAUGE { 0.0 } else { value(pf as usize) }))
         .collect();
     if fixed.iter().all(|f| f.is_none()) {
         return Err(PnpError::Invalid(
@@ -134,10 +195,8 @@ pub(super) fn check_electroneutral(
     problem: &PnpProblem,
     mesh: &Mesh,
     dofs: &DofMap,
-    dirichlet: &[Option<u32>],
 ) -> Result<(), PnpError> {
     let m = problem.species.len();
-    let nv = m + 1;
     let z: Vec<f64> = problem.species.iter().map(|s| s.charge).collect();
     if z.iter().all(|&z| z == 0.0) {
         return Err(PnpError::Invalid("the electroneutral closure needs charged species; for neutral solutes use closure = \"fixed_field\"".into()));
@@ -176,9 +235,6 @@ pub(super) fn check_electroneutral(
             let x = mesh.position(i);
             return Err(PnpError::Invalid(format!("node {i} at {:?} m holds no charged species, so electroneutrality cannot determine the potential there: let a charged species enter that region or use closure = \"poisson\"", &x[..mesh.dim()])));
         }
-    }
-    if !(0..mesh.nodes()).any(|i| dirichlet[i * nv + m].is_some()) {
-        return Err(PnpError::Invalid("the electroneutral closure needs a reference potential: give a patch with fixed concentrations a potential = \"0 V\"".into()));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! only when that fails. The converged state is a root of the same discrete equations as a
 //! cold solve reaches, to Newton's tolerance.
 
-use super::{Pnp, PnpError, PnpSolution, PotentialCondition, Scaled};
+use super::{Closure, Pnp, PnpError, PnpSolution, PotentialCondition, Scaled};
 use crate::solve::{
     continuation, newton, ContinuationOptions, Homotopy, LinearError, LinearSolver, MatrixSink,
     NewtonOptions, NewtonWorkspace, NonlinearSystem, Progress, Structure,
@@ -300,7 +300,9 @@ impl SteadySolver {
     }
 
     /// Set the potential of patch `patch` to `volts` (V). The patch must already have a
-    /// fixed potential (the Dirichlet rows stay where they are).
+    /// fixed potential (the Dirichlet rows stay where they are). Under the fixed-field
+    /// closure without a given potential the Laplace field of the patch potentials is
+    /// solved again.
     pub fn set_patch_potential(&mut self, patch: usize, volts: f64) -> Result<(), PnpError> {
         let p = &mut self.pnp.problem;
         let name = p
@@ -329,6 +331,16 @@ impl SteadySolver {
             self.pnp.length,
         );
         self.pnp.target = target;
+        if self.pnp.closure == Closure::FixedField && self.pnp.problem.fixed_potential.is_none() {
+            // The field is the Laplace solution of the patch potentials: solve it again.
+            let phi = crate::models::pnp_closure::laplace_of_patches(
+                &self.pnp.problem,
+                &smesh,
+                &self.pnp.conductance,
+                self.pnp.vt,
+            )?;
+            self.pnp.phi_given = Some(phi);
+        }
         Ok(())
     }
 

@@ -15,16 +15,19 @@
 //! species (may not enter) and `diffusivity_factor` `f_k` (hindered diffusion). Per patch:
 //! `concentration` or `flux` (outward, mol m^-2 s^-1) per species (unlisted species:
 //! blocked), and `potential` or `surface_charge`. An optional `[sweep]` solves again at a
-//! list of potentials of one patch and reports the current-voltage curve and the
-//! rectification ratios `|I(+V)| / |I(-V)|`. `closure` is `"poisson"` (default),
-//! `"electroneutral"` or `"fixed_field"` (the Laplace solution of the patch potentials), as
-//! in 1D; `mode = "transient"` with a `[transient]` table (the 1D keys) and an `initial`
+//! list of potentials of one patch (steady runs, any closure) and reports the
+//! current-voltage curve and the rectification ratios `|I(+V)| / |I(-V)|`. `closure` is
+//! `"poisson"` (default), `"electroneutral"` (no patch needs a potential: one node is then
+//! the gauge `phi = 0`) or `"fixed_field"` (the Laplace solution of the patch potentials, or
+//! with `[fixed_field] field, direction` the uniform field `phi = -E (d . x)`), as in 1D;
+//! `mode = "transient"` with a `[transient]` table (the 1D keys) and an `initial`
 //! concentration per species (uniform, or a table by region name) integrates in time and
-//! writes one field file per output time, a `.pvd` collection and `currents.csv`
-//! (`scenario/pnp/transient.rs`).
+//! writes one field file per output time, a `.pvd` collection, `currents.csv` and per output
+//! time the NPY arrays, line cuts and maps (`scenario/pnp/transient.rs`).
 //!
-//! Every key is in `docs/scenario-fields.md`.
+//! Every key is in `docs/scenario-pnp.md` (the geometry keys in `docs/scenario-fields.md`).
 
+mod fixed_field;
 mod outputs;
 mod run;
 mod transient;
@@ -83,6 +86,7 @@ struct Raw {
     #[serde(default)]
     patch: Vec<Spanned<RawPatch>>,
     sweep: Option<Spanned<RawSweep>>,
+    fixed_field: Option<Spanned<RawFixedField>>,
     solver: Option<RawSolver>,
     output: Option<RawOutput>,
 }
@@ -132,6 +136,13 @@ impl PatchKeys for RawPatch {
 struct RawSweep {
     patch: Spanned<String>,
     potentials: Spanned<Vec<Spanned<Value>>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawFixedField {
+    field: Spanned<Value>,
+    direction: Option<Spanned<Vec<Spanned<Value>>>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -190,6 +201,9 @@ pub struct PnpScenario {
     pub outputs: super::StaticOutputs,
     /// The sweep, if any.
     pub sweep: Option<Sweep>,
+    /// The uniform field of `[fixed_field]`, if any: `(E, unit direction)` in V/m and mesh
+    /// coordinates; `problem.fixed_potential` is then `-E (d . x)`.
+    pub uniform_field: Option<(f64, [f64; 3])>,
     /// Estimated peak memory, bytes.
     pub memory_estimate: f64,
     /// The linear solver requested.
@@ -499,9 +513,14 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
             None,
         );
     }
-    if !patches
-        .iter()
-        .any(|c| matches!(c.potential, PotentialCondition::Potential(_)))
+    let uniform = raw.fixed_field.as_ref().and_then(|f| {
+        fixed_field::uniform_field(f, closure, mesh_kind, &patches, &patch_names, cx)
+    });
+    if raw.fixed_field.is_none()
+        && closure != Some(Closure::Electroneutral)
+        && !patches
+            .iter()
+            .any(|c| matches!(c.potential, PotentialCondition::Potential(_)))
     {
         cx.push(
             "patch",
@@ -532,13 +551,17 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
             );
         }
     }
-    if let (Some(sw), true) = (
-        &raw.sweep,
-        transient_mode || closure.is_some_and(|c| c != Closure::Poisson),
-    ) {
+    if let (Some(sw), true) = (&raw.sweep, transient_mode) {
         cx.push(
             "sweep",
-            "a [sweep] solves steady states under the poisson closure only so far: remove the sweep, or use mode = \"steady\" and closure = \"poisson\"",
+            "a [sweep] solves one steady state per potential, so it needs mode = \"steady\": remove the [sweep] table, or remove mode = \"transient\" (a transient run records its currents at every step in currents.csv)",
+            Some(sw.span()),
+        );
+    }
+    if let (Some(sw), Some(_)) = (&raw.sweep, &raw.fixed_field) {
+        cx.push(
+            "sweep",
+            "a [sweep] changes a patch potential, which a uniform [fixed_field] does not depend on: remove the [sweep] table, or remove [fixed_field] to use the Laplace field of the patch potentials",
             Some(sw.span()),
         );
     }
@@ -651,6 +674,14 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
         }),
         false => None,
     };
+    let fixed_potential = uniform.map(|(e, d)| {
+        (0..mesh.nodes())
+            .map(|i| {
+                let x = mesh.position(i);
+                -e * (0..3).map(|a| d[a] * x[a]).sum::<f64>()
+            })
+            .collect()
+    });
     Some(PnpScenario {
         closure,
         transient,
@@ -669,13 +700,14 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
                 "lu" => SolverChoice::SparseLu,
                 _ => SolverChoice::Auto,
             },
-            fixed_potential: None,
+            fixed_potential,
         },
         patch_names,
         shapes,
         background,
         outputs,
         sweep,
+        uniform_field: uniform,
         memory_estimate: est,
         linear: linear.to_string(),
         warnings,
@@ -685,3 +717,6 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
 #[cfg(test)]
 #[path = "pnp_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod gap_tests;

@@ -1,6 +1,7 @@
-//! Maps of a PNP run (`formats = [..., "map"]`, `[output.map]`): the potential, every
-//! concentration and `|E|`, with field lines of `E` or lines of the current density on
-//! top, on 2D and `(r, z)` meshes (tensor or Delaunay).
+//! The files of one PNP state (a steady state, or a transient at one output time): NPY
+//! arrays, line cuts, probes and maps (`formats = [..., "map"]`, `[output.map]`: the
+//! potential, every concentration and `|E|`, with field lines of `E` or lines of the
+//! current density on top, on 2D and `(r, z)` meshes, tensor or Delaunay).
 //!
 //! The current density at a node is
 //!
@@ -15,12 +16,13 @@
 //! that have a finite value (the central difference inside, one-sided at the boundary and
 //! next to a region a species cannot enter). Only the direction of `J` is drawn.
 
+use serde_json::{json, Map, Value as Json};
+
 use crate::constants::{thermal_voltage, FARADAY};
 use crate::mesh::{Mesh, TriangleLocator};
-use crate::models::pnp::PnpSolution;
 use crate::output::{
-    ColorScale, FieldMap, FieldOutputError, Flow, FlowLines, MapOptions, NodeField, OutputFile,
-    PointSampler,
+    line_cut_csv_on, node_field_npy, ColorScale, FieldMap, FieldOutputError, Flow, FlowLines,
+    MapOptions, NodeField, OutputFile, PointSampler,
 };
 use crate::scenario::{MapLines, MeshKind, RunError};
 
@@ -69,19 +71,23 @@ fn plane_gradient(mesh: &Mesh, triangles: Option<&TriangleLocator>, u: &[f64]) -
 }
 
 /// The current density `J` (A/m^2) at every node, `[Jx, Jy, 0]` (see the module docs).
-pub(super) fn current_density(s: &PnpScenario, sol: &PnpSolution) -> Vec<[f64; 3]> {
+pub(super) fn current_density(
+    s: &PnpScenario,
+    potential: &[f64],
+    concentration: &[Vec<f64>],
+) -> Vec<[f64; 3]> {
     let p = &s.problem;
     let mesh = &*p.mesh;
     let tri = s.triangles.as_deref();
     let n = mesh.nodes();
     let f_rt = 1.0 / thermal_voltage(p.temperature);
-    let gphi = plane_gradient(mesh, tri, &sol.potential);
+    let gphi = plane_gradient(mesh, tri, potential);
     let mut j = vec![[0.0; 3]; n];
     for (k, sp) in p.species.iter().enumerate() {
         if sp.charge == 0.0 {
             continue;
         }
-        let c = &sol.concentration[k];
+        let c = &concentration[k];
         let gc = plane_gradient(mesh, tri, c);
         for i in 0..n {
             let r = mesh.dominant_region(i) as usize;
@@ -101,15 +107,18 @@ pub(super) fn current_density(s: &PnpScenario, sol: &PnpSolution) -> Vec<[f64; 3
     j
 }
 
-/// The map files of a PNP run and their names: `map_potential`, `map_c_<species>` (on the
-/// `[output.map] concentration_scale`), `map_field` (`|E|`), each `.png` and `.svg`.
-/// `fields` are the run's node fields: potential, `E`, then one concentration per species.
+/// The map files of a PNP state and their names: `map_potential`, `map_c_<species>` (on
+/// the `[output.map] concentration_scale`), `map_field` (`|E|`), each `.png` and `.svg`
+/// with `suffix` before the extension. `fields` are the state's node fields: potential,
+/// `E`, then one concentration per species.
 pub(super) fn pnp_maps(
     s: &PnpScenario,
-    sol: &PnpSolution,
+    state: (&[f64], &[Vec<f64>]),
     fields: &[NodeField],
     file_stems: &[String],
+    suffix: &str,
 ) -> Result<(Vec<OutputFile>, Vec<String>), RunError> {
+    let (potential, concentration) = state;
     let out_err = |e: FieldOutputError| RunError::Output(e.to_string());
     let p = &s.problem;
     let mesh = &*p.mesh;
@@ -121,10 +130,10 @@ pub(super) fn pnp_maps(
     let current;
     let flow = match spec.lines {
         MapLines::Current => {
-            current = current_density(s, sol);
+            current = current_density(s, potential, concentration);
             Some(Flow::Vector(&current))
         }
-        MapLines::Field => Some(Flow::NegativeGradient(&sol.potential)),
+        MapLines::Field => Some(Flow::NegativeGradient(potential)),
         MapLines::None => None,
     };
     // Lines through seeds along the diagonal of the bounding box, those inside the domain.
@@ -162,10 +171,128 @@ pub(super) fn pnp_maps(
             ("png", map.to_png().map_err(out_err)?),
             ("svg", map.to_svg().map_err(out_err)?.into_bytes()),
         ] {
-            let name = format!("map_{stem}.{ext}");
+            let name = format!("map_{stem}{suffix}.{ext}");
             names.push(name.clone());
             files.push(OutputFile { name, bytes });
         }
     }
     Ok((files, names))
+}
+
+/// A species name as part of a file name (`K+` -> `K+`, `SO4--` kept; anything but
+/// letters, digits, `+`, `-` and `_` becomes `_`).
+pub(super) fn file_safe(n: &str) -> String {
+    n.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The files of one state with `suffix` before each extension (`""` for a steady state,
+/// `"_0003"` for output time 3 of a transient): `potential.npy` and `c_<species>.npy` with
+/// `formats = [.., "npy"]`, `line_<name>.csv` for every line cut, and the maps of
+/// [`pnp_maps`] with `formats = [.., "map"]`; also the names of the map files.
+/// `fields`: potential, `E`, then one concentration per species (as the VTK file).
+pub(super) fn state_files(
+    s: &PnpScenario,
+    state: (&[f64], &[Vec<f64>]),
+    fields: &[NodeField],
+    suffix: &str,
+) -> Result<(Vec<OutputFile>, Vec<String>), RunError> {
+    let out_err = |e: FieldOutputError| RunError::Output(e.to_string());
+    let mesh = &*s.problem.mesh;
+    let names: Vec<&str> = s.problem.species.iter().map(|k| k.name.as_str()).collect();
+    let m = names.len();
+    let mut files = vec![];
+    if s.outputs.npy {
+        files.push(OutputFile {
+            name: format!("potential{suffix}.npy"),
+            bytes: node_field_npy(mesh, &fields[0]).map_err(out_err)?,
+        });
+        for (k, n) in names.iter().enumerate() {
+            files.push(OutputFile {
+                name: format!("c_{}{suffix}.npy", file_safe(n)),
+                bytes: node_field_npy(mesh, &fields[2 + k]).map_err(out_err)?,
+            });
+        }
+    }
+    for l in &s.outputs.lines {
+        files.push(OutputFile::text(
+            &format!("line_{}{suffix}.csv", l.name),
+            line_cut_csv_on(mesh, s.triangles.as_deref(), &fields[..2 + m], l).map_err(out_err)?,
+        ));
+    }
+    let mut maps = vec![];
+    if s.outputs.map {
+        let stems: Vec<String> = names.iter().map(|n| file_safe(n)).collect();
+        let (map_files, map_names) = pnp_maps(s, state, fields, &stems, suffix)?;
+        files.extend(map_files);
+        maps = map_names;
+    }
+    Ok((files, maps))
+}
+
+/// The `[output] probe` values of one or more states, by probe name: `at_m`, `region`, and
+/// `potential_V` and `concentration_mol_m3` per species (`null` where the species is
+/// absent), interpolated (multi)linearly on tensor meshes and linearly in the triangle
+/// holding the probe on Delaunay meshes. With one state the values are numbers, with
+/// several (a transient's output times) lists in the order of `states`.
+pub(super) fn probe_values(
+    s: &PnpScenario,
+    states: &[(&[f64], &[Vec<f64>])],
+    series: bool,
+) -> Result<Map<String, Json>, RunError> {
+    let mut probes = Map::new();
+    if s.outputs.probes.is_empty() {
+        return Ok(probes);
+    }
+    let mesh = &*s.problem.mesh;
+    let names: Vec<&str> = s.problem.species.iter().map(|k| k.name.as_str()).collect();
+    // Validation refused probes outside the domain.
+    let sampler = PointSampler::new(mesh, s.triangles.as_deref(), "a probe")
+        .map_err(|e| RunError::Output(e.to_string()))?;
+    let dim = mesh.dim();
+    let one = |v: Vec<Json>| if series { json!(v) } else { v[0].clone() };
+    for pr in &s.outputs.probes {
+        let Some(at) = sampler.locate(pr.at) else {
+            continue;
+        };
+        let mut o = Map::new();
+        o.insert("at_m".into(), json!(&pr.at[..dim]));
+        o.insert(
+            "region".into(),
+            json!(mesh.regions()[s.region_at(pr.at) as usize]),
+        );
+        let phi: Vec<Json> = states
+            .iter()
+            .map(|(p, _)| json!(at.apply(|i| p[i])))
+            .collect();
+        o.insert("potential_V".into(), one(phi));
+        let conc: Map<String, Json> = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| {
+                let v: Vec<Json> = states
+                    .iter()
+                    .map(|(_, c)| {
+                        let v = at.apply(|i| c[k][i]);
+                        if v.is_finite() {
+                            json!(v)
+                        } else {
+                            Json::Null
+                        }
+                    })
+                    .collect();
+                (n.to_string(), one(v))
+            })
+            .collect();
+        o.insert("concentration_mol_m3".into(), Json::Object(conc));
+        probes.insert(pr.name.clone(), Json::Object(o));
+    }
+    Ok(probes)
 }

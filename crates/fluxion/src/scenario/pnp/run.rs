@@ -11,9 +11,7 @@ use crate::models::pnp::{
     Pnp, PnpError, PnpSolution, PotentialCondition, SpeciesCondition, SteadySolver,
 };
 use crate::models::potential::node_gradient;
-use crate::output::{
-    line_cut_csv_on, node_field_npy, vtk_document, NodeField, OutputFile, PointSampler,
-};
+use crate::output::{vtk_document, NodeField, OutputFile};
 use crate::scenario::{RunError, RunReport};
 use crate::solve::Progress;
 
@@ -65,12 +63,13 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
     };
     let sol = Pnp::with_closure(p.clone(), s.closure)?.solve_steady(&mut part)?;
     let progress = part.inner;
-    // The sweep: the same problem at each potential of one patch.
-    let mut sweep_rows: Vec<(f64, PnpSolution)> = vec![];
-    // One discrete system for all points (the potential rows of the swept patch are fixed
-    // at every point); the first point starts cold, each later one from the state of the
-    // point before (`SteadySolver`), which converges to the same solution in fewer Newton
+    // The sweep: the same problem at each potential of one patch, under the scenario's
+    // closure. One discrete system for all points (the potential rows of the swept patch
+    // are fixed at every point; under `fixed_field` the Laplace field is solved again at
+    // each point); the first point starts cold, each later one from the state of the point
+    // before (`SteadySolver`), which converges to the same solution in fewer Newton
     // iterations.
+    let mut sweep_rows: Vec<(f64, PnpSolution)> = vec![];
     if let Some(sw) = &s.sweep {
         let mut solver: Option<SteadySolver> = None;
         for (j, &v) in sw.potentials.iter().enumerate() {
@@ -88,7 +87,7 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
                 None => {
                     let mut q = p.clone();
                     q.patches[sw.patch].potential = PotentialCondition::Potential(v);
-                    solver.insert(SteadySolver::new(Pnp::new(q)?)?)
+                    solver.insert(SteadySolver::new(Pnp::with_closure(q, s.closure)?)?)
                 }
             };
             let (r, _) = sv.solve(&mut part)?;
@@ -119,33 +118,12 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
             doc.xml,
         ));
     }
-    if s.outputs.npy {
-        files.push(OutputFile {
-            name: "potential.npy".into(),
-            bytes: node_field_npy(mesh, &fields[0]).map_err(out_err)?,
-        });
-        for (k, n) in names.iter().enumerate() {
-            files.push(OutputFile {
-                name: format!("c_{}.npy", file_safe(n)),
-                bytes: node_field_npy(mesh, &fields[2 + k]).map_err(out_err)?,
-            });
-        }
-    }
-    for l in &s.outputs.lines {
-        files.push(OutputFile::text(
-            &format!("line_{}.csv", l.name),
-            line_cut_csv_on(mesh, s.triangles.as_deref(), &fields[..2 + names.len()], l)
-                .map_err(out_err)?,
-        ));
-    }
-    let mut maps = vec![];
     if s.outputs.map {
         progress.update(0.9, "maps");
-        let stems: Vec<String> = names.iter().map(|n| file_safe(n)).collect();
-        let (map_files, map_names) = super::outputs::pnp_maps(s, &sol, &fields, &stems)?;
-        files.extend(map_files);
-        maps = map_names;
     }
+    let (state_files, maps) =
+        super::outputs::state_files(s, (&sol.potential, &sol.concentration), &fields, "")?;
+    files.extend(state_files);
     let mut warnings = s.warnings.clone();
     let mut summary = summary_json(s, &sol, &mut warnings)?;
     if let Some(sw) = &s.sweep {
@@ -167,18 +145,16 @@ pub fn run_pnp(s: &PnpScenario, progress: &mut dyn Progress) -> Result<RunReport
     Ok(RunReport { files, summary })
 }
 
-/// A species name as part of a file name (`K+` -> `K+`, `SO4--` kept; anything but
-/// letters, digits, `+`, `-` and `_` becomes `_`).
-fn file_safe(n: &str) -> String {
-    n.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "+-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+/// The largest ionic current `F |z_k flow_k|` of any species through any patch (A): the
+/// scale of the round-off in the sum of the patch currents, which at open circuit is all
+/// they are.
+fn ionic_scale(p: &crate::models::pnp::PnpProblem, sol: &PnpSolution) -> f64 {
+    sol.patches
+        .iter()
+        .flat_map(|f| f.species.iter().zip(&p.species))
+        .map(|(flow, k)| FARADAY * (k.charge * flow).abs())
+        .filter(|x| x.is_finite())
+        .fold(0.0, f64::max)
 }
 
 /// `(sum of the outward patch currents, the largest |current|)`.
@@ -236,10 +212,13 @@ fn summary_json(
         patches.insert(s.patch_names[i].clone(), Json::Object(o));
     }
     let (sum, max) = current_balance(sol);
-    let rel = if max > 0.0 { sum.abs() / max } else { 0.0 };
+    // Relative to the largest current or, if larger (at open circuit the currents are
+    // round-off), the largest ionic current of one species.
+    let scale = max.max(ionic_scale(p, sol));
+    let rel = if scale > 0.0 { sum.abs() / scale } else { 0.0 };
     if rel > CURRENT_BALANCE_WARNING {
         warnings.push(format!(
-            "the outward currents through all patches add up to {sum:e} A, {rel:.2e} of the largest: charge is not conserved to solver accuracy (the solve may be unconverged; refine the mesh where the Debye layers are)"
+            "the outward currents through all patches add up to {sum:e} A, {rel:.2e} of the largest current (or ionic current): charge is not conserved to solver accuracy (the solve may be unconverged; refine the mesh where the Debye layers are)"
         ));
     }
     for (k, n) in names.iter().enumerate() {
@@ -258,40 +237,7 @@ fn summary_json(
             ));
         }
     }
-    let mut probes = Map::new();
-    if !s.outputs.probes.is_empty() {
-        // Tensor grids interpolate (multi)linearly, Delaunay meshes linearly in the
-        // triangle holding the probe (validation refused probes outside the domain).
-        let sampler = PointSampler::new(mesh, s.triangles.as_deref(), "a probe")
-            .map_err(|e| RunError::Output(e.to_string()))?;
-        let dim = mesh.dim();
-        for pr in &s.outputs.probes {
-            let mut o = Map::new();
-            o.insert("at_m".into(), json!(&pr.at[..dim]));
-            let Some(at) = sampler.locate(pr.at) else {
-                continue;
-            };
-            let value = |f: &dyn Fn(usize) -> f64| at.apply(f);
-            o.insert(
-                "region".into(),
-                json!(mesh.regions()[s.region_at(pr.at) as usize]),
-            );
-            o.insert("potential_V".into(), json!(value(&|i| sol.potential[i])));
-            let conc: Map<String, Json> = names
-                .iter()
-                .enumerate()
-                .map(|(k, n)| {
-                    let v = value(&|i| sol.concentration[k][i]);
-                    (
-                        n.to_string(),
-                        if v.is_finite() { json!(v) } else { Json::Null },
-                    )
-                })
-                .collect();
-            o.insert("concentration_mol_m3".into(), Json::Object(conc));
-            probes.insert(pr.name.clone(), Json::Object(o));
-        }
-    }
+    let probes = super::outputs::probe_values(s, &[(&sol.potential, &sol.concentration)], false)?;
     let shape = mesh.shape().map(|sh| sh[..mesh.dim()].to_vec());
     Ok(json!({
         "model": "pnp",
@@ -320,8 +266,21 @@ fn summary_json(
             "relative": rel,
         },
         "probes": probes,
+        "fixed_field": fixed_field_json(s),
         "memory_estimate_bytes": s.memory_estimate,
     }))
+}
+
+/// The uniform field of `[fixed_field]` (`field_V_m`, `direction`), or `null`.
+pub(super) fn fixed_field_json(s: &PnpScenario) -> Json {
+    match s.uniform_field {
+        Some((e, d)) => json!({
+            "field_V_m": e,
+            "direction": &d[..s.problem.mesh.dim()],
+            "potential": "phi(x) = -field (direction . x)",
+        }),
+        None => Json::Null,
+    }
 }
 
 /// The sweep as JSON (`potentials_V`, per patch the outward currents, the rectification

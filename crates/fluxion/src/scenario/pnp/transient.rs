@@ -12,7 +12,7 @@ use super::{PnpScenario, PnpTransientRun};
 use crate::mesh::Mesh;
 use crate::models::electrodiffusion::Closure;
 use crate::models::pnp::{Medium, Pnp};
-use crate::models::pnp_transient::{PnpSnapshot, PnpTransientSolution};
+use crate::models::pnp_transient::PnpTransientSolution;
 use crate::output::{pvd_collection, vtk_document, NodeField, OutputFile};
 use crate::scenario::{raw, show, Ctx, RunError, RunReport, MAX_CONCENTRATION};
 use crate::solve::Progress;
@@ -120,11 +120,13 @@ pub(super) fn build_initial(
     })
 }
 
-/// Integrate a transient PNP scenario and render its files.
+/// Integrate a transient PNP scenario and render its files: per output time `j` the field
+/// file `fields_NNNN`, and with the `[output]` settings `potential_NNNN.npy`,
+/// `c_<species>_NNNN.npy`, `line_<name>_NNNN.csv` and the maps `map_<field>_NNNN.png/.svg`
+/// (`super::outputs::state_files`); the probes in `summary.json` hold one value per output
+/// time.
 ///
-/// TODO(#9): the memory estimate does not count the snapshots yet; line cuts, probes and
-/// NPY arrays are written by steady runs only; `[sweep]` is refused for transients and for
-/// the electroneutral / fixed-field closures (the sweep loop of `run.rs` builds `Pnp::new`).
+/// TODO(#9): the memory estimate does not count the snapshots yet.
 pub(super) fn run_transient(
     s: &PnpScenario,
     tr: &PnpTransientRun,
@@ -137,15 +139,35 @@ pub(super) fn run_transient(
     progress.update(0.95, "post-processing");
     let mesh = &*p.mesh;
     let mut files = vec![];
+    let mut maps = vec![];
     let out_err = |e: crate::output::FieldOutputError| RunError::Output(e.to_string());
-    if s.outputs.vtk {
-        let mut entries = vec![];
-        for (j, snap) in sol.snapshots.iter().enumerate() {
-            let doc = snapshot_document(s, snap).map_err(out_err)?;
+    let mut entries = vec![];
+    for (j, snap) in sol.snapshots.iter().enumerate() {
+        let (field, region, rho) = super::run::node_fields(p, &snap.potential, &snap.concentration);
+        let region_f: Vec<f64> = region.iter().map(|&r| r as f64).collect();
+        let names: Vec<String> = p.species.iter().map(|k| format!("c_{}", k.name)).collect();
+        let mut fields = vec![
+            NodeField::scalar("potential", "V", &snap.potential),
+            NodeField::vector("E", "V/m", &field),
+        ];
+        for (k, n) in names.iter().enumerate() {
+            fields.push(NodeField::scalar(n, "mol/m^3", &snap.concentration[k]));
+        }
+        fields.push(NodeField::scalar("space_charge", "C/m^3", &rho));
+        fields.push(NodeField::scalar("region", "1", &region_f));
+        if s.outputs.vtk {
+            let doc = vtk_document(mesh, &fields).map_err(out_err)?;
             let name = format!("fields_{j:04}.{}", doc.kind.extension());
             files.push(OutputFile::text(&name, doc.xml));
             entries.push((snap.time, name));
         }
+        let state = (&snap.potential[..], &snap.concentration[..]);
+        let (more, map_names) =
+            super::outputs::state_files(s, state, &fields, &format!("_{j:04}"))?;
+        files.extend(more);
+        maps.extend(map_names);
+    }
+    if s.outputs.vtk {
         let list: Vec<(f64, &str)> = entries.iter().map(|(t, n)| (*t, n.as_str())).collect();
         files.push(OutputFile::text(
             "fields.pvd",
@@ -154,6 +176,16 @@ pub(super) fn run_transient(
     }
     files.push(OutputFile::text("currents.csv", currents_csv(s, &sol)));
     let mut summary = summary_json(s, tr, &sol, mesh);
+    let states: Vec<(&[f64], &[Vec<f64>])> = sol
+        .snapshots
+        .iter()
+        .map(|x| (&x.potential[..], &x.concentration[..]))
+        .collect();
+    summary["probes"] = json!(super::outputs::probe_values(s, &states, true)?);
+    if !maps.is_empty() {
+        summary["maps"] = json!(maps);
+    }
+    summary["fixed_field"] = super::run::fixed_field_json(s);
     summary["wall_time_s"] = json!(start.elapsed().as_secs_f64());
     files.push(OutputFile::text(
         "summary.json",
@@ -161,27 +193,6 @@ pub(super) fn run_transient(
     ));
     progress.update(1.0, "done");
     Ok(RunReport { files, summary })
-}
-
-fn snapshot_document(
-    s: &PnpScenario,
-    snap: &PnpSnapshot,
-) -> Result<crate::output::VtkDocument, crate::output::FieldOutputError> {
-    let p = &s.problem;
-    let mesh = &*p.mesh;
-    let (field, region, rho) = super::run::node_fields(p, &snap.potential, &snap.concentration);
-    let region_f: Vec<f64> = region.iter().map(|&r| r as f64).collect();
-    let names: Vec<String> = p.species.iter().map(|k| format!("c_{}", k.name)).collect();
-    let mut fields = vec![
-        NodeField::scalar("potential", "V", &snap.potential),
-        NodeField::vector("E", "V/m", &field),
-    ];
-    for (k, n) in names.iter().enumerate() {
-        fields.push(NodeField::scalar(n, "mol/m^3", &snap.concentration[k]));
-    }
-    fields.push(NodeField::scalar("space_charge", "C/m^3", &rho));
-    fields.push(NodeField::scalar("region", "1", &region_f));
-    vtk_document(mesh, &fields)
 }
 
 /// One row per step: time, per patch the outward conduction, displacement and total
