@@ -472,3 +472,57 @@ fn bad_inputs_are_refused() {
     spec.boundary.patches.pop();
     assert!(delaunay_mesh(&spec).is_err());
 }
+
+/// The conical-nanopore mesh of `fluxion bench --pnp` at scale 2 (`h = 1.25 nm`, growth
+/// 0.2) is pinned: faster builds must give the same cells, nodes in the same order, and the
+/// same volumes and areas to round-off. Values from the build of 2026-12-02 (commit
+/// f5df936, before the mesh-speed work of issue #9).
+#[test]
+fn nanopore_mesh_is_pinned() {
+    let pore = ConicalPore {
+        tip: 10e-9,
+        base: 100e-9,
+        length: 1e-6,
+        reservoir: 0.3e-6,
+    };
+    let spec = pore.spec(1.25e-9, 1.25e-9, 0.2, 2_000_000).unwrap();
+    let dm = delaunay_mesh(&spec).unwrap();
+    let m = &dm.mesh;
+    assert_eq!(
+        (m.nodes(), m.faces(), dm.triangles.len()),
+        (14266, 40475, 26210)
+    );
+    let close = |got: f64, want: f64, what: &str| {
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs(),
+            "{what}: {got:e}, pinned {want:e}"
+        )
+    };
+    let vol: f64 = (0..m.nodes()).map(|i| m.volume(i)).sum();
+    let ivol: f64 = (0..m.nodes()).map(|i| i as f64 * m.volume(i)).sum();
+    let area: f64 = (0..m.faces()).map(|f| m.face_area(f)).sum();
+    let farea: f64 = (0..m.faces()).map(|f| f as f64 * m.face_area(f)).sum();
+    let dist: f64 = (0..m.faces()).map(|f| m.face_distance(f)).sum();
+    close(vol, 1.81269896112130498e-19, "sum of volumes");
+    close(ivol, 2.65417519455100083e-16, "sum of i * volume_i");
+    close(area, 3.94539425889716643e-11, "sum of face areas");
+    close(farea, 5.01335120057074345e-7, "sum of f * area_f");
+    close(dist, 1.11721456111862821e-4, "sum of face distances");
+    let patch_area = |name: &str| {
+        let p = m.patch_index(name).unwrap();
+        let faces = m.patch_faces().iter().filter(|q| q.patch == p);
+        let a: f64 = faces.clone().map(|q| q.area).sum();
+        let na: f64 = faces.map(|q| q.node as f64 * q.area).sum();
+        (a, na)
+    };
+    let (a, na) = patch_area("pore_wall");
+    close(a, 3.46971948694029083e-13, "pore_wall area");
+    close(na, 3.70447577207649836e-9, "pore_wall node * area");
+    let (a, na) = patch_area("membrane");
+    close(a, 5.33756591844905399e-13, "membrane area");
+    close(na, 5.78946065951446072e-9, "membrane node * area");
+    let (a, na) = patch_area("tip_reservoir");
+    close(a, 8.48230016469244364e-13, "tip_reservoir area");
+    close(na, 8.98345291527931748e-10, "tip_reservoir node * area");
+    close(dm.quality.min_angle_deg, 25.00101095995433, "min angle");
+}
