@@ -2,11 +2,12 @@
 //!
 //! `cargo run --release -p fluxion --example mesh_bench [-- SCALE ...]` (default scales
 //! 2, 4, 9); prints per scale the cells, the process CPU time and the wall time of the
-//! whole build and of each phase of [`fluxion::mesh::delaunay_mesh_timed`].
+//! whole build and the wall time of each phase of [`fluxion::mesh::delaunay_mesh_timed`];
+//! with `MESH_CHECKSUM` set also checksums of the mesh (to compare two builds).
 
 use std::time::Instant;
 
-use fluxion::mesh::{delaunay_mesh, ConicalPore, DelaunayMesh};
+use fluxion::mesh::{delaunay_mesh_timed, ConicalPore, DelaunayMesh};
 
 /// Order-sensitive checksums of a mesh (to compare builds): cells, faces, triangles, then
 /// sums of volumes, `i * volume_i`, face areas, `f * area_f`, face distances, node
@@ -87,13 +88,18 @@ fn main() {
         let (t0, c0) = (Instant::now(), cpu());
         let (h, growth) = (2.5e-9 / s, 0.4 / s);
         let spec = pore.spec(h, h, growth, 2_000_000).expect("pore outline");
-        let dm = delaunay_mesh(&spec).expect("mesh");
+        let t_spec = t0.elapsed().as_secs_f64();
+        let (dm, t) = delaunay_mesh_timed(&spec).expect("mesh");
         println!(
             "scale {s}: {} cells, {} faces, wall {:.3} s, cpu {:.2} s",
             dm.mesh.nodes(),
             dm.mesh.faces(),
             t0.elapsed().as_secs_f64(),
             cpu() - c0
+        );
+        println!(
+            "  wall s: spec {t_spec:.4} triangulation {:.4} size field {:.4} ({} passes) triangles {:.4} voronoi {:.4} patches {:.4} mesh {:.4}",
+            t.triangulation, t.size_field, t.size_passes, t.triangles, t.voronoi, t.patches, t.mesh
         );
         if std::env::var_os("MESH_CHECKSUM").is_some() {
             println!(" {}", checksum(&dm));
