@@ -38,8 +38,8 @@ pub use structured::{
     MAX_MESH_BYTES,
 };
 pub use voronoi::{
-    delaunay_mesh, ConicalPore, Curve, DelaunayMesh, DelaunaySpec, MeshQuality, OuterBoundary,
-    RegionRule, SizeNear, TriangleLocator, TriangleSpot, VoronoiError,
+    delaunay_mesh, delaunay_mesh_timed, BuildTimes, ConicalPore, Curve, DelaunayMesh, DelaunaySpec,
+    MeshQuality, OuterBoundary, RegionRule, SizeNear, TriangleLocator, TriangleSpot, VoronoiError,
 };
 
 /// The symmetry of a 1D domain.

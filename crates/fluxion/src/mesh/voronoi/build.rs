@@ -3,15 +3,17 @@
 
 use super::super::fv::{Mesh, MeshParts, Patch, PatchFace, PatchKind};
 use super::super::shapes::Polygon;
+use super::boxes::voronoi_boxes;
 use super::{
-    cross, dot, norm, segment_distance, sub, CoordinateSystem, DelaunayMesh, DelaunaySpec,
-    MeshQuality, VoronoiError,
+    cross, dot, norm, segment_distance, sub, BuildTimes, CoordinateSystem, DelaunayMesh,
+    DelaunaySpec, MeshQuality, VoronoiError,
 };
 use spade::{
-    AngleLimit, ConstrainedDelaunayTriangulation, Point2, RefinementParameters, Triangulation,
+    AngleLimit, ConstrainedDelaunayTriangulation, Point2, PositionInTriangulation,
+    RefinementParameters, Triangulation,
 };
-use std::collections::HashMap;
 use std::f64::consts::PI;
+use std::time::Instant;
 
 /// An input constraint segment: end points, patch (if any), boundary or interface.
 struct InputSegment {
@@ -21,13 +23,54 @@ struct InputSegment {
     boundary: bool,
 }
 
-/// Per edge: `(region, segment area)` pieces, edge length, number of domain triangles.
-type EdgeAcc = (Vec<(u16, f64)>, f64, u8);
-
 type Cdt = ConstrainedDelaunayTriangulation<Point2<f64>>;
 
 /// Build the Delaunay-Voronoi mesh of `spec` (see the module docs).
 pub fn delaunay_mesh(spec: &DelaunaySpec) -> Result<DelaunayMesh, VoronoiError> {
+    delaunay_mesh_timed(spec).map(|(m, _)| m)
+}
+
+/// What the size-field pass last found for a triangle (a spade face): its vertices, then
+/// whether its centroid is outside the domain, or it is small enough, or too large.
+#[derive(Clone, Copy, PartialEq)]
+struct FaceClass {
+    vertices: [u32; 3],
+    kind: FaceKind,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum FaceKind {
+    Unknown,
+    Outside,
+    Fine,
+    TooLarge,
+}
+
+/// Centroid of a triangle.
+#[inline]
+fn centroid(p: [[f64; 2]; 3]) -> [f64; 2] {
+    [
+        (p[0][0] + p[1][0] + p[2][0]) / 3.0,
+        (p[0][1] + p[1][1] + p[2][1]) / 3.0,
+    ]
+}
+
+/// [`delaunay_mesh`] with the wall time of each phase.
+///
+/// The size field is enforced in passes (insert the centroid of every domain triangle whose
+/// longest edge exceeds `1.2 h(centroid)`, then refine); a triangle's verdict is kept while
+/// its vertices stay the same, so a pass only looks at the triangles the last one changed,
+/// and each centroid is inserted starting from a vertex of its triangle.
+pub fn delaunay_mesh_timed(
+    spec: &DelaunaySpec,
+) -> Result<(DelaunayMesh, BuildTimes), VoronoiError> {
+    let mut times = BuildTimes::default();
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let t = clock.elapsed().as_secs_f64();
+        clock = Instant::now();
+        t
+    };
     let invalid = |s: String| Err(VoronoiError::Invalid(s));
     let axi = match spec.coordinates {
         CoordinateSystem::Cartesian => false,
@@ -203,43 +246,83 @@ pub fn delaunay_mesh(spec: &DelaunaySpec) -> Result<DelaunayMesh, VoronoiError> 
         Ok(())
     };
     refine(&mut cdt)?;
+    times.triangulation = lap();
     // Size field: insert centroids of too-large triangles inside the domain, then refine.
+    let unknown = FaceClass {
+        vertices: [u32::MAX; 3],
+        kind: FaceKind::Unknown,
+    };
+    let mut class: Vec<FaceClass> = Vec::new();
     if !spec.near.is_empty() {
+        let mut add = Vec::new();
         for _pass in 0..60 {
-            let mut add = Vec::new();
+            add.clear();
+            class.resize(cdt.num_all_faces(), unknown);
             for f in cdt.inner_faces() {
-                let p = f.positions().map(to_global);
-                let g = [
-                    (p[0][0] + p[1][0] + p[2][0]) / 3.0,
-                    (p[0][1] + p[1][1] + p[2][1]) / 3.0,
-                ];
-                if !outer.contains(g[0], g[1]) {
+                let vs = f.vertices();
+                let ids = vs.map(|v| v.fix().index() as u32);
+                let c = &mut class[f.fix().index()];
+                if c.vertices == ids && matches!(c.kind, FaceKind::Outside | FaceKind::Fine) {
                     continue;
                 }
-                let longest = (0..3)
-                    .map(|k| norm(sub(p[(k + 1) % 3], p[k])))
-                    .fold(0.0, f64::max);
-                if longest > 1.2 * spec.size(g[0], g[1]) {
-                    add.push(to_local(g));
-                }
+                let p = vs.map(|v| to_global(v.position()));
+                let g = centroid(p);
+                let kind = if !outer.contains(g[0], g[1]) {
+                    FaceKind::Outside
+                } else {
+                    let longest = (0..3)
+                        .map(|k| norm(sub(p[(k + 1) % 3], p[k])))
+                        .fold(0.0, f64::max);
+                    if longest > 1.2 * spec.size(g[0], g[1]) {
+                        add.push((to_local(g), vs[0].fix()));
+                        FaceKind::TooLarge
+                    } else {
+                        FaceKind::Fine
+                    }
+                };
+                *c = FaceClass {
+                    vertices: ids,
+                    kind,
+                };
             }
             if add.is_empty() {
                 break;
             }
+            times.size_passes += 1;
             if cdt.num_vertices() + add.len() > max_vertices {
                 return Err(VoronoiError::TooLarge {
                     limit: max_vertices,
                     h: min_h,
                 });
             }
-            for p in add {
-                cdt.insert(p).map_err(terr)?;
+            // A point strictly inside a triangle (or on a vertex) is found the same from
+            // any start, so it is inserted from a vertex of the triangle it was the
+            // centroid of. On an edge, which of its two directions the walk of `insert`
+            // reports (so the order in which the triangulation stores its new triangles,
+            // hence the node order) depends on the start: there the walk starts as
+            // `insert`'s does, from the last inserted vertex. The first point of a pass
+            // uses `insert` itself.
+            let mut last = None;
+            for &(p, hint) in &add {
+                let v = match last {
+                    None => cdt.insert(p),
+                    Some(prev) => match cdt.locate_with_hint(p, hint) {
+                        PositionInTriangulation::OnFace(_)
+                        | PositionInTriangulation::OnVertex(_) => cdt.insert_with_hint(p, hint),
+                        _ => cdt.insert_with_hint(p, prev),
+                    },
+                };
+                last = Some(v.map_err(terr)?);
             }
             refine(&mut cdt)?;
         }
     }
+    times.size_field = lap();
 
     // Domain triangles and their nodes.
+    let position: Vec<[f64; 2]> = cdt.vertices().map(|v| to_global(v.position())).collect();
+    class.resize(cdt.num_all_faces(), unknown);
+    let mut in_domain = vec![false; cdt.num_all_faces()];
     let mut node_of = vec![u32::MAX; cdt.num_vertices()];
     let mut node: Vec<[f64; 3]> = Vec::new();
     let mut triangles: Vec<[u32; 3]> = Vec::new();
@@ -259,16 +342,19 @@ pub fn delaunay_mesh(spec: &DelaunaySpec) -> Result<DelaunayMesh, VoronoiError> 
     let mut min_angle = f64::INFINITY;
     let mut max_edge: f64 = 0.0;
     for f in cdt.inner_faces() {
-        let vs = f.vertices();
-        let mut p = vs.map(|v| to_global(v.position()));
-        let g = [
-            (p[0][0] + p[1][0] + p[2][0]) / 3.0,
-            (p[0][1] + p[1][1] + p[2][1]) / 3.0,
-        ];
-        if !outer.contains(g[0], g[1]) {
+        let mut ids = f.vertices().map(|v| v.fix().index());
+        let mut p = ids.map(|i| position[i]);
+        let g = centroid(p);
+        let c = class[f.fix().index()];
+        let inside = if c.vertices == ids.map(|i| i as u32) && c.kind != FaceKind::Unknown {
+            c.kind != FaceKind::Outside
+        } else {
+            outer.contains(g[0], g[1])
+        };
+        if !inside {
             continue;
         }
-        let mut ids = vs.map(|v| v.fix().index());
+        in_domain[f.fix().index()] = true;
         if cross(sub(p[1], p[0]), sub(p[2], p[0])) < 0.0 {
             p.swap(1, 2);
             ids.swap(1, 2);
@@ -293,96 +379,17 @@ pub fn delaunay_mesh(spec: &DelaunaySpec) -> Result<DelaunayMesh, VoronoiError> 
         triangles.push(tri);
         triangle_region.push(region);
     }
+    drop(class);
     if triangles.is_empty() {
         return invalid("the outer boundary encloses no triangle".into());
     }
-    let n = node.len();
-    let w = |r: f64| if axi { 2.0 * PI * r } else { 1.0 };
+    times.triangles = lap();
 
-    // Per-triangle Voronoi pieces.
-    let mut parts: Vec<Vec<(u16, f64)>> = vec![Vec::new(); n];
-    // Per edge: (region, segment area) pieces, edge length, number of domain triangles.
-    let mut edges: HashMap<(u32, u32), EdgeAcc> = HashMap::new();
-    let add_part = |v: &mut Vec<(u16, f64)>, r: u16, x: f64| match v.iter_mut().find(|q| q.0 == r) {
-        Some(q) => q.1 += x,
-        None => v.push((r, x)),
-    };
-    for (t, tri) in triangles.iter().enumerate() {
-        let r = triangle_region[t];
-        let p = tri.map(|v| [node[v as usize][0], node[v as usize][1]]);
-        let c = circumcentre(p);
-        for k in 0..3 {
-            let (i, j) = ((k + 1) % 3, (k + 2) % 3);
-            let (u, v) = (sub(p[i], p[k]), sub(p[j], p[k]));
-            let len = norm(sub(p[j], p[i]));
-            let s = 0.5 * len * dot(u, v) / cross(u, v);
-            let m = [0.5 * (p[i][0] + p[j][0]), 0.5 * (p[i][1] + p[j][1])];
-            let area = s * w(0.5 * (m[0] + c[0]));
-            let key = (tri[i].min(tri[j]), tri[i].max(tri[j]));
-            let e = edges.entry(key).or_insert((Vec::new(), len, 0));
-            e.2 += 1;
-            add_part(&mut e.0, r, area);
-            for &a in &[i, j] {
-                let vol = 0.25 * len * s * w((p[a][0] + m[0] + c[0]) / 3.0);
-                add_part(&mut parts[tri[a] as usize], r, vol);
-            }
-        }
-    }
-    let rscale = if axi {
-        2.0 * PI * node.iter().fold(0.0f64, |m, x| m.max(x[0]))
-    } else {
-        1.0
-    };
-    let tol = 1e-9;
-    let mut node_part_ptr = vec![0u32];
-    let mut node_part = Vec::new();
-    for (i, v) in parts.iter().enumerate() {
-        for &(r, x) in v {
-            let rel = x / (rscale * max_edge * max_edge);
-            if rel < -tol {
-                return Err(VoronoiError::NotAdmissible {
-                    what: "node volume part",
-                    x: node[i][0],
-                    y: node[i][1],
-                    value: rel,
-                });
-            }
-            node_part.push((r, x.max(0.0)));
-        }
-        node_part_ptr.push(node_part.len() as u32);
-    }
-    let mut keys: Vec<(u32, u32)> = edges.keys().copied().collect();
-    keys.sort_unstable();
-    let mut face_nodes = Vec::with_capacity(keys.len());
-    let mut face_distance = Vec::with_capacity(keys.len());
-    let mut face_segment_ptr = vec![0u32];
-    let mut segment_area = Vec::new();
-    let mut segment_part_ptr = vec![0u32];
-    let mut segment_part = Vec::new();
-    let mut min_ratio = f64::INFINITY;
-    for key in &keys {
-        let (segs, len, _) = &edges[key];
-        let (a, bb, len) = (key.0 as usize, key.1 as usize, *len);
-        for &(r, area) in segs {
-            let rel = area / (len * rscale);
-            min_ratio = min_ratio.min(rel);
-            if rel < -tol {
-                return Err(VoronoiError::NotAdmissible {
-                    what: "face segment",
-                    x: 0.5 * (node[a][0] + node[bb][0]),
-                    y: 0.5 * (node[a][1] + node[bb][1]),
-                    value: rel,
-                });
-            }
-            segment_area.push(area.max(0.0));
-            segment_part.push((r, 1.0));
-            segment_part_ptr.push(segment_part.len() as u32);
-        }
-        face_nodes.push([key.0, key.1]);
-        face_distance.push(len);
-        face_segment_ptr.push(segment_area.len() as u32);
-    }
+    let boxes = voronoi_boxes(&node, &triangles, &triangle_region, axi, max_edge)?;
+    times.voronoi = lap();
+
     // Patch faces: edges on one domain triangle (boundary) or constraint edges between two.
+    let w = |r: f64| if axi { 2.0 * PI * r } else { 1.0 };
     let mut patch_faces = Vec::new();
     for e in cdt.undirected_edges() {
         let [va, vb] = e.vertices().map(|v| v.fix().index());
@@ -390,10 +397,18 @@ pub fn delaunay_mesh(spec: &DelaunaySpec) -> Result<DelaunayMesh, VoronoiError> 
         if na == u32::MAX || nb2 == u32::MAX {
             continue;
         }
-        let key = (na.min(nb2), na.max(nb2));
-        let Some(&(_, _, sides)) = edges.get(&key) else {
+        let d = e.as_directed();
+        let sides: usize = [d, d.rev()]
+            .iter()
+            .filter(|d| {
+                d.face()
+                    .as_inner()
+                    .is_some_and(|f| in_domain[f.fix().index()])
+            })
+            .count();
+        if sides == 0 {
             continue;
-        };
+        }
         let boundary = sides == 1;
         if !boundary && !e.is_constraint_edge() {
             continue;
@@ -443,45 +458,37 @@ pub fn delaunay_mesh(spec: &DelaunaySpec) -> Result<DelaunayMesh, VoronoiError> 
         }
     }
     patch_faces.sort_by_key(|p| (p.patch, p.node));
+    times.patches = lap();
     let mesh = Mesh::new(
         spec.coordinates,
         MeshParts {
             dim: 2,
             node,
             regions,
-            node_part_ptr,
-            node_part,
-            face_nodes,
-            face_distance,
-            face_segment_ptr,
-            segment_area,
-            segment_part_ptr,
-            segment_part,
+            node_part_ptr: boxes.node_part_ptr,
+            node_part: boxes.node_part,
+            face_nodes: boxes.face_nodes,
+            face_distance: boxes.face_distance,
+            face_segment_ptr: boxes.face_segment_ptr,
+            segment_area: boxes.segment_area,
+            segment_part_ptr: boxes.segment_part_ptr,
+            segment_part: boxes.segment_part,
             patches,
             patch_faces,
             shape: None,
         },
     )?;
-    Ok(DelaunayMesh {
+    times.mesh = lap();
+    let dm = DelaunayMesh {
         mesh,
         quality: MeshQuality {
             min_angle_deg: min_angle,
-            min_face_ratio: min_ratio,
+            min_face_ratio: boxes.min_face_ratio,
             max_edge,
             triangles: triangles.len(),
         },
         triangles,
         triangle_region,
-    })
-}
-
-/// Circumcentre of a triangle.
-fn circumcentre(p: [[f64; 2]; 3]) -> [f64; 2] {
-    let (b, c) = (sub(p[1], p[0]), sub(p[2], p[0]));
-    let d = 2.0 * cross(b, c);
-    let (b2, c2) = (dot(b, b), dot(c, c));
-    [
-        p[0][0] + (c[1] * b2 - b[1] * c2) / d,
-        p[0][1] + (b[0] * c2 - c[0] * b2) / d,
-    ]
+    };
+    Ok((dm, times))
 }

@@ -33,6 +33,7 @@
 //! The mesh is refused ([`VoronoiError::NotAdmissible`]) if a node's region part or a face
 //! segment comes out negative beyond round-off; [`MeshQuality`] reports the worst case.
 
+mod boxes;
 mod build;
 mod locate;
 mod pore;
@@ -44,7 +45,7 @@ use super::shapes::Shape;
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-pub use build::delaunay_mesh;
+pub use build::{delaunay_mesh, delaunay_mesh_timed};
 pub use locate::{TriangleLocator, TriangleSpot};
 pub use pore::ConicalPore;
 
@@ -190,6 +191,26 @@ pub struct MeshQuality {
     pub max_edge: f64,
     /// Triangles.
     pub triangles: usize,
+}
+
+/// Wall time of the phases of [`delaunay_mesh_timed`], s.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct BuildTimes {
+    /// Checks, the constrained triangulation of the inputs and the first refinement.
+    pub triangulation: f64,
+    /// Enforcing the size field (centroid insertion and refinement passes).
+    pub size_field: f64,
+    /// Passes of the size field that inserted points.
+    pub size_passes: usize,
+    /// Domain triangles, their nodes, regions and quality.
+    pub triangles: f64,
+    /// Voronoi pieces: node volume parts and face segments.
+    pub voronoi: f64,
+    /// Boundary and interface patch faces.
+    pub patches: f64,
+    /// [`Mesh::new`].
+    pub mesh: f64,
 }
 
 /// A mesh that cannot be built.

@@ -472,3 +472,57 @@ fn bad_inputs_are_refused() {
     spec.boundary.patches.pop();
     assert!(delaunay_mesh(&spec).is_err());
 }
+
+/// The conical-nanopore mesh of `fluxion bench --pnp` at scale 2 (`h = 1.25 nm`, growth
+/// 0.2) is pinned: faster builds must give the same cells, nodes in the same order, and the
+/// same volumes and areas to round-off. Values from the build of 2026-12-02 (commit
+/// f5df936, before the mesh-speed work of issue #9).
+#[test]
+fn nanopore_mesh_is_pinned() {
+    let pore = ConicalPore {
+        tip: 10e-9,
+        base: 100e-9,
+        length: 1e-6,
+        reservoir: 0.3e-6,
+    };
+    let spec = pore.spec(1.25e-9, 1.25e-9, 0.2, 2_000_000).unwrap();
+    let dm = delaunay_mesh(&spec).unwrap();
+    let m = &dm.mesh;
+    assert_eq!(
+        (m.nodes(), m.faces(), dm.triangles.len()),
+        (14266, 40475, 26210)
+    );
+    let close = |got: f64, want: f64, what: &str| {
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs(),
+            "{what}: {got:e}, pinned {want:e}"
+        )
+    };
+    let vol: f64 = (0..m.nodes()).map(|i| m.volume(i)).sum();
+    let ivol: f64 = (0..m.nodes()).map(|i| i as f64 * m.volume(i)).sum();
+    let area: f64 = (0..m.faces()).map(|f| m.face_area(f)).sum();
+    let farea: f64 = (0..m.faces()).map(|f| f as f64 * m.face_area(f)).sum();
+    let dist: f64 = (0..m.faces()).map(|f| m.face_distance(f)).sum();
+    close(vol, 1.812698961121305e-19, "sum of volumes");
+    close(ivol, 2.654175194551001e-16, "sum of i * volume_i");
+    close(area, 3.9453942588971664e-11, "sum of face areas");
+    close(farea, 5.013351200570743e-07, "sum of f * area_f");
+    close(dist, 0.00011172145611186282, "sum of face distances");
+    let patch_area = |name: &str| {
+        let p = m.patch_index(name).unwrap();
+        let faces = m.patch_faces().iter().filter(|q| q.patch == p);
+        let a: f64 = faces.clone().map(|q| q.area).sum();
+        let na: f64 = faces.map(|q| q.node as f64 * q.area).sum();
+        (a, na)
+    };
+    let (a, na) = patch_area("pore_wall");
+    close(a, 3.469719486940291e-13, "pore_wall area");
+    close(na, 3.7044757720764984e-09, "pore_wall node * area");
+    let (a, na) = patch_area("membrane");
+    close(a, 5.337565918449054e-13, "membrane area");
+    close(na, 5.789460659514461e-09, "membrane node * area");
+    let (a, na) = patch_area("tip_reservoir");
+    close(a, 8.482300164692444e-13, "tip_reservoir area");
+    close(na, 8.983452915279317e-10, "tip_reservoir node * area");
+    close(dm.quality.min_angle_deg, 25.00101095995433, "min angle");
+}
