@@ -11,6 +11,12 @@
 //! `S_0 = D_0`, `S_k = D_k - L_k X_{k-1}`, `X_k = S_k^{-1} U_k`,
 //!
 //! is followed by the solve `y_k = S_k^{-1} (f_k - L_k y_{k-1})`, `x_k = y_k - X_k x_{k+1}`.
+//! It is run two-ended (a twisted factorization): this recurrence eliminates the blocks
+//! `0..p` downwards, the mirrored one (`T_k = D_k - U_k Y_{k+1}`, `Y_k = T_k^{-1} L_k`)
+//! the blocks `p + 1..N` upwards, and the middle block `p = N / 2` meets both,
+//! `M_p = D_p - L_p X_{p-1} - U_p Y_{p+1}`. The two chains of dependent block inversions
+//! are independent of each other, so large systems factor and solve them on two threads
+//! (`rayon::join`); the split does not depend on the thread count, nor do the results.
 //! Every Schur complement is inverted explicitly: with the row scales `R` (every row of the
 //! matrix to unit max norm) and the column scales `C` of the row-scaled matrix (as in
 //! [`super::BandedLu`], so that pivoting compares like with like), the equilibrated block
@@ -46,7 +52,8 @@ pub struct BlockTridiagonalLu {
     diag: Vec<f64>,
     /// `U_k` (coupling to node `k + 1`), then `X_k = S_k^{-1} U_k`.
     upper: Vec<f64>,
-    /// Scratch of the factorization for block sizes above [`STACK_B`].
+    /// Scratch of the factorization (one [`scratch_len`] per chain) for block sizes above
+    /// [`STACK_B`].
     work: Vec<f64>,
     factored: bool,
 }
@@ -78,7 +85,7 @@ impl BlockTridiagonalLu {
             diag: vec![0.0; nb * b * b],
             upper: vec![0.0; nb * b * b],
             work: if b > STACK_B {
-                vec![0.0; scratch_len(b)]
+                vec![0.0; 2 * scratch_len(b)]
             } else {
                 Vec::new()
             },
@@ -234,13 +241,242 @@ fn invert_block(b: usize, a: &mut [f64], inv: &mut [f64], piv: &mut [f64]) -> Re
     Ok(())
 }
 
-/// The block Thomas factorization (module docs) for block size `b`, with the row and column
-/// scales of the equilibration computed in the same sweep (`scratch`: [`scratch_len`]).
-// TODO(#9): the 1D target (1e6 nodes in 0.5 s, 300 MB) needs more than this sweep: it is a
-// single chain of dependent block inversions (a two-ended factorization would run two
-// independent chains), `L_k`/`U_k` are stored dense although 5 of their 9 entries are
-// structurally zero for PNP, and the assembly could feed the sweep block row by block row
-// instead of clear + assemble + factor as three passes (README "Performance").
+/// Smallest block count factored and solved on two threads (the two chains of the twisted
+/// factorization under `rayon::join`); below it the chains run one after the other. The
+/// arithmetic is the same either way, so the result does not depend on the thread count.
+const PAR_MIN_BLOCKS: usize = 1 << 13;
+
+/// The middle block `p` of the twisted factorization of `nb` blocks: the top chain
+/// eliminates blocks `0..p` downwards, the bottom chain `p + 1..nb` upwards.
+#[inline]
+fn middle(nb: usize) -> usize {
+    nb / 2
+}
+
+/// Position in a chain's slices of its `i`-th block in elimination order (`len` blocks;
+/// `REV`: the bottom chain, which runs from the end of its slices).
+#[inline(always)]
+fn pos<const REV: bool>(len: usize, i: usize) -> usize {
+    if REV {
+        len - 1 - i
+    } else {
+        i
+    }
+}
+
+/// Eliminate one chain of the twisted factorization. `prev` is the coupling of each block
+/// to its predecessor in the chain's elimination order (`L_k` going down, `U_k` going up),
+/// `next` the coupling to its successor: `S_i = D_i - prev_i X_{i-1}`, `S_i^{-1}`
+/// (equilibrated and unscaled, module docs) is stored over `D_i` and
+/// `X_i = S_i^{-1} next_i` over `next_i`. `end` is the coupling of the middle block row to
+/// the chain's last block and `end_rs` the middle row's row scales (they enter the column
+/// scales of that last block); `first` is the global index of the slices' first block (for
+/// the error positions). On return the `cpart` part of `scratch` ([`scratch_len`]) holds
+/// the row-scaled column maxima of the last block's original `next`, its part of the
+/// middle column's scales.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn chain_factor<const REV: bool>(
+    b: usize,
+    prev: &[f64],
+    diag: &mut [f64],
+    next: &mut [f64],
+    first: usize,
+    (end, end_rs): (&[f64], &[f64]),
+    scratch: &mut [f64],
+) -> Result<(), usize> {
+    let bb = b * b;
+    let len = diag.len() / bb;
+    let (s, rest) = scratch.split_at_mut(bb);
+    let (inv, rest) = rest.split_at_mut(bb);
+    let (rs_cur, rest) = rest.split_at_mut(b);
+    let (rs_next, rest) = rest.split_at_mut(b);
+    let (cs, rest) = rest.split_at_mut(b);
+    let (cpart, rest) = rest.split_at_mut(b);
+    let piv = &mut rest[..b];
+    cpart.fill(0.0);
+    if len == 0 {
+        return Ok(());
+    }
+    let shift = |e: usize| e + first * b;
+    row_scales(b, pos::<REV>(len, 0), prev, diag, next, rs_cur).map_err(shift)?;
+    for i in 0..len {
+        let k = pos::<REV>(len, i);
+        let blk = k * bb..(k + 1) * bb;
+        // Column scales of block k: `next` of the predecessor (in `cpart`), D_k, and `prev`
+        // of the successor (or `end`, the middle row's coupling), all row-scaled.
+        cs.copy_from_slice(cpart);
+        column_maxima(b, &diag[blk.clone()], rs_cur, cs);
+        if i + 1 < len {
+            let kn = pos::<REV>(len, i + 1);
+            row_scales(b, kn, prev, diag, next, rs_next).map_err(shift)?;
+            column_maxima(b, &prev[kn * bb..(kn + 1) * bb], rs_next, cs);
+        } else {
+            rs_next.copy_from_slice(end_rs);
+            column_maxima(b, end, rs_next, cs);
+        }
+        // `next_k` is overwritten by X_k below: take its part of the next column now.
+        cpart.fill(0.0);
+        column_maxima(b, &next[blk.clone()], rs_cur, cpart);
+        for (c, v) in cs.iter_mut().enumerate() {
+            if *v == 0.0 {
+                return Err(shift(k * b + c));
+            }
+            *v = 1.0 / *v;
+        }
+        // S_k = D_k - prev_k X_{pred}.
+        s.copy_from_slice(&diag[blk.clone()]);
+        if i > 0 {
+            let kp = pos::<REV>(len, i - 1);
+            schur_update(b, s, &prev[blk.clone()], &next[kp * bb..(kp + 1) * bb]);
+        }
+        equilibrated_inverse(b, s, inv, piv, (rs_cur, cs), &mut diag[blk.clone()])
+            .map_err(|c| shift(k * b + c))?;
+        // X_k = S_k^{-1} next_k (in place of next_k, through the scratch `s`).
+        let u = &mut next[blk.clone()];
+        mat_mul(b, &diag[blk], u, s);
+        u.copy_from_slice(s);
+        rs_cur.copy_from_slice(rs_next);
+    }
+    Ok(())
+}
+
+/// Forward sweep of one chain, `y_i = S_i^{-1} (f_i - prev_i y_{i-1})`, over its part of
+/// `x` (`t`: `b` scratch).
+#[inline(always)]
+fn chain_forward<const REV: bool>(
+    b: usize,
+    (prev, diag): (&[f64], &[f64]),
+    x: &mut [f64],
+    t: &mut [f64],
+) {
+    let bb = b * b;
+    let len = diag.len() / bb;
+    for i in 0..len {
+        let k = pos::<REV>(len, i);
+        t.copy_from_slice(&x[k * b..(k + 1) * b]);
+        if i > 0 {
+            let kp = pos::<REV>(len, i - 1);
+            mat_vec_sub(b, &prev[k * bb..(k + 1) * bb], &x[kp * b..(kp + 1) * b], t);
+        }
+        mat_vec(b, &diag[k * bb..(k + 1) * bb], t, &mut x[k * b..(k + 1) * b]);
+    }
+}
+
+/// Back substitution of one chain, `x_i = y_i - X_i x_{i+1}`, with `end` the solution of
+/// the middle block (the successor of the chain's last block).
+#[inline(always)]
+fn chain_back<const REV: bool>(b: usize, next: &[f64], x: &mut [f64], end: &[f64]) {
+    let bb = b * b;
+    let len = next.len() / bb;
+    for i in (0..len).rev() {
+        let k = pos::<REV>(len, i);
+        let u = &next[k * bb..(k + 1) * bb];
+        if i + 1 == len {
+            mat_vec_sub(b, u, end, &mut x[k * b..(k + 1) * b]);
+        } else if REV {
+            // Going up, the successor of block k is k - 1.
+            let (lo, hi) = x.split_at_mut(k * b);
+            mat_vec_sub(b, u, &lo[(k - 1) * b..], &mut hi[..b]);
+        } else {
+            // Going down, the successor of block k is k + 1.
+            let (lo, hi) = x.split_at_mut((k + 1) * b);
+            mat_vec_sub(b, u, &hi[..b], &mut lo[k * b..]);
+        }
+    }
+}
+
+/// `s -= l x` for row-major `b x b` blocks.
+#[inline(always)]
+fn schur_update(b: usize, s: &mut [f64], l: &[f64], x: &[f64]) {
+    for r in 0..b {
+        for m in 0..b {
+            let lrm = l[r * b + m];
+            if lrm != 0.0 {
+                for c in 0..b {
+                    s[r * b + c] -= lrm * x[m * b + c];
+                }
+            }
+        }
+    }
+}
+
+/// `out = d u` for row-major `b x b` blocks.
+#[inline(always)]
+fn mat_mul(b: usize, d: &[f64], u: &[f64], out: &mut [f64]) {
+    for r in 0..b {
+        for c in 0..b {
+            let mut v = 0.0;
+            for m in 0..b {
+                v += d[r * b + m] * u[m * b + c];
+            }
+            out[r * b + c] = v;
+        }
+    }
+}
+
+/// `out = a v` for a row-major `b x b` block.
+#[inline(always)]
+fn mat_vec(b: usize, a: &[f64], v: &[f64], out: &mut [f64]) {
+    for r in 0..b {
+        let mut s = 0.0;
+        for c in 0..b {
+            s += a[r * b + c] * v[c];
+        }
+        out[r] = s;
+    }
+}
+
+/// `out -= a v` for a row-major `b x b` block.
+#[inline(always)]
+fn mat_vec_sub(b: usize, a: &[f64], v: &[f64], out: &mut [f64]) {
+    for r in 0..b {
+        let mut s = 0.0;
+        for c in 0..b {
+            s += a[r * b + c] * v[c];
+        }
+        out[r] -= s;
+    }
+}
+
+/// Equilibrate the Schur complement `s` (destroyed) with the row scales `rs` and the
+/// inverted column scales `cs`, invert it with pivoting and unscale into `out`:
+/// `S^{-1} = C (R S C)^{-1} R`. `Err(col)` at a zero pivot.
+#[inline(always)]
+fn equilibrated_inverse(
+    b: usize,
+    s: &mut [f64],
+    inv: &mut [f64],
+    piv: &mut [f64],
+    (rs, cs): (&[f64], &[f64]),
+    out: &mut [f64],
+) -> Result<(), usize> {
+    for r in 0..b {
+        for c in 0..b {
+            s[r * b + c] *= rs[r] * cs[c];
+        }
+    }
+    invert_block(b, s, inv, piv)?;
+    for r in 0..b {
+        for c in 0..b {
+            out[r * b + c] = cs[r] * inv[r * b + c] * rs[c];
+        }
+    }
+    Ok(())
+}
+
+/// The twisted (two-ended) block factorization for block size `b`: the top chain
+/// eliminates blocks `0..p` downwards as the block Thomas algorithm of the module docs, the
+/// bottom chain blocks `p + 1..nb` upwards (`T_k = D_k - U_k Y_{k+1}`,
+/// `Y_k = T_k^{-1} L_k`, stored over `L_k`), and the middle block meets both:
+/// `M_p = D_p - L_p X_{p-1} - U_p Y_{p+1}`, inverted over `D_p`. The chains are
+/// independent, so they run on two threads for large `nb`; the equilibration is that of
+/// the one-ended sweep (row scales of each block row, column scales of the row-scaled
+/// matrix), computed inside each chain. `scratch`: two times [`scratch_len`].
+// TODO(#9): the 1D target (1e6 nodes in 0.5 s, 300 MB) needs more: `L_k`/`U_k` are stored
+// dense although 4 of their 9 entries are structurally zero for PNP, and the assembly could
+// feed the sweep block row by block row instead of clear + assemble + factor as three
+// passes (README "Performance").
 #[inline(always)]
 fn factor_blocks(
     b: usize,
@@ -250,89 +486,71 @@ fn factor_blocks(
     upper: &mut [f64],
     scratch: &mut [f64],
 ) -> Result<(), usize> {
-    let bb = b * b;
-    let (s, rest) = scratch.split_at_mut(bb);
-    let (inv, rest) = rest.split_at_mut(bb);
-    let (rs_cur, rest) = rest.split_at_mut(b);
-    let (rs_next, rest) = rest.split_at_mut(b);
-    let (cs, rest) = rest.split_at_mut(b);
-    let (cpart, rest) = rest.split_at_mut(b);
-    let piv = &mut rest[..b];
     if nb == 0 {
         return Ok(());
     }
-    row_scales(b, 0, lower, diag, upper, rs_cur)?;
-    cpart.fill(0.0);
-    for k in 0..nb {
-        if k + 1 < nb {
-            row_scales(b, k + 1, lower, diag, upper, rs_next)?;
-        }
-        // Column scales of block column k: D_k, L_{k+1} and (already in `cpart`) U_{k-1},
-        // all row-scaled.
-        cs.copy_from_slice(cpart);
-        column_maxima(b, &diag[k * bb..(k + 1) * bb], rs_cur, cs);
-        if k + 1 < nb {
-            column_maxima(b, &lower[(k + 1) * bb..(k + 2) * bb], rs_next, cs);
-            // U_k is overwritten by X_k below: take its part of column k + 1 now.
-            cpart.fill(0.0);
-            column_maxima(b, &upper[k * bb..(k + 1) * bb], rs_cur, cpart);
-        }
-        for (c, v) in cs.iter_mut().enumerate() {
-            if *v == 0.0 {
-                return Err(k * b + c);
-            }
-            *v = 1.0 / *v;
-        }
-        // S_k = D_k - L_k X_{k-1}.
-        let d = &mut diag[k * bb..(k + 1) * bb];
-        s.copy_from_slice(d);
-        if k > 0 {
-            let l = &lower[k * bb..(k + 1) * bb];
-            let x = &upper[(k - 1) * bb..k * bb];
-            for r in 0..b {
-                for m in 0..b {
-                    let lrm = l[r * b + m];
-                    if lrm != 0.0 {
-                        for c in 0..b {
-                            s[r * b + c] -= lrm * x[m * b + c];
-                        }
-                    }
-                }
-            }
-        }
-        // Equilibrate, invert with pivoting, unscale: S_k^{-1} = C (R S C)^{-1} R.
-        for r in 0..b {
-            for c in 0..b {
-                s[r * b + c] *= rs_cur[r] * cs[c];
-            }
-        }
-        invert_block(b, s, inv, piv).map_err(|c| k * b + c)?;
-        for r in 0..b {
-            for c in 0..b {
-                d[r * b + c] = cs[r] * inv[r * b + c] * rs_cur[c];
-            }
-        }
-        // X_k = S_k^{-1} U_k (in place of U_k, through the scratch `s`).
-        if k + 1 < nb {
-            let u = &mut upper[k * bb..(k + 1) * bb];
-            for r in 0..b {
-                for c in 0..b {
-                    let mut v = 0.0;
-                    for m in 0..b {
-                        v += d[r * b + m] * u[m * b + c];
-                    }
-                    s[r * b + c] = v;
-                }
-            }
-            u.copy_from_slice(s);
-        }
-        rs_cur.copy_from_slice(rs_next);
+    let bb = b * b;
+    let p = middle(nb);
+    let (st, sb) = scratch.split_at_mut(scratch_len(b));
+    // The middle row's scales, needed by both chains before they overwrite anything.
+    let mut rs_p = [0.0f64; 255];
+    let rs_p = &mut rs_p[..b];
+    row_scales(b, p, lower, diag, upper, rs_p)?;
+    let rs_p = &*rs_p;
+    let (l_top, l_rest) = lower.split_at_mut(p * bb);
+    let (l_mid, l_bot) = l_rest.split_at_mut(bb);
+    let (d_top, d_rest) = diag.split_at_mut(p * bb);
+    let (d_mid, d_bot) = d_rest.split_at_mut(bb);
+    let (u_top, u_rest) = upper.split_at_mut(p * bb);
+    let (u_mid, u_bot) = u_rest.split_at_mut(bb);
+    let (l_mid, u_mid) = (&*l_mid, &*u_mid);
+    let (rt, rb) = if nb >= PAR_MIN_BLOCKS {
+        rayon::join(
+            || chain_factor::<false>(b, l_top, d_top, u_top, 0, (l_mid, rs_p), st),
+            || chain_factor::<true>(b, u_bot, d_bot, l_bot, p + 1, (u_mid, rs_p), sb),
+        )
+    } else {
+        (
+            chain_factor::<false>(b, l_top, d_top, u_top, 0, (l_mid, rs_p), st),
+            chain_factor::<true>(b, u_bot, d_bot, l_bot, p + 1, (u_mid, rs_p), sb),
+        )
+    };
+    rt?;
+    rb?;
+    // The middle block: M_p = D_p - L_p X_{p-1} - U_p Y_{p+1}, with the column scales from
+    // the original U_{p-1} and L_{p+1} (the chains' `cpart`) and D_p.
+    let cpart = 2 * bb + 3 * b..2 * bb + 4 * b;
+    let cpart_bot = &sb[cpart.clone()];
+    let mut cs = [0.0f64; 255];
+    let cs = &mut cs[..b];
+    for (c, v) in cs.iter_mut().enumerate() {
+        *v = st[cpart.start + c].max(cpart_bot[c]);
     }
-    Ok(())
+    column_maxima(b, d_mid, rs_p, cs);
+    for (c, v) in cs.iter_mut().enumerate() {
+        if *v == 0.0 {
+            return Err(p * b + c);
+        }
+        *v = 1.0 / *v;
+    }
+    let (s, rest) = st.split_at_mut(bb);
+    let (inv, rest) = rest.split_at_mut(bb);
+    let piv = &mut rest[4 * b..5 * b];
+    s.copy_from_slice(d_mid);
+    if p > 0 {
+        schur_update(b, s, l_mid, &u_top[(p - 1) * bb..]);
+    }
+    if p + 1 < nb {
+        schur_update(b, s, u_mid, &l_bot[..bb]);
+    }
+    equilibrated_inverse(b, s, inv, piv, (rs_p, cs), d_mid).map_err(|c| p * b + c)
 }
 
-/// Forward and back substitution: `y_k = S_k^{-1} (f_k - L_k y_{k-1})`, then
-/// `x_k = y_k - X_k x_{k+1}`.
+/// The solve with the twisted factors: the forward sweeps of both chains
+/// (`y_k = S_k^{-1} (f_k - L_k y_{k-1})` down to `p - 1`,
+/// `z_k = T_k^{-1} (f_k - U_k z_{k+1})` up to `p + 1`), the middle
+/// `x_p = M_p^{-1} (f_p - L_p y_{p-1} - U_p z_{p+1})`, then the back substitutions outwards
+/// (`x_k = y_k - X_k x_{k+1}`, `x_k = z_k - Y_k x_{k-1}`). `t`: `2 b` scratch.
 #[inline(always)]
 fn solve_blocks(
     b: usize,
@@ -341,43 +559,47 @@ fn solve_blocks(
     t: &mut [f64],
     x: &mut [f64],
 ) {
-    let bb = b * b;
-    let t = &mut t[..b];
-    for k in 0..nb {
-        let (prev, cur) = x.split_at_mut(k * b);
-        let cur = &mut cur[..b];
-        t.copy_from_slice(cur);
-        if k > 0 {
-            let y = &prev[(k - 1) * b..];
-            let l = &lower[k * bb..(k + 1) * bb];
-            for r in 0..b {
-                let mut s = 0.0;
-                for c in 0..b {
-                    s += l[r * b + c] * y[c];
-                }
-                t[r] -= s;
-            }
-        }
-        let d = &diag[k * bb..(k + 1) * bb];
-        for r in 0..b {
-            let mut s = 0.0;
-            for c in 0..b {
-                s += d[r * b + c] * t[c];
-            }
-            cur[r] = s;
-        }
+    if nb == 0 {
+        return;
     }
-    for k in (0..nb.saturating_sub(1)).rev() {
-        let (cur, next) = x.split_at_mut((k + 1) * b);
-        let xk = &mut cur[k * b..];
-        let u = &upper[k * bb..(k + 1) * bb];
-        for r in 0..b {
-            let mut s = 0.0;
-            for c in 0..b {
-                s += u[r * b + c] * next[c];
-            }
-            xk[r] -= s;
-        }
+    let bb = b * b;
+    let p = middle(nb);
+    let (tt, tb) = t[..2 * b].split_at_mut(b);
+    let (l_top, l_rest) = lower.split_at(p * bb);
+    let (l_mid, l_bot) = l_rest.split_at(bb);
+    let (d_top, d_rest) = diag.split_at(p * bb);
+    let (d_mid, d_bot) = d_rest.split_at(bb);
+    let (u_top, u_rest) = upper.split_at(p * bb);
+    let (u_mid, u_bot) = u_rest.split_at(bb);
+    let (x_top, x_rest) = x.split_at_mut(p * b);
+    let (x_mid, x_bot) = x_rest.split_at_mut(b);
+    let par = nb >= PAR_MIN_BLOCKS;
+    if par {
+        rayon::join(
+            || chain_forward::<false>(b, (l_top, d_top), x_top, tt),
+            || chain_forward::<true>(b, (u_bot, d_bot), x_bot, tb),
+        );
+    } else {
+        chain_forward::<false>(b, (l_top, d_top), x_top, tt);
+        chain_forward::<true>(b, (u_bot, d_bot), x_bot, tb);
+    }
+    tt.copy_from_slice(x_mid);
+    if p > 0 {
+        mat_vec_sub(b, l_mid, &x_top[(p - 1) * b..], tt);
+    }
+    if p + 1 < nb {
+        mat_vec_sub(b, u_mid, &x_bot[..b], tt);
+    }
+    mat_vec(b, d_mid, tt, x_mid);
+    let x_mid = &*x_mid;
+    if par {
+        rayon::join(
+            || chain_back::<false>(b, u_top, x_top, x_mid),
+            || chain_back::<true>(b, l_bot, x_bot, x_mid),
+        );
+    } else {
+        chain_back::<false>(b, u_top, x_top, x_mid);
+        chain_back::<true>(b, l_bot, x_bot, x_mid);
     }
 }
 
@@ -489,9 +711,9 @@ impl LinearSolver for BlockTridiagonalLu {
     fn factor(&mut self) -> Result<(), LinearError> {
         self.factored = false;
         let (b, nb) = (self.b, self.nb);
-        let mut stack = [0.0f64; scratch_len(STACK_B)];
+        let mut stack = [0.0f64; 2 * scratch_len(STACK_B)];
         let scratch: &mut [f64] = if b <= STACK_B {
-            &mut stack[..scratch_len(b)]
+            &mut stack[..2 * scratch_len(b)]
         } else {
             &mut self.work
         };
@@ -517,9 +739,9 @@ impl LinearSolver for BlockTridiagonalLu {
         );
         assert_eq!(x.len(), self.dim(), "right-hand side of the wrong length");
         let (b, nb) = (self.b, self.nb);
-        let mut stack = [0.0f64; STACK_B];
+        let mut stack = [0.0f64; 2 * STACK_B];
         let t: &mut [f64] = if b <= STACK_B {
-            &mut stack[..b]
+            &mut stack[..2 * b]
         } else {
             &mut self.work
         };
