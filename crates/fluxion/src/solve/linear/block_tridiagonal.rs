@@ -56,6 +56,8 @@ pub struct BlockTridiagonalLu {
     /// [`STACK_B`].
     work: Vec<f64>,
     factored: bool,
+    /// Whether large systems run the two chains on two threads ([`Chains`]).
+    threads: bool,
 }
 
 /// Largest block size whose factorization scratch lives on the stack.
@@ -90,7 +92,17 @@ impl BlockTridiagonalLu {
                 Vec::new()
             },
             factored: false,
+            threads: true,
         })
+    }
+
+    /// How the chains of the twisted factorization run for this size.
+    fn chains(&self) -> Chains {
+        if self.threads && self.nb >= PAR_MIN_BLOCKS {
+            Chains::Threads
+        } else {
+            Chains::Sequential
+        }
     }
 
     /// The block (node) of row or column `i`: `i / b`, with the division by the common
@@ -253,6 +265,17 @@ fn middle(nb: usize) -> usize {
     nb / 2
 }
 
+/// The block size: `B` when it is known at compile time (`B > 0`), else `b`. Called
+/// inside closures so that the size is a constant there too.
+#[inline(always)]
+fn fixed<const B: usize>(b: usize) -> usize {
+    if B == 0 {
+        b
+    } else {
+        B
+    }
+}
+
 /// Position in a chain's slices of its `i`-th block in elimination order (`len` blocks;
 /// `REV`: the bottom chain, which runs from the end of its slices).
 #[inline(always)]
@@ -264,43 +287,62 @@ fn pos<const REV: bool>(len: usize, i: usize) -> usize {
     }
 }
 
-/// Eliminate one chain of the twisted factorization. `prev` is the coupling of each block
-/// to its predecessor in the chain's elimination order (`L_k` going down, `U_k` going up),
-/// `next` the coupling to its successor: `S_i = D_i - prev_i X_{i-1}`, `S_i^{-1}`
-/// (equilibrated and unscaled, module docs) is stored over `D_i` and
-/// `X_i = S_i^{-1} next_i` over `next_i`. `end` is the coupling of the middle block row to
-/// the chain's last block and `end_rs` the middle row's row scales (they enter the column
-/// scales of that last block); `first` is the global index of the slices' first block (for
-/// the error positions). On return the `cpart` part of `scratch` ([`scratch_len`]) holds
-/// the row-scaled column maxima of the last block's original `next`, its part of the
-/// middle column's scales.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn chain_factor<const REV: bool>(
-    b: usize,
-    prev: &[f64],
-    diag: &mut [f64],
-    next: &mut [f64],
+/// One chain of the twisted factorization as slices of its blocks: `prev` is the coupling
+/// of each block to its predecessor in the chain's elimination order (`L_k` going down,
+/// `U_k` going up), `next` the coupling to its successor (overwritten by
+/// `X_i = S_i^{-1} next_i`), `diag` the diagonal blocks (overwritten by `S_i^{-1}`). `REV`:
+/// the bottom chain, which runs from the end of its slices.
+struct Chain<'a, const REV: bool> {
+    prev: &'a [f64],
+    diag: &'a mut [f64],
+    next: &'a mut [f64],
+    /// Global index of the slices' first block (for the error positions).
     first: usize,
-    (end, end_rs): (&[f64], &[f64]),
-    scratch: &mut [f64],
-) -> Result<(), usize> {
-    let bb = b * b;
-    let len = diag.len() / bb;
-    let (s, rest) = scratch.split_at_mut(bb);
-    let (inv, rest) = rest.split_at_mut(bb);
-    let (rs_cur, rest) = rest.split_at_mut(b);
-    let (rs_next, rest) = rest.split_at_mut(b);
-    let (cs, rest) = rest.split_at_mut(b);
-    let (cpart, rest) = rest.split_at_mut(b);
-    let piv = &mut rest[..b];
-    cpart.fill(0.0);
-    if len == 0 {
-        return Ok(());
+    /// The coupling of the middle block row to the chain's last block.
+    end: &'a [f64],
+    /// The middle row's row scales.
+    end_rs: &'a [f64],
+    /// [`scratch_len`] numbers: `s`, `inv`, `rs_cur`, `rs_next`, `cs`, `cpart`, `piv`.
+    scratch: &'a mut [f64],
+}
+
+impl<const REV: bool> Chain<'_, REV> {
+    /// Blocks in the chain.
+    #[inline(always)]
+    fn len(&self, b: usize) -> usize {
+        self.diag.len() / (b * b)
     }
-    let shift = |e: usize| e + first * b;
-    row_scales(b, pos::<REV>(len, 0), prev, diag, next, rs_cur).map_err(shift)?;
-    for i in 0..len {
+
+    /// Start the elimination: the row scales of the first block, no column part yet.
+    #[inline(always)]
+    fn start(&mut self, b: usize) -> Result<(), usize> {
+        let (len, bb) = (self.len(b), b * b);
+        let rest = &mut self.scratch[2 * bb..];
+        rest[3 * b..4 * b].fill(0.0);
+        if len == 0 {
+            return Ok(());
+        }
+        let k = pos::<REV>(len, 0);
+        row_scales(b, k, self.prev, self.diag, self.next, &mut rest[..b])
+            .map_err(|e| e + self.first * b)
+    }
+
+    /// Elimination step `i` (module docs): `S_i = D_i - prev_i X_{i-1}`, `S_i^{-1}`
+    /// (equilibrated and unscaled) over `D_i`, `X_i = S_i^{-1} next_i` over `next_i`. After
+    /// the last step the `cpart` part of the scratch holds the row-scaled column maxima of
+    /// the last block's original `next`, its part of the middle column's scales.
+    #[inline(always)]
+    fn step(&mut self, b: usize, i: usize) -> Result<(), usize> {
+        let (len, bb) = (self.len(b), b * b);
+        let (prev, diag, next) = (self.prev, &mut *self.diag, &mut *self.next);
+        let (s, rest) = self.scratch.split_at_mut(bb);
+        let (inv, rest) = rest.split_at_mut(bb);
+        let (rs_cur, rest) = rest.split_at_mut(b);
+        let (rs_next, rest) = rest.split_at_mut(b);
+        let (cs, rest) = rest.split_at_mut(b);
+        let (cpart, rest) = rest.split_at_mut(b);
+        let piv = &mut rest[..b];
+        let shift = |e: usize| e + self.first * b;
         let k = pos::<REV>(len, i);
         let blk = k * bb..(k + 1) * bb;
         // Column scales of block k: `next` of the predecessor (in `cpart`), D_k, and `prev`
@@ -312,8 +354,8 @@ fn chain_factor<const REV: bool>(
             row_scales(b, kn, prev, diag, next, rs_next).map_err(shift)?;
             column_maxima(b, &prev[kn * bb..(kn + 1) * bb], rs_next, cs);
         } else {
-            rs_next.copy_from_slice(end_rs);
-            column_maxima(b, end, rs_next, cs);
+            rs_next.copy_from_slice(self.end_rs);
+            column_maxima(b, self.end, rs_next, cs);
         }
         // `next_k` is overwritten by X_k below: take its part of the next column now.
         cpart.fill(0.0);
@@ -337,52 +379,70 @@ fn chain_factor<const REV: bool>(
         mat_mul(b, &diag[blk], u, s);
         u.copy_from_slice(s);
         rs_cur.copy_from_slice(rs_next);
+        Ok(())
     }
-    Ok(())
+
+    /// The whole elimination of the chain.
+    #[inline(always)]
+    fn factor(&mut self, b: usize) -> Result<(), usize> {
+        self.start(b)?;
+        for i in 0..self.len(b) {
+            self.step(b, i)?;
+        }
+        Ok(())
+    }
+
+    /// The row-scaled column maxima of the last block's original `next` (after
+    /// [`Self::factor`]).
+    fn cpart(&self, b: usize) -> &[f64] {
+        &self.scratch[2 * b * b + 3 * b..2 * b * b + 4 * b]
+    }
 }
 
-/// Forward sweep of one chain, `y_i = S_i^{-1} (f_i - prev_i y_{i-1})`, over its part of
+/// Forward step `i` of one chain, `y_i = S_i^{-1} (f_i - prev_i y_{i-1})`, in its part of
 /// `x` (`t`: `b` scratch).
 #[inline(always)]
-fn chain_forward<const REV: bool>(
+fn forward_step<const REV: bool>(
     b: usize,
     (prev, diag): (&[f64], &[f64]),
     x: &mut [f64],
     t: &mut [f64],
+    i: usize,
 ) {
     let bb = b * b;
     let len = diag.len() / bb;
-    for i in 0..len {
-        let k = pos::<REV>(len, i);
-        t.copy_from_slice(&x[k * b..(k + 1) * b]);
-        if i > 0 {
-            let kp = pos::<REV>(len, i - 1);
-            mat_vec_sub(b, &prev[k * bb..(k + 1) * bb], &x[kp * b..(kp + 1) * b], t);
-        }
-        mat_vec(b, &diag[k * bb..(k + 1) * bb], t, &mut x[k * b..(k + 1) * b]);
+    let k = pos::<REV>(len, i);
+    t.copy_from_slice(&x[k * b..(k + 1) * b]);
+    if i > 0 {
+        let kp = pos::<REV>(len, i - 1);
+        mat_vec_sub(b, &prev[k * bb..(k + 1) * bb], &x[kp * b..(kp + 1) * b], t);
     }
+    mat_vec(
+        b,
+        &diag[k * bb..(k + 1) * bb],
+        t,
+        &mut x[k * b..(k + 1) * b],
+    );
 }
 
-/// Back substitution of one chain, `x_i = y_i - X_i x_{i+1}`, with `end` the solution of
-/// the middle block (the successor of the chain's last block).
+/// Back-substitution step `i` of one chain, `x_i = y_i - X_i x_{i+1}`, with `end` the
+/// solution of the middle block (the successor of the chain's last block).
 #[inline(always)]
-fn chain_back<const REV: bool>(b: usize, next: &[f64], x: &mut [f64], end: &[f64]) {
+fn back_step<const REV: bool>(b: usize, next: &[f64], x: &mut [f64], end: &[f64], i: usize) {
     let bb = b * b;
     let len = next.len() / bb;
-    for i in (0..len).rev() {
-        let k = pos::<REV>(len, i);
-        let u = &next[k * bb..(k + 1) * bb];
-        if i + 1 == len {
-            mat_vec_sub(b, u, end, &mut x[k * b..(k + 1) * b]);
-        } else if REV {
-            // Going up, the successor of block k is k - 1.
-            let (lo, hi) = x.split_at_mut(k * b);
-            mat_vec_sub(b, u, &lo[(k - 1) * b..], &mut hi[..b]);
-        } else {
-            // Going down, the successor of block k is k + 1.
-            let (lo, hi) = x.split_at_mut((k + 1) * b);
-            mat_vec_sub(b, u, &hi[..b], &mut lo[k * b..]);
-        }
+    let k = pos::<REV>(len, i);
+    let u = &next[k * bb..(k + 1) * bb];
+    if i + 1 == len {
+        mat_vec_sub(b, u, end, &mut x[k * b..(k + 1) * b]);
+    } else if REV {
+        // Going up, the successor of block k is k - 1.
+        let (lo, hi) = x.split_at_mut(k * b);
+        mat_vec_sub(b, u, &lo[(k - 1) * b..], &mut hi[..b]);
+    } else {
+        // Going down, the successor of block k is k + 1.
+        let (lo, hi) = x.split_at_mut((k + 1) * b);
+        mat_vec_sub(b, u, &hi[..b], &mut lo[k * b..]);
     }
 }
 
@@ -465,26 +525,36 @@ fn equilibrated_inverse(
     Ok(())
 }
 
+/// Whether the two chains of the twisted factorization run on two threads
+/// (`rayon::join`, from [`PAR_MIN_BLOCKS`] blocks) or one after the other. (Alternating
+/// their steps on one thread was slower: 2026-12-02, `bench --nodes 1e6`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Chains {
+    Sequential,
+    Threads,
+}
+
 /// The twisted (two-ended) block factorization for block size `b`: the top chain
 /// eliminates blocks `0..p` downwards as the block Thomas algorithm of the module docs, the
 /// bottom chain blocks `p + 1..nb` upwards (`T_k = D_k - U_k Y_{k+1}`,
 /// `Y_k = T_k^{-1} L_k`, stored over `L_k`), and the middle block meets both:
 /// `M_p = D_p - L_p X_{p-1} - U_p Y_{p+1}`, inverted over `D_p`. The chains are
-/// independent, so they run on two threads for large `nb`; the equilibration is that of
-/// the one-ended sweep (row scales of each block row, column scales of the row-scaled
-/// matrix), computed inside each chain. `scratch`: two times [`scratch_len`].
+/// independent: on two threads they run side by side, else one after the other; the
+/// arithmetic is the same. The
+/// equilibration is that of the one-ended sweep (row scales of each block row, column
+/// scales of the row-scaled matrix), computed inside each chain. `scratch`: two times
+/// [`scratch_len`].
 // TODO(#9): the 1D target (1e6 nodes in 0.5 s, 300 MB) needs more: `L_k`/`U_k` are stored
 // dense although 4 of their 9 entries are structurally zero for PNP, and the assembly could
 // feed the sweep block row by block row instead of clear + assemble + factor as three
 // passes (README "Performance").
 #[inline(always)]
-fn factor_blocks(
+fn factor_blocks<const B: usize>(
     b: usize,
     nb: usize,
-    lower: &mut [f64],
-    diag: &mut [f64],
-    upper: &mut [f64],
+    (lower, diag, upper): (&mut [f64], &mut [f64], &mut [f64]),
     scratch: &mut [f64],
+    how: Chains,
 ) -> Result<(), usize> {
     if nb == 0 {
         return Ok(());
@@ -503,28 +573,41 @@ fn factor_blocks(
     let (d_mid, d_bot) = d_rest.split_at_mut(bb);
     let (u_top, u_rest) = upper.split_at_mut(p * bb);
     let (u_mid, u_bot) = u_rest.split_at_mut(bb);
-    let (l_mid, u_mid) = (&*l_mid, &*u_mid);
-    let (rt, rb) = if nb >= PAR_MIN_BLOCKS {
-        rayon::join(
-            || chain_factor::<false>(b, l_top, d_top, u_top, 0, (l_mid, rs_p), st),
-            || chain_factor::<true>(b, u_bot, d_bot, l_bot, p + 1, (u_mid, rs_p), sb),
-        )
-    } else {
-        (
-            chain_factor::<false>(b, l_top, d_top, u_top, 0, (l_mid, rs_p), st),
-            chain_factor::<true>(b, u_bot, d_bot, l_bot, p + 1, (u_mid, rs_p), sb),
-        )
+    let mut top = Chain::<false> {
+        prev: l_top,
+        diag: d_top,
+        next: u_top,
+        first: 0,
+        end: l_mid,
+        end_rs: rs_p,
+        scratch: st,
     };
-    rt?;
-    rb?;
+    let mut bot = Chain::<true> {
+        prev: u_bot,
+        diag: d_bot,
+        next: l_bot,
+        first: p + 1,
+        end: u_mid,
+        end_rs: rs_p,
+        scratch: sb,
+    };
+    match how {
+        Chains::Threads => {
+            let (rt, rb) = rayon::join(|| top.factor(fixed::<B>(b)), || bot.factor(fixed::<B>(b)));
+            rt?;
+            rb?;
+        }
+        Chains::Sequential => {
+            top.factor(b)?;
+            bot.factor(b)?;
+        }
+    }
     // The middle block: M_p = D_p - L_p X_{p-1} - U_p Y_{p+1}, with the column scales from
     // the original U_{p-1} and L_{p+1} (the chains' `cpart`) and D_p.
-    let cpart = 2 * bb + 3 * b..2 * bb + 4 * b;
-    let cpart_bot = &sb[cpart.clone()];
     let mut cs = [0.0f64; 255];
     let cs = &mut cs[..b];
-    for (c, v) in cs.iter_mut().enumerate() {
-        *v = st[cpart.start + c].max(cpart_bot[c]);
+    for ((v, &t), &u) in cs.iter_mut().zip(top.cpart(b)).zip(bot.cpart(b)) {
+        *v = t.max(u);
     }
     column_maxima(b, d_mid, rs_p, cs);
     for (c, v) in cs.iter_mut().enumerate() {
@@ -533,15 +616,15 @@ fn factor_blocks(
         }
         *v = 1.0 / *v;
     }
-    let (s, rest) = st.split_at_mut(bb);
+    let (s, rest) = top.scratch.split_at_mut(bb);
     let (inv, rest) = rest.split_at_mut(bb);
     let piv = &mut rest[4 * b..5 * b];
     s.copy_from_slice(d_mid);
     if p > 0 {
-        schur_update(b, s, l_mid, &u_top[(p - 1) * bb..]);
+        schur_update(b, s, top.end, &top.next[(p - 1) * bb..]);
     }
     if p + 1 < nb {
-        schur_update(b, s, u_mid, &l_bot[..bb]);
+        schur_update(b, s, bot.end, &bot.next[..bb]);
     }
     equilibrated_inverse(b, s, inv, piv, (rs_p, cs), d_mid).map_err(|c| p * b + c)
 }
@@ -552,18 +635,20 @@ fn factor_blocks(
 /// `x_p = M_p^{-1} (f_p - L_p y_{p-1} - U_p z_{p+1})`, then the back substitutions outwards
 /// (`x_k = y_k - X_k x_{k+1}`, `x_k = z_k - Y_k x_{k-1}`). `t`: `2 b` scratch.
 #[inline(always)]
-fn solve_blocks(
+fn solve_blocks<const B: usize>(
     b: usize,
     nb: usize,
     (lower, diag, upper): (&[f64], &[f64], &[f64]),
     t: &mut [f64],
     x: &mut [f64],
+    how: Chains,
 ) {
     if nb == 0 {
         return;
     }
     let bb = b * b;
     let p = middle(nb);
+    let nbot = nb - 1 - p;
     let (tt, tb) = t[..2 * b].split_at_mut(b);
     let (l_top, l_rest) = lower.split_at(p * bb);
     let (l_mid, l_bot) = l_rest.split_at(bb);
@@ -573,15 +658,23 @@ fn solve_blocks(
     let (u_mid, u_bot) = u_rest.split_at(bb);
     let (x_top, x_rest) = x.split_at_mut(p * b);
     let (x_mid, x_bot) = x_rest.split_at_mut(b);
-    let par = nb >= PAR_MIN_BLOCKS;
-    if par {
-        rayon::join(
-            || chain_forward::<false>(b, (l_top, d_top), x_top, tt),
-            || chain_forward::<true>(b, (u_bot, d_bot), x_bot, tb),
-        );
-    } else {
-        chain_forward::<false>(b, (l_top, d_top), x_top, tt);
-        chain_forward::<true>(b, (u_bot, d_bot), x_bot, tb);
+    let fwd_top = |x: &mut [f64], t: &mut [f64], i| {
+        forward_step::<false>(fixed::<B>(b), (l_top, d_top), x, t, i)
+    };
+    let fwd_bot = |x: &mut [f64], t: &mut [f64], i| {
+        forward_step::<true>(fixed::<B>(b), (u_bot, d_bot), x, t, i)
+    };
+    match how {
+        Chains::Threads => {
+            rayon::join(
+                || (0..p).for_each(|i| fwd_top(x_top, tt, i)),
+                || (0..nbot).for_each(|i| fwd_bot(x_bot, tb, i)),
+            );
+        }
+        Chains::Sequential => {
+            (0..p).for_each(|i| fwd_top(x_top, tt, i));
+            (0..nbot).for_each(|i| fwd_bot(x_bot, tb, i));
+        }
     }
     tt.copy_from_slice(x_mid);
     if p > 0 {
@@ -592,29 +685,35 @@ fn solve_blocks(
     }
     mat_vec(b, d_mid, tt, x_mid);
     let x_mid = &*x_mid;
-    if par {
-        rayon::join(
-            || chain_back::<false>(b, u_top, x_top, x_mid),
-            || chain_back::<true>(b, l_bot, x_bot, x_mid),
-        );
-    } else {
-        chain_back::<false>(b, u_top, x_top, x_mid);
-        chain_back::<true>(b, l_bot, x_bot, x_mid);
+    let back_top = |x: &mut [f64], i| back_step::<false>(fixed::<B>(b), u_top, x, x_mid, i);
+    let back_bot = |x: &mut [f64], i| back_step::<true>(fixed::<B>(b), l_bot, x, x_mid, i);
+    match how {
+        Chains::Threads => {
+            rayon::join(
+                || (0..p).rev().for_each(|i| back_top(x_top, i)),
+                || (0..nbot).rev().for_each(|i| back_bot(x_bot, i)),
+            );
+        }
+        Chains::Sequential => {
+            (0..p).rev().for_each(|i| back_top(x_top, i));
+            (0..nbot).rev().for_each(|i| back_bot(x_bot, i));
+        }
     }
 }
 
-/// Call `$f` with the block size as a literal for the common sizes, so that the inlined
-/// loops are unrolled.
+/// Call `$f` with the block size as a literal and as the const parameter `B` for the
+/// common sizes (`B = 0`: the size is only known at run time), so that the inlined loops
+/// are unrolled, also in the closures run by `rayon::join`.
 macro_rules! dispatch {
     ($b:expr, $f:ident ( $($arg:expr),* )) => {
         match $b {
-            1 => $f(1, $($arg),*),
-            2 => $f(2, $($arg),*),
-            3 => $f(3, $($arg),*),
-            4 => $f(4, $($arg),*),
-            5 => $f(5, $($arg),*),
-            6 => $f(6, $($arg),*),
-            b => $f(b, $($arg),*),
+            1 => $f::<1>(1, $($arg),*),
+            2 => $f::<2>(2, $($arg),*),
+            3 => $f::<3>(3, $($arg),*),
+            4 => $f::<4>(4, $($arg),*),
+            5 => $f::<5>(5, $($arg),*),
+            6 => $f::<6>(6, $($arg),*),
+            b => $f::<0>(b, $($arg),*),
         }
     };
 }
@@ -710,7 +809,7 @@ impl LinearSolver for BlockTridiagonalLu {
 
     fn factor(&mut self) -> Result<(), LinearError> {
         self.factored = false;
-        let (b, nb) = (self.b, self.nb);
+        let (b, nb, how) = (self.b, self.nb, self.chains());
         let mut stack = [0.0f64; 2 * scratch_len(STACK_B)];
         let scratch: &mut [f64] = if b <= STACK_B {
             &mut stack[..2 * scratch_len(b)]
@@ -721,10 +820,9 @@ impl LinearSolver for BlockTridiagonalLu {
             b,
             factor_blocks(
                 nb,
-                &mut self.lower,
-                &mut self.diag,
-                &mut self.upper,
-                scratch
+                (&mut self.lower, &mut self.diag, &mut self.upper),
+                scratch,
+                how
             )
         )
         .map_err(LinearError::Singular)?;
@@ -738,7 +836,7 @@ impl LinearSolver for BlockTridiagonalLu {
             "BlockTridiagonalLu::solve before a successful factor"
         );
         assert_eq!(x.len(), self.dim(), "right-hand side of the wrong length");
-        let (b, nb) = (self.b, self.nb);
+        let (b, nb, how) = (self.b, self.nb, self.chains());
         let mut stack = [0.0f64; 2 * STACK_B];
         let t: &mut [f64] = if b <= STACK_B {
             &mut stack[..2 * b]
@@ -746,7 +844,7 @@ impl LinearSolver for BlockTridiagonalLu {
             &mut self.work
         };
         let factors = (&self.lower[..], &self.diag[..], &self.upper[..]);
-        dispatch!(b, solve_blocks(nb, factors, t, x));
+        dispatch!(b, solve_blocks(nb, factors, t, x, how));
         Ok(())
     }
 
@@ -882,6 +980,53 @@ mod tests {
                 "{}",
                 residual_norm(&rows, &y, &rhs)
             );
+        }
+    }
+
+    /// Above [`PAR_MIN_BLOCKS`] the two chains of the twisted factorization run on two
+    /// threads: the solution is bit for bit that of the same chains run one after the other,
+    /// and matches the banded LU, for an odd and an even block count.
+    #[test]
+    fn threaded_chains_match_sequential_ones_bitwise() {
+        for nodes in [PAR_MIN_BLOCKS + 1, PAR_MIN_BLOCKS + 2] {
+            let n = 3 * nodes;
+            let e = electrodiffusion_like(nodes, 7);
+            let rows = rows_of(n, &e);
+            let rhs: Vec<f64> = (0..n).map(|i| ((i * 13) % 17) as f64 - 8.0).collect();
+            let mut par = BlockTridiagonalLu::new(nodes, 3).unwrap();
+            assert_eq!(par.chains(), Chains::Threads);
+            let y = solve_with(&mut par, &e, &rhs);
+            let mut seq = BlockTridiagonalLu::new(nodes, 3).unwrap();
+            seq.threads = false;
+            assert_eq!(seq.chains(), Chains::Sequential);
+            let z = solve_with(&mut seq, &e, &rhs);
+            assert!(y.iter().zip(&z).all(|(a, b)| a.to_bits() == b.to_bits()));
+            let w = solve_with(&mut BandedLu::new(n, 5, 5), &e, &rhs);
+            let scale = w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for i in 0..n {
+                assert!(
+                    (y[i] - w[i]).abs() < 1e-9 * scale,
+                    "{nodes} {i}: {} vs {}",
+                    y[i],
+                    w[i]
+                );
+            }
+            assert!(residual_norm(&rows, &y, &rhs) < 1e-13);
+        }
+    }
+
+    /// A zero row in either chain or in the middle block is reported at its own index.
+    #[test]
+    fn zero_rows_are_reported_in_both_chains() {
+        for row in [1usize, 4, 5, 9] {
+            let mut bt = BlockTridiagonalLu::new(5, 2).unwrap();
+            let m = bt.matrix();
+            m.clear();
+            for i in 0..10 {
+                m.add(i, i, 1.0);
+            }
+            m.zero_row(row);
+            assert_eq!(bt.factor(), Err(LinearError::Singular(row)), "row {row}");
         }
     }
 
