@@ -8,7 +8,8 @@
 //! `/proc/thread-self/schedstat`, nanoseconds; user and system time alike, so page faults
 //! count): on a loaded machine it is the figure to compare, since the wall time then
 //! includes the waits for a core. Peak memory is the process high-water mark (VmHWM) after
-//! each size.
+//! each size: one solve and its profiles (each repetition frees the previous one's results
+//! before it starts).
 
 use std::time::Instant;
 
@@ -197,6 +198,9 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         let mut cpu = vec![];
         let mut last = None;
         for _ in 0..args.repeat {
+            // The previous repetition's profiles are freed first, so the peak memory is that
+            // of one solve and its profiles, not of a solve plus an earlier result.
+            drop(last.take());
             let c0 = thread_cpu_s();
             let t0 = Instant::now();
             let mut m = Electrodiffusion::new(pnp_benchmark(n, args.debye, args.volts))

@@ -11,6 +11,12 @@
 //! `S_0 = D_0`, `S_k = D_k - L_k X_{k-1}`, `X_k = S_k^{-1} U_k`,
 //!
 //! is followed by the solve `y_k = S_k^{-1} (f_k - L_k y_{k-1})`, `x_k = y_k - X_k x_{k+1}`.
+//! It is run two-ended (a twisted factorization): this recurrence eliminates the blocks
+//! `0..p` downwards, the mirrored one (`T_k = D_k - U_k Y_{k+1}`, `Y_k = T_k^{-1} L_k`)
+//! the blocks `p + 1..N` upwards, and the middle block `p = N / 2` meets both,
+//! `M_p = D_p - L_p X_{p-1} - U_p Y_{p+1}`. The two chains of dependent block inversions
+//! are independent of each other, so large systems factor and solve them on two threads
+//! (`rayon::join`); the split does not depend on the thread count, nor do the results.
 //! Every Schur complement is inverted explicitly: with the row scales `R` (every row of the
 //! matrix to unit max norm) and the column scales `C` of the row-scaled matrix (as in
 //! [`super::BandedLu`], so that pivoting compares like with like), the equilibrated block
@@ -32,7 +38,12 @@
 //! Memory: `3 b^2 * 8` bytes per node (216 for `b = 3`; the banded LU with
 //! `kl = ku = 2b - 1` holds `(6b - 2) b * 8`). Nothing is allocated after construction.
 
+mod kernels;
+
 use super::{LinearError, LinearSolver, MatrixSink};
+use kernels::{
+    column_maxima, equilibrated_inverse, mat_mul, mat_vec, mat_vec_sub, row_scales, schur_update,
+};
 
 /// Block-tridiagonal LU with partial pivoting inside the diagonal blocks (see the module
 /// docs).
@@ -46,9 +57,12 @@ pub struct BlockTridiagonalLu {
     diag: Vec<f64>,
     /// `U_k` (coupling to node `k + 1`), then `X_k = S_k^{-1} U_k`.
     upper: Vec<f64>,
-    /// Scratch of the factorization for block sizes above [`STACK_B`].
+    /// Scratch of the factorization (one [`scratch_len`] per chain) for block sizes above
+    /// [`STACK_B`].
     work: Vec<f64>,
     factored: bool,
+    /// Whether large systems run the two chains on two threads ([`Chains`]).
+    threads: bool,
 }
 
 /// Largest block size whose factorization scratch lives on the stack.
@@ -78,12 +92,22 @@ impl BlockTridiagonalLu {
             diag: vec![0.0; nb * b * b],
             upper: vec![0.0; nb * b * b],
             work: if b > STACK_B {
-                vec![0.0; scratch_len(b)]
+                vec![0.0; 2 * scratch_len(b)]
             } else {
                 Vec::new()
             },
             factored: false,
+            threads: true,
         })
+    }
+
+    /// How the chains of the twisted factorization run for this size.
+    fn chains(&self) -> Chains {
+        if self.threads && self.nb >= PAR_MIN_BLOCKS {
+            Chains::Threads
+        } else {
+            Chains::Sequential
+        }
     }
 
     /// The block (node) of row or column `i`: `i / b`, with the division by the common
@@ -119,280 +143,388 @@ impl BlockTridiagonalLu {
     }
 }
 
-/// Row scales `1 / max |a_rc|` of block row `k` (over `L_k`, `D_k`, `U_k`) into `out`.
-#[inline(always)]
-fn row_scales(
-    b: usize,
-    k: usize,
-    lower: &[f64],
-    diag: &[f64],
-    upper: &[f64],
-    out: &mut [f64],
-) -> Result<(), usize> {
-    let bb = b * b;
-    let (l, d, u) = (
-        &lower[k * bb..(k + 1) * bb],
-        &diag[k * bb..(k + 1) * bb],
-        &upper[k * bb..(k + 1) * bb],
-    );
-    for r in 0..b {
-        let mut m = 0.0f64;
-        for c in 0..b {
-            let i = r * b + c;
-            m = m.max(l[i].abs()).max(d[i].abs()).max(u[i].abs());
-        }
-        if m == 0.0 || !m.is_finite() {
-            return Err(k * b + r);
-        }
-        out[r] = 1.0 / m;
-    }
-    Ok(())
+/// Smallest block count factored and solved on two threads (the two chains of the twisted
+/// factorization under `rayon::join`); below it the chains run one after the other. The
+/// arithmetic is the same either way, so the result does not depend on the thread count.
+const PAR_MIN_BLOCKS: usize = 1 << 13;
+
+/// The middle block `p` of the twisted factorization of `nb` blocks: the top chain
+/// eliminates blocks `0..p` downwards, the bottom chain `p + 1..nb` upwards.
+#[inline]
+fn middle(nb: usize) -> usize {
+    nb / 2
 }
 
-/// `out[c] = max(out[c], max_r |a_rc| rs[r])` over the row-major `b x b` block `a`.
+/// The block size: `B` when it is known at compile time (`B > 0`), else `b`. Called
+/// inside closures so that the size is a constant there too.
 #[inline(always)]
-fn column_maxima(b: usize, a: &[f64], rs: &[f64], out: &mut [f64]) {
-    for r in 0..b {
-        for c in 0..b {
-            out[c] = out[c].max(a[r * b + c].abs() * rs[r]);
-        }
+fn fixed<const B: usize>(b: usize) -> usize {
+    if B == 0 {
+        b
+    } else {
+        B
     }
 }
 
-/// Invert the row-major `b x b` block `a` (destroyed) into `inv` by LU with partial
-/// pivoting (`piv` scratch). `Err(col)` at a zero pivot.
+/// Position in a chain's slices of its `i`-th block in elimination order (`len` blocks;
+/// `REV`: the bottom chain, which runs from the end of its slices).
 #[inline(always)]
-fn invert_block(b: usize, a: &mut [f64], inv: &mut [f64], piv: &mut [f64]) -> Result<(), usize> {
-    for c in 0..b {
-        let mut p = c;
-        let mut m = a[c * b + c].abs();
-        for r in c + 1..b {
-            let v = a[r * b + c].abs();
-            if v > m {
-                (m, p) = (v, r);
-            }
-        }
-        piv[c] = p as f64;
-        if m == 0.0 || !m.is_finite() {
-            return Err(c);
-        }
-        if p != c {
-            for j in 0..b {
-                a.swap(c * b + j, p * b + j);
-            }
-        }
-        let inv_p = 1.0 / a[c * b + c];
-        // Keep the reciprocal of the pivot on the diagonal (the back substitution multiplies).
-        a[c * b + c] = inv_p;
-        for r in c + 1..b {
-            let l = a[r * b + c] * inv_p;
-            a[r * b + c] = l;
-            if l != 0.0 {
-                for j in c + 1..b {
-                    a[r * b + j] -= l * a[c * b + j];
-                }
-            }
-        }
+fn pos<const REV: bool>(len: usize, i: usize) -> usize {
+    if REV {
+        len - 1 - i
+    } else {
+        i
     }
-    // inv = U^{-1} L^{-1} P: columns of the identity through the row exchanges.
-    inv[..b * b].fill(0.0);
-    for r in 0..b {
-        inv[r * b + r] = 1.0;
-    }
-    for c in 0..b {
-        let p = piv[c] as usize;
-        if p != c {
-            for j in 0..b {
-                inv.swap(c * b + j, p * b + j);
-            }
-        }
-    }
-    for r in 1..b {
-        for c in 0..r {
-            let l = a[r * b + c];
-            if l != 0.0 {
-                for j in 0..b {
-                    inv[r * b + j] -= l * inv[c * b + j];
-                }
-            }
-        }
-    }
-    for r in (0..b).rev() {
-        for c in r + 1..b {
-            let u = a[r * b + c];
-            if u != 0.0 {
-                for j in 0..b {
-                    inv[r * b + j] -= u * inv[c * b + j];
-                }
-            }
-        }
-        let d = a[r * b + r];
-        for j in 0..b {
-            inv[r * b + j] *= d;
-        }
-    }
-    Ok(())
 }
 
-/// The block Thomas factorization (module docs) for block size `b`, with the row and column
-/// scales of the equilibration computed in the same sweep (`scratch`: [`scratch_len`]).
-// TODO(#9): the 1D target (1e6 nodes in 0.5 s, 300 MB) needs more than this sweep: it is a
-// single chain of dependent block inversions (a two-ended factorization would run two
-// independent chains), `L_k`/`U_k` are stored dense although 5 of their 9 entries are
-// structurally zero for PNP, and the assembly could feed the sweep block row by block row
-// instead of clear + assemble + factor as three passes (README "Performance").
-#[inline(always)]
-fn factor_blocks(
-    b: usize,
-    nb: usize,
-    lower: &mut [f64],
-    diag: &mut [f64],
-    upper: &mut [f64],
-    scratch: &mut [f64],
-) -> Result<(), usize> {
-    let bb = b * b;
-    let (s, rest) = scratch.split_at_mut(bb);
-    let (inv, rest) = rest.split_at_mut(bb);
-    let (rs_cur, rest) = rest.split_at_mut(b);
-    let (rs_next, rest) = rest.split_at_mut(b);
-    let (cs, rest) = rest.split_at_mut(b);
-    let (cpart, rest) = rest.split_at_mut(b);
-    let piv = &mut rest[..b];
-    if nb == 0 {
-        return Ok(());
+/// One chain of the twisted factorization as slices of its blocks: `prev` is the coupling
+/// of each block to its predecessor in the chain's elimination order (`L_k` going down,
+/// `U_k` going up), `next` the coupling to its successor (overwritten by
+/// `X_i = S_i^{-1} next_i`), `diag` the diagonal blocks (overwritten by `S_i^{-1}`). `REV`:
+/// the bottom chain, which runs from the end of its slices.
+struct Chain<'a, const REV: bool> {
+    prev: &'a [f64],
+    diag: &'a mut [f64],
+    next: &'a mut [f64],
+    /// Global index of the slices' first block (for the error positions).
+    first: usize,
+    /// The coupling of the middle block row to the chain's last block.
+    end: &'a [f64],
+    /// The middle row's row scales.
+    end_rs: &'a [f64],
+    /// [`scratch_len`] numbers: `s`, `inv`, `rs_cur`, `rs_next`, `cs`, `cpart`, `piv`.
+    scratch: &'a mut [f64],
+}
+
+impl<const REV: bool> Chain<'_, REV> {
+    /// Blocks in the chain.
+    #[inline(always)]
+    fn len(&self, b: usize) -> usize {
+        self.diag.len() / (b * b)
     }
-    row_scales(b, 0, lower, diag, upper, rs_cur)?;
-    cpart.fill(0.0);
-    for k in 0..nb {
-        if k + 1 < nb {
-            row_scales(b, k + 1, lower, diag, upper, rs_next)?;
+
+    /// Start the elimination: the row scales of the first block, no column part yet.
+    #[inline(always)]
+    fn start(&mut self, b: usize) -> Result<(), usize> {
+        let (len, bb) = (self.len(b), b * b);
+        let rest = &mut self.scratch[2 * bb..];
+        rest[3 * b..4 * b].fill(0.0);
+        if len == 0 {
+            return Ok(());
         }
-        // Column scales of block column k: D_k, L_{k+1} and (already in `cpart`) U_{k-1},
-        // all row-scaled.
+        let k = pos::<REV>(len, 0);
+        row_scales(b, k, self.prev, self.diag, self.next, &mut rest[..b])
+            .map_err(|e| e + self.first * b)
+    }
+
+    /// Elimination step `i` (module docs): `S_i = D_i - prev_i X_{i-1}`, `S_i^{-1}`
+    /// (equilibrated and unscaled) over `D_i`, `X_i = S_i^{-1} next_i` over `next_i`. After
+    /// the last step the `cpart` part of the scratch holds the row-scaled column maxima of
+    /// the last block's original `next`, its part of the middle column's scales.
+    #[inline(always)]
+    fn step(&mut self, b: usize, i: usize) -> Result<(), usize> {
+        let (len, bb) = (self.len(b), b * b);
+        let (prev, diag, next) = (self.prev, &mut *self.diag, &mut *self.next);
+        let (s, rest) = self.scratch.split_at_mut(bb);
+        let (inv, rest) = rest.split_at_mut(bb);
+        let (rs_cur, rest) = rest.split_at_mut(b);
+        let (rs_next, rest) = rest.split_at_mut(b);
+        let (cs, rest) = rest.split_at_mut(b);
+        let (cpart, rest) = rest.split_at_mut(b);
+        let piv = &mut rest[..b];
+        let shift = |e: usize| e + self.first * b;
+        let k = pos::<REV>(len, i);
+        let blk = k * bb..(k + 1) * bb;
+        // Column scales of block k: `next` of the predecessor (in `cpart`), D_k, and `prev`
+        // of the successor (or `end`, the middle row's coupling), all row-scaled.
         cs.copy_from_slice(cpart);
-        column_maxima(b, &diag[k * bb..(k + 1) * bb], rs_cur, cs);
-        if k + 1 < nb {
-            column_maxima(b, &lower[(k + 1) * bb..(k + 2) * bb], rs_next, cs);
-            // U_k is overwritten by X_k below: take its part of column k + 1 now.
-            cpart.fill(0.0);
-            column_maxima(b, &upper[k * bb..(k + 1) * bb], rs_cur, cpart);
+        column_maxima(b, &diag[blk.clone()], rs_cur, cs);
+        if i + 1 < len {
+            let kn = pos::<REV>(len, i + 1);
+            row_scales(b, kn, prev, diag, next, rs_next).map_err(shift)?;
+            column_maxima(b, &prev[kn * bb..(kn + 1) * bb], rs_next, cs);
+        } else {
+            rs_next.copy_from_slice(self.end_rs);
+            column_maxima(b, self.end, rs_next, cs);
         }
+        // `next_k` is overwritten by X_k below: take its part of the next column now.
+        cpart.fill(0.0);
+        column_maxima(b, &next[blk.clone()], rs_cur, cpart);
         for (c, v) in cs.iter_mut().enumerate() {
             if *v == 0.0 {
-                return Err(k * b + c);
+                return Err(shift(k * b + c));
             }
             *v = 1.0 / *v;
         }
-        // S_k = D_k - L_k X_{k-1}.
-        let d = &mut diag[k * bb..(k + 1) * bb];
-        s.copy_from_slice(d);
-        if k > 0 {
-            let l = &lower[k * bb..(k + 1) * bb];
-            let x = &upper[(k - 1) * bb..k * bb];
-            for r in 0..b {
-                for m in 0..b {
-                    let lrm = l[r * b + m];
-                    if lrm != 0.0 {
-                        for c in 0..b {
-                            s[r * b + c] -= lrm * x[m * b + c];
-                        }
-                    }
-                }
-            }
+        // S_k = D_k - prev_k X_{pred}.
+        s.copy_from_slice(&diag[blk.clone()]);
+        if i > 0 {
+            let kp = pos::<REV>(len, i - 1);
+            schur_update(b, s, &prev[blk.clone()], &next[kp * bb..(kp + 1) * bb]);
         }
-        // Equilibrate, invert with pivoting, unscale: S_k^{-1} = C (R S C)^{-1} R.
-        for r in 0..b {
-            for c in 0..b {
-                s[r * b + c] *= rs_cur[r] * cs[c];
-            }
-        }
-        invert_block(b, s, inv, piv).map_err(|c| k * b + c)?;
-        for r in 0..b {
-            for c in 0..b {
-                d[r * b + c] = cs[r] * inv[r * b + c] * rs_cur[c];
-            }
-        }
-        // X_k = S_k^{-1} U_k (in place of U_k, through the scratch `s`).
-        if k + 1 < nb {
-            let u = &mut upper[k * bb..(k + 1) * bb];
-            for r in 0..b {
-                for c in 0..b {
-                    let mut v = 0.0;
-                    for m in 0..b {
-                        v += d[r * b + m] * u[m * b + c];
-                    }
-                    s[r * b + c] = v;
-                }
-            }
-            u.copy_from_slice(s);
-        }
+        equilibrated_inverse(b, s, inv, piv, (rs_cur, cs), &mut diag[blk.clone()])
+            .map_err(|c| shift(k * b + c))?;
+        // X_k = S_k^{-1} next_k (in place of next_k, through the scratch `s`).
+        let u = &mut next[blk.clone()];
+        mat_mul(b, &diag[blk], u, s);
+        u.copy_from_slice(s);
         rs_cur.copy_from_slice(rs_next);
+        Ok(())
     }
-    Ok(())
+
+    /// The whole elimination of the chain.
+    #[inline(always)]
+    fn factor(&mut self, b: usize) -> Result<(), usize> {
+        self.start(b)?;
+        for i in 0..self.len(b) {
+            self.step(b, i)?;
+        }
+        Ok(())
+    }
+
+    /// The row-scaled column maxima of the last block's original `next` (after
+    /// [`Self::factor`]).
+    fn cpart(&self, b: usize) -> &[f64] {
+        &self.scratch[2 * b * b + 3 * b..2 * b * b + 4 * b]
+    }
 }
 
-/// Forward and back substitution: `y_k = S_k^{-1} (f_k - L_k y_{k-1})`, then
-/// `x_k = y_k - X_k x_{k+1}`.
+/// Forward step `i` of one chain, `y_i = S_i^{-1} (f_i - prev_i y_{i-1})`, in its part of
+/// `x` (`t`: `b` scratch).
 #[inline(always)]
-fn solve_blocks(
+fn forward_step<const REV: bool>(
+    b: usize,
+    (prev, diag): (&[f64], &[f64]),
+    x: &mut [f64],
+    t: &mut [f64],
+    i: usize,
+) {
+    let bb = b * b;
+    let len = diag.len() / bb;
+    let k = pos::<REV>(len, i);
+    t.copy_from_slice(&x[k * b..(k + 1) * b]);
+    if i > 0 {
+        let kp = pos::<REV>(len, i - 1);
+        mat_vec_sub(b, &prev[k * bb..(k + 1) * bb], &x[kp * b..(kp + 1) * b], t);
+    }
+    mat_vec(
+        b,
+        &diag[k * bb..(k + 1) * bb],
+        t,
+        &mut x[k * b..(k + 1) * b],
+    );
+}
+
+/// Back-substitution step `i` of one chain, `x_i = y_i - X_i x_{i+1}`, with `end` the
+/// solution of the middle block (the successor of the chain's last block).
+#[inline(always)]
+fn back_step<const REV: bool>(b: usize, next: &[f64], x: &mut [f64], end: &[f64], i: usize) {
+    let bb = b * b;
+    let len = next.len() / bb;
+    let k = pos::<REV>(len, i);
+    let u = &next[k * bb..(k + 1) * bb];
+    if i + 1 == len {
+        mat_vec_sub(b, u, end, &mut x[k * b..(k + 1) * b]);
+    } else if REV {
+        // Going up, the successor of block k is k - 1.
+        let (lo, hi) = x.split_at_mut(k * b);
+        mat_vec_sub(b, u, &lo[(k - 1) * b..], &mut hi[..b]);
+    } else {
+        // Going down, the successor of block k is k + 1.
+        let (lo, hi) = x.split_at_mut((k + 1) * b);
+        mat_vec_sub(b, u, &hi[..b], &mut lo[k * b..]);
+    }
+}
+
+/// Whether the two chains of the twisted factorization run on two threads
+/// (`rayon::join`, from [`PAR_MIN_BLOCKS`] blocks) or one after the other. (Alternating
+/// their steps on one thread was slower: 2026-12-02, `bench --nodes 1e6`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Chains {
+    Sequential,
+    Threads,
+}
+
+/// The twisted (two-ended) block factorization for block size `b`: the top chain
+/// eliminates blocks `0..p` downwards as the block Thomas algorithm of the module docs, the
+/// bottom chain blocks `p + 1..nb` upwards (`T_k = D_k - U_k Y_{k+1}`,
+/// `Y_k = T_k^{-1} L_k`, stored over `L_k`), and the middle block meets both:
+/// `M_p = D_p - L_p X_{p-1} - U_p Y_{p+1}`, inverted over `D_p`. The chains are
+/// independent: on two threads they run side by side, else one after the other; the
+/// arithmetic is the same. The
+/// equilibration is that of the one-ended sweep (row scales of each block row, column
+/// scales of the row-scaled matrix), computed inside each chain. `scratch`: two times
+/// [`scratch_len`].
+// TODO(#9): the 1D target (1e6 nodes in 0.5 s, 300 MB) needs more: `L_k`/`U_k` are stored
+// dense although 4 of their 9 entries are structurally zero for PNP, and the assembly could
+// feed the sweep block row by block row instead of clear + assemble + factor as three
+// passes (README "Performance").
+#[inline(always)]
+fn factor_blocks<const B: usize>(
+    b: usize,
+    nb: usize,
+    (lower, diag, upper): (&mut [f64], &mut [f64], &mut [f64]),
+    scratch: &mut [f64],
+    how: Chains,
+) -> Result<(), usize> {
+    if nb == 0 {
+        return Ok(());
+    }
+    let bb = b * b;
+    let p = middle(nb);
+    let (st, sb) = scratch.split_at_mut(scratch_len(b));
+    // The middle row's scales, needed by both chains before they overwrite anything.
+    let mut rs_p = [0.0f64; 255];
+    let rs_p = &mut rs_p[..b];
+    row_scales(b, p, lower, diag, upper, rs_p)?;
+    let rs_p = &*rs_p;
+    let (l_top, l_rest) = lower.split_at_mut(p * bb);
+    let (l_mid, l_bot) = l_rest.split_at_mut(bb);
+    let (d_top, d_rest) = diag.split_at_mut(p * bb);
+    let (d_mid, d_bot) = d_rest.split_at_mut(bb);
+    let (u_top, u_rest) = upper.split_at_mut(p * bb);
+    let (u_mid, u_bot) = u_rest.split_at_mut(bb);
+    let mut top = Chain::<false> {
+        prev: l_top,
+        diag: d_top,
+        next: u_top,
+        first: 0,
+        end: l_mid,
+        end_rs: rs_p,
+        scratch: st,
+    };
+    let mut bot = Chain::<true> {
+        prev: u_bot,
+        diag: d_bot,
+        next: l_bot,
+        first: p + 1,
+        end: u_mid,
+        end_rs: rs_p,
+        scratch: sb,
+    };
+    match how {
+        Chains::Threads => {
+            let (rt, rb) = rayon::join(|| top.factor(fixed::<B>(b)), || bot.factor(fixed::<B>(b)));
+            rt?;
+            rb?;
+        }
+        Chains::Sequential => {
+            top.factor(b)?;
+            bot.factor(b)?;
+        }
+    }
+    // The middle block: M_p = D_p - L_p X_{p-1} - U_p Y_{p+1}, with the column scales from
+    // the original U_{p-1} and L_{p+1} (the chains' `cpart`) and D_p.
+    let mut cs = [0.0f64; 255];
+    let cs = &mut cs[..b];
+    for ((v, &t), &u) in cs.iter_mut().zip(top.cpart(b)).zip(bot.cpart(b)) {
+        *v = t.max(u);
+    }
+    column_maxima(b, d_mid, rs_p, cs);
+    for (c, v) in cs.iter_mut().enumerate() {
+        if *v == 0.0 {
+            return Err(p * b + c);
+        }
+        *v = 1.0 / *v;
+    }
+    let (s, rest) = top.scratch.split_at_mut(bb);
+    let (inv, rest) = rest.split_at_mut(bb);
+    let piv = &mut rest[4 * b..5 * b];
+    s.copy_from_slice(d_mid);
+    if p > 0 {
+        schur_update(b, s, top.end, &top.next[(p - 1) * bb..]);
+    }
+    if p + 1 < nb {
+        schur_update(b, s, bot.end, &bot.next[..bb]);
+    }
+    equilibrated_inverse(b, s, inv, piv, (rs_p, cs), d_mid).map_err(|c| p * b + c)
+}
+
+/// The solve with the twisted factors: the forward sweeps of both chains
+/// (`y_k = S_k^{-1} (f_k - L_k y_{k-1})` down to `p - 1`,
+/// `z_k = T_k^{-1} (f_k - U_k z_{k+1})` up to `p + 1`), the middle
+/// `x_p = M_p^{-1} (f_p - L_p y_{p-1} - U_p z_{p+1})`, then the back substitutions outwards
+/// (`x_k = y_k - X_k x_{k+1}`, `x_k = z_k - Y_k x_{k-1}`). `t`: `2 b` scratch.
+#[inline(always)]
+fn solve_blocks<const B: usize>(
     b: usize,
     nb: usize,
     (lower, diag, upper): (&[f64], &[f64], &[f64]),
     t: &mut [f64],
     x: &mut [f64],
+    how: Chains,
 ) {
+    if nb == 0 {
+        return;
+    }
     let bb = b * b;
-    let t = &mut t[..b];
-    for k in 0..nb {
-        let (prev, cur) = x.split_at_mut(k * b);
-        let cur = &mut cur[..b];
-        t.copy_from_slice(cur);
-        if k > 0 {
-            let y = &prev[(k - 1) * b..];
-            let l = &lower[k * bb..(k + 1) * bb];
-            for r in 0..b {
-                let mut s = 0.0;
-                for c in 0..b {
-                    s += l[r * b + c] * y[c];
-                }
-                t[r] -= s;
-            }
+    let p = middle(nb);
+    let nbot = nb - 1 - p;
+    let (tt, tb) = t[..2 * b].split_at_mut(b);
+    let (l_top, l_rest) = lower.split_at(p * bb);
+    let (l_mid, l_bot) = l_rest.split_at(bb);
+    let (d_top, d_rest) = diag.split_at(p * bb);
+    let (d_mid, d_bot) = d_rest.split_at(bb);
+    let (u_top, u_rest) = upper.split_at(p * bb);
+    let (u_mid, u_bot) = u_rest.split_at(bb);
+    let (x_top, x_rest) = x.split_at_mut(p * b);
+    let (x_mid, x_bot) = x_rest.split_at_mut(b);
+    let fwd_top = |x: &mut [f64], t: &mut [f64], i| {
+        forward_step::<false>(fixed::<B>(b), (l_top, d_top), x, t, i)
+    };
+    let fwd_bot = |x: &mut [f64], t: &mut [f64], i| {
+        forward_step::<true>(fixed::<B>(b), (u_bot, d_bot), x, t, i)
+    };
+    match how {
+        Chains::Threads => {
+            rayon::join(
+                || (0..p).for_each(|i| fwd_top(x_top, tt, i)),
+                || (0..nbot).for_each(|i| fwd_bot(x_bot, tb, i)),
+            );
         }
-        let d = &diag[k * bb..(k + 1) * bb];
-        for r in 0..b {
-            let mut s = 0.0;
-            for c in 0..b {
-                s += d[r * b + c] * t[c];
-            }
-            cur[r] = s;
+        Chains::Sequential => {
+            (0..p).for_each(|i| fwd_top(x_top, tt, i));
+            (0..nbot).for_each(|i| fwd_bot(x_bot, tb, i));
         }
     }
-    for k in (0..nb.saturating_sub(1)).rev() {
-        let (cur, next) = x.split_at_mut((k + 1) * b);
-        let xk = &mut cur[k * b..];
-        let u = &upper[k * bb..(k + 1) * bb];
-        for r in 0..b {
-            let mut s = 0.0;
-            for c in 0..b {
-                s += u[r * b + c] * next[c];
-            }
-            xk[r] -= s;
+    tt.copy_from_slice(x_mid);
+    if p > 0 {
+        mat_vec_sub(b, l_mid, &x_top[(p - 1) * b..], tt);
+    }
+    if p + 1 < nb {
+        mat_vec_sub(b, u_mid, &x_bot[..b], tt);
+    }
+    mat_vec(b, d_mid, tt, x_mid);
+    let x_mid = &*x_mid;
+    let back_top = |x: &mut [f64], i| back_step::<false>(fixed::<B>(b), u_top, x, x_mid, i);
+    let back_bot = |x: &mut [f64], i| back_step::<true>(fixed::<B>(b), l_bot, x, x_mid, i);
+    match how {
+        Chains::Threads => {
+            rayon::join(
+                || (0..p).rev().for_each(|i| back_top(x_top, i)),
+                || (0..nbot).rev().for_each(|i| back_bot(x_bot, i)),
+            );
+        }
+        Chains::Sequential => {
+            (0..p).rev().for_each(|i| back_top(x_top, i));
+            (0..nbot).rev().for_each(|i| back_bot(x_bot, i));
         }
     }
 }
 
-/// Call `$f` with the block size as a literal for the common sizes, so that the inlined
-/// loops are unrolled.
+/// Call `$f` with the block size as a literal and as the const parameter `B` for the
+/// common sizes (`B = 0`: the size is only known at run time), so that the inlined loops
+/// are unrolled, also in the closures run by `rayon::join`.
 macro_rules! dispatch {
     ($b:expr, $f:ident ( $($arg:expr),* )) => {
         match $b {
-            1 => $f(1, $($arg),*),
-            2 => $f(2, $($arg),*),
-            3 => $f(3, $($arg),*),
-            4 => $f(4, $($arg),*),
-            5 => $f(5, $($arg),*),
-            6 => $f(6, $($arg),*),
-            b => $f(b, $($arg),*),
+            1 => $f::<1>(1, $($arg),*),
+            2 => $f::<2>(2, $($arg),*),
+            3 => $f::<3>(3, $($arg),*),
+            4 => $f::<4>(4, $($arg),*),
+            5 => $f::<5>(5, $($arg),*),
+            6 => $f::<6>(6, $($arg),*),
+            b => $f::<0>(b, $($arg),*),
         }
     };
 }
@@ -488,10 +620,10 @@ impl LinearSolver for BlockTridiagonalLu {
 
     fn factor(&mut self) -> Result<(), LinearError> {
         self.factored = false;
-        let (b, nb) = (self.b, self.nb);
-        let mut stack = [0.0f64; scratch_len(STACK_B)];
+        let (b, nb, how) = (self.b, self.nb, self.chains());
+        let mut stack = [0.0f64; 2 * scratch_len(STACK_B)];
         let scratch: &mut [f64] = if b <= STACK_B {
-            &mut stack[..scratch_len(b)]
+            &mut stack[..2 * scratch_len(b)]
         } else {
             &mut self.work
         };
@@ -499,10 +631,9 @@ impl LinearSolver for BlockTridiagonalLu {
             b,
             factor_blocks(
                 nb,
-                &mut self.lower,
-                &mut self.diag,
-                &mut self.upper,
-                scratch
+                (&mut self.lower, &mut self.diag, &mut self.upper),
+                scratch,
+                how
             )
         )
         .map_err(LinearError::Singular)?;
@@ -516,15 +647,15 @@ impl LinearSolver for BlockTridiagonalLu {
             "BlockTridiagonalLu::solve before a successful factor"
         );
         assert_eq!(x.len(), self.dim(), "right-hand side of the wrong length");
-        let (b, nb) = (self.b, self.nb);
-        let mut stack = [0.0f64; STACK_B];
+        let (b, nb, how) = (self.b, self.nb, self.chains());
+        let mut stack = [0.0f64; 2 * STACK_B];
         let t: &mut [f64] = if b <= STACK_B {
-            &mut stack[..b]
+            &mut stack[..2 * b]
         } else {
             &mut self.work
         };
         let factors = (&self.lower[..], &self.diag[..], &self.upper[..]);
-        dispatch!(b, solve_blocks(nb, factors, t, x));
+        dispatch!(b, solve_blocks(nb, factors, t, x, how));
         Ok(())
     }
 
@@ -538,161 +669,4 @@ impl LinearSolver for BlockTridiagonalLu {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::testing::{dense_solve, electrodiffusion_like, residual_norm, Rows};
-    use super::super::{make_solver, BandedLu, SolverChoice, Structure};
-    use super::*;
-    use rand::RngExt;
-    use rand_xoshiro::rand_core::SeedableRng;
-    use rand_xoshiro::Xoshiro256PlusPlus;
-
-    fn rows_of(n: usize, e: &[(usize, usize, f64)]) -> Rows {
-        let mut rows: Rows = vec![Vec::new(); n];
-        for &(i, j, v) in e {
-            rows[i].push((j, v));
-        }
-        rows
-    }
-
-    fn solve_with(s: &mut dyn LinearSolver, e: &[(usize, usize, f64)], b: &[f64]) -> Vec<f64> {
-        let m = s.matrix();
-        m.clear();
-        for &(i, j, v) in e {
-            m.add(i, j, v);
-        }
-        s.factor().unwrap();
-        let mut x = b.to_vec();
-        s.solve(&mut x).unwrap();
-        x
-    }
-
-    /// Random block-tridiagonal matrices, block-diagonally dominant, rows scaled over 12
-    /// decades and a permuted diagonal block at every third node (zero diagonal entries),
-    /// against the dense reference and the banded LU, for block counts straddling 1, 2, 3,
-    /// 255, 256, 257 and block sizes 1-4 and 7 (the unrolled and the generic paths).
-    #[test]
-    fn matches_dense_and_banded_references() {
-        for b in [1usize, 2, 3, 4, 7] {
-            for nb in [1usize, 2, 3, 255, 256, 257] {
-                let n = nb * b;
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64((nb * 31 + b) as u64);
-                let mut e = Vec::new();
-                for k in 0..nb {
-                    let perm = k % 3 == 1 && b > 1;
-                    for r in 0..b {
-                        // Row r of the block is stored at row (r + 1) % b when permuted.
-                        let row = k * b + if perm { (r + 1) % b } else { r };
-                        let scale = 10f64.powf(rng.random::<f64>() * 12.0 - 6.0);
-                        let mut sum = 0.0;
-                        for m in [k.wrapping_sub(1), k, k + 1] {
-                            if m >= nb {
-                                continue;
-                            }
-                            for c in 0..b {
-                                if m == k && c == r {
-                                    continue;
-                                }
-                                let v = rng.random::<f64>() - 0.5;
-                                sum += v.abs();
-                                e.push((row, m * b + c, v * scale));
-                            }
-                        }
-                        e.push((row, k * b + r, (1.0 + sum) * scale));
-                    }
-                }
-                let rows = rows_of(n, &e);
-                let x: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
-                let rhs: Vec<f64> = rows
-                    .iter()
-                    .map(|r| r.iter().map(|&(j, v)| v * x[j]).sum())
-                    .collect();
-                let mut bt = BlockTridiagonalLu::new(nb, b).unwrap();
-                let y = solve_with(&mut bt, &e, &rhs);
-                let w = 2 * b - 1;
-                let z = solve_with(&mut BandedLu::new(n, w, w), &e, &rhs);
-                let dense = dense_solve(n, &rows, &rhs).unwrap();
-                for i in 0..n {
-                    let tol = 1e-10 * x[i];
-                    assert!(
-                        (y[i] - x[i]).abs() < tol,
-                        "b={b} nb={nb} {i}: {} vs {}",
-                        y[i],
-                        x[i]
-                    );
-                    assert!((y[i] - z[i]).abs() < tol && (y[i] - dense[i]).abs() < tol);
-                }
-            }
-        }
-    }
-
-    /// The electrodiffusion-like Jacobian (3x3 blocks, Dirichlet rows, rows with a zero
-    /// diagonal entry at the left boundary): the same solution as the banded LU with
-    /// `kl = ku = 5` and as the dense reference, and a row-wise backward error at round-off.
-    #[test]
-    fn electrodiffusion_pattern_matches_banded_lu() {
-        for nodes in [2usize, 3, 50, 257] {
-            let n = 3 * nodes;
-            let e = electrodiffusion_like(nodes, nodes as u64);
-            let rows = rows_of(n, &e);
-            let rhs: Vec<f64> = (0..n).map(|i| ((i * 13) % 17) as f64 - 8.0).collect();
-            let structure = Structure::BlockTridiagonal {
-                blocks: nodes,
-                block_size: 3,
-            };
-            let mut bt = make_solver(&structure, SolverChoice::Auto).unwrap();
-            assert_eq!(bt.name(), "block-tridiagonal LU");
-            let y = solve_with(bt.as_mut(), &e, &rhs);
-            let mut band = make_solver(&structure, SolverChoice::Banded).unwrap();
-            let z = solve_with(band.as_mut(), &e, &rhs);
-            let dense = dense_solve(n, &rows, &rhs).unwrap();
-            let scale = dense.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            for i in 0..n {
-                assert!(
-                    (y[i] - dense[i]).abs() < 1e-9 * scale,
-                    "{nodes} {i}: {} vs {}",
-                    y[i],
-                    dense[i]
-                );
-                assert!((z[i] - dense[i]).abs() < 1e-9 * scale);
-            }
-            assert!(
-                residual_norm(&rows, &y, &rhs) < 1e-13,
-                "{}",
-                residual_norm(&rows, &y, &rhs)
-            );
-        }
-    }
-
-    #[test]
-    fn singular_and_invalid_inputs_are_reported() {
-        let mut bt = BlockTridiagonalLu::new(3, 2).unwrap();
-        let m = bt.matrix();
-        m.clear();
-        for i in 0..6 {
-            m.add(i, i, 1.0);
-        }
-        m.zero_row(3);
-        assert_eq!(bt.factor(), Err(LinearError::Singular(3)));
-        // A singular diagonal block: rows 2 and 3 equal.
-        let m = bt.matrix();
-        m.clear();
-        for i in [0, 1, 4, 5] {
-            m.add(i, i, 1.0);
-        }
-        for i in [2, 3] {
-            m.add(i, 2, 1.0);
-            m.add(i, 3, 2.0);
-        }
-        assert!(matches!(bt.factor(), Err(LinearError::Singular(3))));
-        assert!(BlockTridiagonalLu::new(4, 0).is_err());
-        assert_eq!(bt.get(0, 5), 0.0);
-        assert!(make_solver(
-            &Structure::BlockTridiagonal {
-                blocks: 2,
-                block_size: 2
-            },
-            SolverChoice::SparseLu
-        )
-        .is_err());
-    }
-}
+mod tests;
