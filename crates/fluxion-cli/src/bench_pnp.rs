@@ -148,7 +148,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
     }
     println!(
         "steady axisymmetric PNP, conical nanopore (rt 10 nm, rb 100 nm, L 1 um), 10 mM KCl, \
-         sigma -0.02 C/m^2, +0.5 V; sparse LU; times of the median run (best..worst total)"
+         sigma -0.02 C/m^2, +0.5 V; solver auto (multifrontal LU; L/A and pp/sym: the fill of faer's partial-pivoting LU for comparison); times of the median run (best..worst total)"
     );
     println!(
         "{:>5} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>8} {:>12} {:>8} {:>6} {:>6}",
