@@ -126,10 +126,10 @@ impl Homotopy for Timed<'_> {
     }
 }
 
-// TODO(#9): the 10 s target at 2.5e5 cells is not met (166 s CPU, docs/bench-fields.md "PNP
-// on (r, z) meshes"): factorization is 80-85 % of the time and grows faster than the
-// unknowns. Left: a Donnan/Boltzmann initial guess, chord steps reusing a factorization,
-// an iterative linear solver for (r, z) Voronoi meshes.
+// TODO(#9): the 10 s target at 2.5e5 cells is not met (40.6 s with the multifrontal LU,
+// docs/bench-fields.md "Multifrontal LU"): 13 factorizations per cold solve. Left: a
+// Donnan/Boltzmann initial guess, steps reusing one factorization (chord or GMRES
+// preconditioned by the last LU), cheaper CSR assembly.
 
 /// Newton iterations allowed to the direct attempt from the flat initial guess before
 /// continuation takes over.

@@ -86,7 +86,8 @@ probe = [{{ name = "mid", at = ["0 nm", "50 nm"] }}]
     assert!(text.starts_with("potential_V,current_axis_A,"), "{text}");
 }
 
-fn issues(text: &str) -> Vec<String> {
+/// The `key: message` of every issue of a scenario that must be refused.
+pub(super) fn issues(text: &str) -> Vec<String> {
     match parse_pnp(text) {
         Ok(_) => panic!("accepted:\n{text}"),
         Err(e) => e

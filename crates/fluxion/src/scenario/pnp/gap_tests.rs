@@ -395,16 +395,7 @@ probe = [{{ name = "mid", at = ["0.5 um", "0.1 um"] }}]
     }
 }
 
-fn issues(text: &str) -> Vec<String> {
-    match parse_pnp(text) {
-        Ok(_) => panic!("accepted:\n{text}"),
-        Err(e) => e
-            .issues
-            .iter()
-            .map(|i| format!("{}: {}", i.key, i.message))
-            .collect(),
-    }
-}
+use super::tests::issues;
 
 /// What the new keys refuse, with the key and the fix.
 #[test]

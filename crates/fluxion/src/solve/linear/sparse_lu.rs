@@ -366,19 +366,9 @@ impl LinearSolver for SparseLu {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{dense_solve, random_sparse, residual_norm};
+    use super::super::testing::{dense_solve, load, random_sparse, residual_norm};
     use super::super::{make_solver, BandedLu, SolverChoice, Structure};
     use super::*;
-
-    fn load(s: &mut dyn LinearSolver, rows: &[Vec<(usize, f64)>]) {
-        let m = s.matrix();
-        m.clear();
-        for (i, r) in rows.iter().enumerate() {
-            for &(j, v) in r {
-                m.add(i, j, v);
-            }
-        }
-    }
 
     /// Random well-conditioned sparse matrices (diagonally dominant after a random row
     /// scaling over 12 decades) against a dense partial-pivoting reference and against

@@ -1,6 +1,6 @@
 //! Test matrices and a dense reference solver shared by the linear-solver tests.
 
-use super::SparsityPattern;
+use super::{LinearSolver, SparsityPattern};
 use rand::RngExt;
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -184,4 +184,15 @@ pub fn electrodiffusion_like(nodes: usize, seed: u64) -> Vec<(usize, usize, f64)
         e.push((u(2), u(1), 2.0 * far));
     }
     e
+}
+
+/// Clear the solver's matrix and add the entries of `rows`.
+pub fn load(s: &mut dyn LinearSolver, rows: &[Vec<(usize, f64)>]) {
+    let m = s.matrix();
+    m.clear();
+    for (i, r) in rows.iter().enumerate() {
+        for &(j, v) in r {
+            m.add(i, j, v);
+        }
+    }
 }

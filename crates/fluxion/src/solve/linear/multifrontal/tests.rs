@@ -1,17 +1,7 @@
 use super::super::testing::{
-    dense_solve, electrodiffusion_like, random_sparse, residual_norm, Rows,
+    dense_solve, electrodiffusion_like, load, random_sparse, residual_norm, Rows,
 };
 use super::*;
-
-fn load(s: &mut dyn LinearSolver, rows: &[Vec<(usize, f64)>]) {
-    let m = s.matrix();
-    m.clear();
-    for (i, r) in rows.iter().enumerate() {
-        for &(j, v) in r {
-            m.add(i, j, v);
-        }
-    }
-}
 
 fn rhs(rows: &Rows, x: &[f64]) -> Vec<f64> {
     rows.iter()
