@@ -220,9 +220,8 @@ impl MultifrontalLu {
         let mut top = 0usize;
         for &s in &sym.order {
             let s = s as usize;
-            let (f, l) = (sym.begin[s], sym.begin[s + 1]);
+            let (f, l, rows) = sym.supernode(s);
             let w = l - f;
-            let rows = &sym.rows[sym.row_ptr[s]..sym.row_ptr[s + 1]];
             let r = rows.len();
             let m = w + r;
             for k in 0..w {
@@ -265,7 +264,7 @@ impl MultifrontalLu {
                 .rev()
             {
                 let c = c as usize;
-                let crows = &sym.rows[sym.row_ptr[c]..sym.row_ptr[c + 1]];
+                let crows = sym.supernode(c).2;
                 let rc = crows.len();
                 top -= rc * rc;
                 let cb = &stack[top..top + rc * rc];
@@ -351,9 +350,8 @@ impl MultifrontalLu {
         let ns = sym.supernodes();
         let (ys, acc) = tmp.split_at_mut(sym.max_width);
         for s in 0..ns {
-            let (f, l) = (sym.begin[s], sym.begin[s + 1]);
+            let (f, l, rows) = sym.supernode(s);
             let w = l - f;
-            let rows = &sym.rows[sym.row_ptr[s]..sym.row_ptr[s + 1]];
             let r = rows.len();
             let m = w + r;
             let lp = &lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]];
@@ -383,9 +381,8 @@ impl MultifrontalLu {
             }
         }
         for s in (0..ns).rev() {
-            let (f, l) = (sym.begin[s], sym.begin[s + 1]);
+            let (f, l, rows) = sym.supernode(s);
             let w = l - f;
-            let rows = &sym.rows[sym.row_ptr[s]..sym.row_ptr[s + 1]];
             let r = rows.len();
             let m = w + r;
             let lp = &lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]];

@@ -344,6 +344,16 @@ impl Symbolic {
         })
     }
 
+    /// The new columns `f..l` of supernode `s` and its pattern rows below them.
+    #[inline]
+    pub fn supernode(&self, s: usize) -> (usize, usize, &[u32]) {
+        (
+            self.begin[s],
+            self.begin[s + 1],
+            &self.rows[self.row_ptr[s]..self.row_ptr[s + 1]],
+        )
+    }
+
     /// Number of supernodes.
     pub fn supernodes(&self) -> usize {
         self.begin.len() - 1
