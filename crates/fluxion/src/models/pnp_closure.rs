@@ -37,7 +37,8 @@ pub(super) const GAUGE: u32 = u32::MAX - 1;
 /// redundancy and fixes the constant. Without such a node (fluxes and blocking walls only)
 /// the dependent row of a time step includes the neutrality rows (their time derivative is
 /// the charge in the domain), so node 0's neutrality row is replaced; a steady state of such
-/// a problem has no fixed amounts and is refused by the scenario.
+/// a problem (no patch fixing every charged species) is singular and is refused by the
+/// scenario (`scenario::pnp`).
 pub(super) fn gauge_node(z: &[f64], dofs: &DofMap, dirichlet: &[Option<u32>]) -> usize {
     (0..dofs.nodes())
         .find(|&i| matches!(neutral_rule(i, z, dofs, dirichlet), RowRule::Combination(_)))

@@ -531,6 +531,38 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
             None,
         );
     }
+    // A steady electroneutral state without a patch potential is referenced where the whole
+    // charged composition is fixed (the gauge replaces that patch's redundant charge-balance
+    // row, `models::pnp_closure::gauge_node`); without such a patch the neutrality rows
+    // leave the steady problem singular or overdetermined.
+    let charged: Vec<usize> = (0..species.len())
+        .filter(|&k| species[k].charge != 0.0)
+        .collect();
+    if closure == Some(Closure::Electroneutral)
+        && !transient_mode
+        && !charged.is_empty()
+        && !patches
+            .iter()
+            .any(|c| matches!(c.potential, PotentialCondition::Potential(_)))
+        && !patches.iter().any(|c| {
+            charged
+                .iter()
+                .all(|&k| matches!(c.species[k], SpeciesCondition::Concentration(_)))
+        })
+    {
+        let list: Vec<String> = charged
+            .iter()
+            .map(|&k| format!("\"{}\"", names[k]))
+            .collect();
+        cx.push(
+            "patch",
+            format!(
+                "under closure = \"electroneutral\" a steady state with no patch potential needs one patch that fixes the concentrations of all charged species (the reference composition of the potential), and no patch does: give one reservoir patch a concentration of each of {} (with sum z c = 0), or run mode = \"transient\"",
+                list.join(", ")
+            ),
+            None,
+        );
+    }
     for (k, n) in names.iter().enumerate() {
         let fixed = patches
             .iter()

@@ -460,6 +460,25 @@ concentration = {{ "K+" = "10 mM", "Cl-" = "10 mM" }}
             "expected {key}: ..{msg}.. in {found:?}\n{text}"
         );
     }
+    // Steady electroneutral without a patch potential and without a patch that fixes every
+    // charged species: the steady problem is singular (the gauge has no redundant
+    // charge-balance row to replace), so it is refused with the fix; a transient is not.
+    let split = format!(
+        "closure = \"electroneutral\"\n{}[[patch]]\nname = \"xmax\"\nconcentration = {{ \"Cl-\" = \"10 mM\" }}\n",
+        base.replace("\"K+\" = \"10 mM\", \"Cl-\" = \"10 mM\"", "\"K+\" = \"10 mM\"")
+    );
+    let msg = "needs one patch that fixes the concentrations of all charged species";
+    let found = issues(&split);
+    assert!(
+        found
+            .iter()
+            .any(|i| i.starts_with("patch") && i.contains(msg) && i.contains("\"K+\", \"Cl-\"")),
+        "{found:?}\n{split}"
+    );
+    let transient = format!("mode = \"transient\"\n{split}[transient]\nend_time = \"1 s\"\n")
+        .replace("charge = 1", "charge = 1\ninitial = \"1 mM\"")
+        .replace("charge = -1", "charge = -1\ninitial = \"1 mM\"");
+    assert!(parse_pnp(&transient).is_ok(), "{transient}");
     // Without a potential, the poisson closure is still refused.
     let found = issues(&base);
     assert!(
