@@ -516,12 +516,10 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
     let uniform = raw.fixed_field.as_ref().and_then(|f| {
         fixed_field::uniform_field(f, closure, mesh_kind, &patches, &patch_names, cx)
     });
-    if raw.fixed_field.is_none()
-        && closure != Some(Closure::Electroneutral)
-        && !patches
-            .iter()
-            .any(|c| matches!(c.potential, PotentialCondition::Potential(_)))
-    {
+    let any_potential = patches
+        .iter()
+        .any(|c| matches!(c.potential, PotentialCondition::Potential(_)));
+    if raw.fixed_field.is_none() && closure != Some(Closure::Electroneutral) && !any_potential {
         cx.push(
             "patch",
             format!(
@@ -541,9 +539,7 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
     if closure == Some(Closure::Electroneutral)
         && !transient_mode
         && !charged.is_empty()
-        && !patches
-            .iter()
-            .any(|c| matches!(c.potential, PotentialCondition::Potential(_)))
+        && !any_potential
         && !patches.iter().any(|c| {
             charged
                 .iter()
