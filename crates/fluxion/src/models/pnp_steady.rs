@@ -126,6 +126,9 @@ impl Homotopy for Timed<'_> {
     }
 }
 
+// TODO(#9): a steady electroneutral problem with no patch potential and no patch fixing every
+// charged species is singular; only `scenario::pnp` refuses it. Refuse it here too, so that
+// library callers get the fix instead of a singular-Jacobian message.
 // TODO(#9): the 10 s target at 2.5e5 cells is not met (40.6 s with the multifrontal LU,
 // docs/bench-fields.md "Multifrontal LU"): 13 factorizations per cold solve. Left: a
 // Donnan/Boltzmann initial guess, steps reusing one factorization (chord or GMRES
