@@ -9,19 +9,20 @@
 //! `2.5 nm / s` at the wall and the tip growing by `0.4 / s` times the distance, so the
 //! cell count grows like `s^2` (4.1k cells at `s = 1`).
 //!
-//! Per mesh: cells (Voronoi control volumes = nodes), unknowns, Newton iterations,
-//! factorizations, time in assembly, factorization and triangular solves, the total
-//! (median of `--repeat` solves with the best and worst), the total per unknown, process
-//! CPU time per solve, the current, and the fill of the LU
-//! ([`fluxion::solve::linear::fill`]): `L/A`, the partial-pivoting bound of the entries of
-//! `L` under COLAMD over those of the Jacobian, and `pp/sym`, the bound of the numeric LU's
-//! multiply-adds under COLAMD with partial pivoting over those of diagonal pivots in AMD
-//! order. The sanity column `G/G_est` is the same mesh with
-//! an uncharged wall in 1 M KCl at 0.1 V: the conductance over the cone's resistance
-//! `L/(kappa pi r_t r_b)` in series with Hall's access resistance `1/(4 kappa a)` at each
-//! mouth (J. E. Hall, J. Gen. Physiol. 66, 531 (1975)), with kappa from Nernst-Einstein;
-//! the estimate is not exact (the test in `nanopore.rs` measures -0.1 .. -0.2 % for a
-//! 12 um cone), so this shows the mesh and the solver agree with the ohmic limit.
+//! Per mesh: cells (Voronoi control volumes = nodes), unknowns, Newton iterations (with
+//! Jacobian reuse, most at kept factors), factorizations, triangular solves, time in
+//! assembly, factorization and triangular solves, the total (median of `--repeat` solves
+//! with the best and worst), the total per unknown, process CPU time per solve, the
+//! current, and the fill of the LU ([`fluxion::solve::linear::fill`]): `L/A`, the
+//! partial-pivoting bound of the entries of `L` under COLAMD over those of the Jacobian,
+//! and `pp/sym`, the bound of the numeric LU's multiply-adds under COLAMD with partial
+//! pivoting over those of diagonal pivots in AMD order. The sanity column `G/G_est` is the
+//! same mesh with an uncharged wall in 1 M KCl at 0.1 V: the conductance over the cone's
+//! resistance `L/(kappa pi r_t r_b)` in series with Hall's access resistance `1/(4 kappa
+//! a)` at each mouth (J. E. Hall, J. Gen. Physiol. 66, 531 (1975)), with kappa from
+//! Nernst-Einstein; the estimate is not exact (the test in `nanopore.rs` measures -0.1 ..
+//! -0.2 % for a 12 um cone), so this shows the mesh and the solver agree with the ohmic
+//! limit.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -151,13 +152,14 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
          sigma -0.02 C/m^2, +0.5 V; solver auto (multifrontal LU; L/A and pp/sym: the fill of faer's partial-pivoting LU for comparison); times of the median run (best..worst total)"
     );
     println!(
-        "{:>5} {:>8} {:>8} {:>7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>8} {:>12} {:>8} {:>6} {:>6}",
+        "{:>5} {:>8} {:>8} {:>7} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>8} {:>12} {:>8} {:>6} {:>6}",
         "scale",
         "cells",
         "unknowns",
         "mesh_s",
         "newton",
         "facts",
+        "solves",
         "asm_s",
         "factor_s",
         "solve_s",
@@ -204,13 +206,14 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
         let (ohm, _) = solve(problem(&mesh, c, d, 0.0, 0.1))?;
         let g = current(&ohm) / 0.1;
         println!(
-            "{:>5} {:>8} {:>8} {:>7.2} {:>6} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}..{:<7.2} {:>9.2} {:>8.2} {:>12.5e} {:>8.5} {:>6.1} {:>6.1}",
+            "{:>5} {:>8} {:>8} {:>7.2} {:>6} {:>6} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}..{:<7.2} {:>9.2} {:>8.2} {:>12.5e} {:>8.5} {:>6.1} {:>6.1}",
             s,
             mesh.nodes(),
             st.unknowns,
             mesh_s,
             st.newton_iterations,
             st.factorizations,
+            st.solves,
             st.assembly_s,
             st.factor_s,
             st.solve_s,

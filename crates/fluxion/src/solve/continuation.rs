@@ -98,6 +98,7 @@ pub fn continuation<S: Homotopy + ?Sized>(
     };
     let accumulate = |total: &mut NewtonStats, s: NewtonStats| {
         total.iterations += s.iterations;
+        total.factorizations += s.factorizations;
         total.residual_evaluations += s.residual_evaluations;
         total.update_norm = s.update_norm;
         total.residual_norm = s.residual_norm;
@@ -142,9 +143,11 @@ pub fn continuation<S: Homotopy + ?Sized>(
                 }
                 lambda = target;
                 progress.update(lambda, "continuation");
-                if fast && s.iterations <= 3 {
+                // Factorizations measure the cost of the member (with Jacobian reuse the
+                // iterations at kept factors are cheap; without it the two are equal).
+                if fast && s.factorizations <= 3 {
                     step = (step * 3.0).min(opts.max_step);
-                } else if s.iterations <= 6 {
+                } else if s.factorizations <= 6 {
                     step = (step * 2.0).min(opts.max_step);
                 }
             }

@@ -48,6 +48,11 @@ pub struct NewtonOptions {
     pub min_damping: f64,
     /// Confirm convergence with the simplified correction at the new iterate.
     pub check_residual: bool,
+    /// Keep the factors of a Jacobian while each iteration at them contracts the
+    /// correction by this factor (the chord method, see [`newton`]); 0 factors the
+    /// Jacobian at every iteration. Values in `(0, 1)`; 1/4 pays where a factorization
+    /// costs several residuals and triangular solves (sparse LU in 2D and 3D).
+    pub jacobian_reuse: f64,
 }
 
 impl Default for NewtonOptions {
@@ -57,6 +62,7 @@ impl Default for NewtonOptions {
             rtol: 1e-10,
             min_damping: 1.0 / 1024.0,
             check_residual: true,
+            jacobian_reuse: 0.0,
         }
     }
 }
@@ -64,8 +70,10 @@ impl Default for NewtonOptions {
 /// Cost of a converged solve.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct NewtonStats {
-    /// Iterations (Jacobian factorizations).
+    /// Iterations (each with a Jacobian factorization, or at kept factors).
     pub iterations: usize,
+    /// Jacobian factorizations (equal to `iterations` without Jacobian reuse).
+    pub factorizations: usize,
     /// Residual evaluations.
     pub residual_evaluations: usize,
     /// Final weighted update norm (below 1 when converged).
@@ -123,6 +131,8 @@ pub struct NewtonWorkspace {
     dx: Vec<f64>,
     dx_bar: Vec<f64>,
     x_trial: Vec<f64>,
+    /// The solver holds the factors of a Jacobian of the system (for reuse by the next call).
+    factored: bool,
 }
 
 impl std::fmt::Debug for NewtonWorkspace {
@@ -143,6 +153,7 @@ impl NewtonWorkspace {
             dx: vec![0.0; n],
             dx_bar: vec![0.0; n],
             x_trial: vec![0.0; n],
+            factored: false,
         })
     }
 
@@ -150,6 +161,19 @@ impl NewtonWorkspace {
     pub fn for_system<S: NonlinearSystem + ?Sized>(sys: &S) -> Self {
         Self::new(&sys.structure(), SolverChoice::Auto)
             .expect("the automatic solver choice accepts every structure")
+    }
+
+    /// Whether the solver holds the factors of a Jacobian from an earlier call, which a
+    /// call with [`NewtonOptions::jacobian_reuse`] starts from.
+    pub fn has_factors(&self) -> bool {
+        self.factored
+    }
+
+    /// Forget the factors (the next call factors a Jacobian first). Call this when the
+    /// system changed so much that its old Jacobian is no guide (another problem of the
+    /// same size).
+    pub fn forget_factors(&mut self) {
+        self.factored = false;
     }
 
     /// Bytes held by the buffers.
@@ -193,6 +217,23 @@ pub fn weighted_norm<S: NonlinearSystem + ?Sized>(
 
 /// Solve `F(x) = 0` from the initial guess in `x` (overwritten by the solution).
 ///
+/// With [`NewtonOptions::jacobian_reuse`] `= theta_max > 0` the factors of a Jacobian are
+/// kept for the following iterations (the chord, or simplified Newton, method) while each
+/// of them contracts the correction: an iteration at factors of an earlier iterate solves
+/// `J_old dx = -F(x)` and goes on at the same factors only if the simplified correction at
+/// the new point, `||J_old^-1 F(x + dx)||`, is at most `theta_max ||dx||`; otherwise the
+/// Jacobian is assembled and factored, at `x + dx` when the step passed the monotonicity
+/// test of a full step (`<= 3/4 ||dx||`), else at `x` (the step is dropped). A full Newton step starts the
+/// chord iterations when its own contraction `||J^-1 F(x + dx)|| / ||dx||` (the monotonicity
+/// test's ratio) is at most `theta_max`, and a call that finds factors in the workspace
+/// ([`NewtonWorkspace::has_factors`], e.g. from the previous continuation step) starts with
+/// them. Convergence at factors not computed in this call is declared only once a contraction
+/// by `theta_max` has been seen with them, so that factors of a distant Jacobian cannot make
+/// an update look small. This is Deuflhard's rule for the simplified Newton method
+/// (P. Deuflhard, *Newton Methods for Nonlinear Problems*, Springer 2004, sec. 2.1.4): the
+/// chord iteration converges linearly with rate about `theta`, so at `theta_max = 1/4` every
+/// kept factorization buys at least 0.6 digits per extra residual and triangular solve.
+///
 /// On failure `x` holds the last iterate.
 pub fn newton<S: NonlinearSystem + ?Sized>(
     sys: &mut S,
@@ -202,28 +243,60 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
 ) -> Result<NewtonStats, NewtonError> {
     let mut stats = NewtonStats::default();
     let rtol = opts.rtol;
+    let theta_max = opts.jacobian_reuse;
+    let reuse = theta_max > 0.0;
     let mut last = (f64::INFINITY, 0);
+    // `chord`: `ws.dx_bar` holds `-J_old^-1 F(x)` at the current `x` for factors kept from an
+    // earlier iterate. `trusted`: those factors were computed in this call, or contracted by
+    // `theta_max` in it.
+    let (mut chord, mut trusted) = (false, false);
+    if reuse && ws.factored {
+        sys.residual(x, &mut ws.dx_bar);
+        stats.residual_evaluations += 1;
+        if ws.dx_bar.iter().all(|v| v.is_finite()) {
+            for d in ws.dx_bar.iter_mut() {
+                *d = -*d;
+            }
+            chord = ws.solver.solve(&mut ws.dx_bar).is_ok();
+        }
+    }
     for it in 1..=opts.max_iterations {
         stats.iterations = it;
-        ws.solver.matrix().clear();
-        sys.jacobian(x, ws.solver.matrix(), &mut ws.dx);
-        stats.residual_evaluations += 1;
-        if ws.dx.iter().any(|v| !v.is_finite()) {
-            return Err(fail(NewtonFailure::NonFinite, it, last));
+        if chord {
+            std::mem::swap(&mut ws.dx, &mut ws.dx_bar);
+        } else {
+            ws.factored = false;
+            ws.solver.matrix().clear();
+            sys.jacobian(x, ws.solver.matrix(), &mut ws.dx);
+            stats.residual_evaluations += 1;
+            if ws.dx.iter().any(|v| !v.is_finite()) {
+                return Err(fail(NewtonFailure::NonFinite, it, last));
+            }
+            if let Err(e) = ws.solver.factor() {
+                return Err(fail(linear_failure(e), it, last));
+            }
+            stats.factorizations += 1;
+            ws.factored = true;
+            trusted = true;
+            for d in ws.dx.iter_mut() {
+                *d = -*d;
+            }
+            if let Err(e) = ws.solver.solve(&mut ws.dx) {
+                return Err(fail(linear_failure(e), it, last));
+            }
         }
-        if let Err(e) = ws.solver.factor() {
-            return Err(fail(linear_failure(e), it, last));
-        }
-        for d in ws.dx.iter_mut() {
-            *d = -*d;
-        }
-        if let Err(e) = ws.solver.solve(&mut ws.dx) {
-            return Err(fail(linear_failure(e), it, last));
-        }
+        let at_old_factors = chord;
+        chord = false;
         sys.limit_step(x, &mut ws.dx);
         let (norm, worst) = sys.update_norm(x, &ws.dx, rtol);
         last = (norm, worst);
+        if std::env::var_os("FLUXION_TRACE").is_some() {
+            eprintln!("it {it} chord {at_old_factors} norm {norm:.3e} rtol {rtol:e}");
+        }
         if !norm.is_finite() {
+            if at_old_factors {
+                continue;
+            }
             return Err(fail(NewtonFailure::NonFinite, it, last));
         }
         if norm <= 1.0 {
@@ -246,10 +319,41 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
                 return Err(fail(linear_failure(e), it, last));
             }
             let (check, _) = sys.update_norm(x, &ws.dx_bar, rtol);
-            if check <= 1.0 || !opts.check_residual {
+            let believed = trusted || check <= theta_max * norm;
+            if (check <= 1.0 && believed) || !opts.check_residual {
                 stats.update_norm = norm;
                 stats.residual_norm = residual_norm;
                 return Ok(stats);
+            }
+            // Go on from the new iterate with the correction just computed when it contracts.
+            chord = reuse && check <= theta_max * norm;
+            continue;
+        }
+        if at_old_factors {
+            // A chord step is taken whole or not at all: whole when it passes the
+            // monotonicity test of a full step (`||J_old^-1 F(x + dx)|| <= 3/4 ||dx||`), and
+            // the next iteration stays at these factors when it contracts by `theta_max`;
+            // otherwise the Jacobian at the (new or same) `x` is factored.
+            for ((t, xi), d) in ws.x_trial.iter_mut().zip(x.iter()).zip(&ws.dx) {
+                *t = xi + d;
+            }
+            sys.residual(&ws.x_trial, &mut ws.dx_bar);
+            stats.residual_evaluations += 1;
+            if ws.dx_bar.iter().all(|v| v.is_finite()) {
+                for v in ws.dx_bar.iter_mut() {
+                    *v = -*v;
+                }
+                if ws.solver.solve(&mut ws.dx_bar).is_ok() {
+                    let (bar, _) = sys.update_norm(&ws.x_trial, &ws.dx_bar, rtol);
+                    if std::env::var_os("FLUXION_TRACE").is_some() {
+                        eprintln!("  chord bar {bar:.3e}");
+                    }
+                    if bar <= 0.75 * norm {
+                        x.copy_from_slice(&ws.x_trial);
+                        chord = bar <= theta_max * norm;
+                        trusted |= chord;
+                    }
+                }
             }
             continue;
         }
@@ -271,6 +375,9 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
                 }
                 let (bar, _) = sys.update_norm(&ws.x_trial, &ws.dx_bar, rtol);
                 if bar <= (1.0 - alpha / 4.0) * norm || (alpha == 1.0 && bar < norm) {
+                    // A full step that contracts by `theta_max`: `dx_bar` is the chord
+                    // correction at the new iterate.
+                    chord = reuse && alpha == 1.0 && bar <= theta_max * norm;
                     break;
                 }
             }
@@ -336,6 +443,83 @@ mod tests {
             ..Default::default()
         };
         assert!(newton(&mut sys, &mut x, &mut ws, &opts).is_err());
+    }
+
+    /// The chord method (kept factors) reaches the Newton solution of Bratu at mu = 3
+    /// (near the fold, where the Jacobian changes along the iteration) to the tolerance,
+    /// with fewer factorizations than iterations.
+    #[test]
+    fn jacobian_reuse_reaches_the_same_root_with_fewer_factorizations() {
+        let solve = |reuse: f64| {
+            let mut sys = Bratu { n: 200, mu: 3.0 };
+            let mut x = vec![0.0; 200];
+            let mut ws = NewtonWorkspace::for_system(&sys);
+            let opts = NewtonOptions {
+                jacobian_reuse: reuse,
+                ..Default::default()
+            };
+            let s = newton(&mut sys, &mut x, &mut ws, &opts).unwrap();
+            (x, s)
+        };
+        let (a, sa) = solve(0.0);
+        let (b, sb) = solve(0.25);
+        assert_eq!(sa.factorizations, sa.iterations, "{sa:?}");
+        assert!(sb.factorizations < sb.iterations, "{sb:?}");
+        assert!(sb.factorizations <= sa.factorizations, "{sb:?} vs {sa:?}");
+        for (u, v) in a.iter().zip(&b) {
+            assert!((u - v).abs() <= 1e-9 * u.abs().max(1e-3), "{u} vs {v}");
+        }
+    }
+
+    /// A call that finds factors in the workspace starts from them: a solve at a nearby
+    /// parameter converges without a new factorization when they contract, and factors of a
+    /// distant problem (which do not) are replaced instead of giving a wrong root.
+    #[test]
+    fn kept_factors_are_used_across_calls_only_while_they_contract() {
+        let opts = NewtonOptions {
+            jacobian_reuse: 0.25,
+            ..Default::default()
+        };
+        let mut sys = Bratu { n: 100, mu: 1.0 };
+        let mut x = vec![0.0; 100];
+        let mut ws = NewtonWorkspace::for_system(&sys);
+        newton(&mut sys, &mut x, &mut ws, &opts).unwrap();
+        assert!(ws.has_factors());
+        // Nearby: mu = 1.001 from the mu = 1 root, at the mu = 1 factors.
+        sys.mu = 1.001;
+        let s = newton(&mut sys, &mut x, &mut ws, &opts).unwrap();
+        assert_eq!(s.factorizations, 0, "{s:?}");
+        let reference = |mu: f64| {
+            let mut sys = Bratu { n: 100, mu };
+            let mut y = vec![0.0; 100];
+            let mut ws = NewtonWorkspace::for_system(&sys);
+            newton(&mut sys, &mut y, &mut ws, &NewtonOptions::default()).unwrap();
+            y
+        };
+        for (u, v) in x.iter().zip(&reference(1.001)) {
+            assert!((u - v).abs() <= 1e-9 * v.abs(), "{u} vs {v}");
+        }
+        // Distant: factors with a diagonal 1e8 times too large still in the workspace, and
+        // mu = 3.4 (far along the branch). At them the first update looks converged (its
+        // weighted norm is below one) but does not contract: the iteration must factor
+        // again and reach the mu = 3.4 root, not stop at the mu = 1.001 one.
+        ws.solver.matrix().clear();
+        let mut big = Bratu { n: 100, mu: 1.0 };
+        big.jacobian(&x, ws.solver.matrix(), &mut vec![0.0; 100]);
+        let h2 = (101.0f64).powi(2);
+        for i in 0..100 {
+            let d = ws.solver.matrix().get(i, i);
+            ws.solver.matrix().add(i, i, 1e8 * h2 - d);
+        }
+        ws.solver.factor().unwrap();
+        sys.mu = 3.4;
+        let s = newton(&mut sys, &mut x, &mut ws, &opts).unwrap();
+        assert!(s.factorizations >= 1, "{s:?}");
+        for (u, v) in x.iter().zip(&reference(3.4)) {
+            assert!((u - v).abs() <= 1e-9 * v.abs(), "{u} vs {v}");
+        }
+        ws.forget_factors();
+        assert!(!ws.has_factors());
     }
 
     /// `F(x) = x - 1` with a deliberately wrong Jacobian or a crippling step limiter.

@@ -211,6 +211,49 @@ impl MatrixSink for CsrMatrix {
             None => debug_assert!(v == 0.0, "entry ({i}, {j}) is outside the pattern"),
         }
     }
+    /// One search per row: where the pattern stores the block's columns `j..j + cols`
+    /// contiguously (a node block of the assembler: the fields of a node are consecutive
+    /// unknowns), the row is added as a slice; otherwise entry by entry.
+    fn add_block(
+        &mut self,
+        i: usize,
+        j: usize,
+        rows: usize,
+        cols: usize,
+        block: &[f64],
+        scale: f64,
+    ) {
+        let p = &self.pattern;
+        for r in 0..rows {
+            let src = &block[r * cols..(r + 1) * cols];
+            let end = p.row_ptr[i + r + 1];
+            let contiguous = p
+                .position(i + r, j)
+                .filter(|&q| q + cols <= end && p.col_idx[q + cols - 1] as usize == j + cols - 1);
+            match contiguous {
+                Some(q) => {
+                    for (a, &v) in self.values[q..q + cols].iter_mut().zip(src) {
+                        *a += scale * v;
+                    }
+                }
+                None => {
+                    for (c, &v) in src.iter().enumerate() {
+                        if v != 0.0 {
+                            match p.position(i + r, j + c) {
+                                Some(q) => self.values[q] += scale * v,
+                                None => debug_assert!(
+                                    false,
+                                    "entry ({}, {}) is outside the pattern",
+                                    i + r,
+                                    j + c
+                                ),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
     fn zero_row(&mut self, i: usize) {
         let (a, b) = (self.pattern.row_ptr[i], self.pattern.row_ptr[i + 1]);
         self.values[a..b].fill(0.0);

@@ -54,6 +54,9 @@ use faer::{Accum, MatMut, Par, Spec};
 use std::sync::Arc;
 use symbolic::Symbolic;
 
+/// Order of a frontal matrix from which its dense factorization and update run on every
+/// rayon thread (faer's parallel kernels).
+const PARALLEL_FRONT: usize = 384;
 /// Smallest pivot magnitude accepted (the equilibrated matrix has entries of order one);
 /// below it the factorization falls back to partial pivoting.
 pub const PIVOT_TOLERANCE: f64 = 1e-12;
@@ -149,6 +152,7 @@ impl MultifrontalLu {
         }
         let w = sym.max_width;
         let params: Spec<PartialPivLuParams, f64> = Default::default();
+        // (faer's scratch does not depend on the parallelism.)
         let req = lu_in_place_scratch::<usize, f64>(w, sym.max_front, Par::Seq, params);
         let mem = MemBuffer::try_new(req).map_err(|_| alloc_failure(n, bytes))?;
         Ok(MultifrontalLu {
@@ -276,6 +280,13 @@ impl MultifrontalLu {
                     }
                 }
             }
+            // Large fronts (the separators near the root) use every thread in faer's dense
+            // kernels; below `PARALLEL_FRONT` the threads would cost more than they gain.
+            let par = if m >= PARALLEL_FRONT {
+                Par::rayon(0)
+            } else {
+                Par::Seq
+            };
             // Factor the fully summed rows: P [F11 F12] = L11 [U11 U12].
             {
                 let fm = MatMut::from_column_major_slice_mut(&mut fr[..], m, m);
@@ -284,7 +295,7 @@ impl MultifrontalLu {
                     top_rows,
                     &mut piv[f..l],
                     &mut piv_inv[..w],
-                    Par::Seq,
+                    par,
                     MemStack::new(mem),
                     params,
                 );
@@ -305,11 +316,11 @@ impl MultifrontalLu {
                 solve_lower_triangular_in_place(
                     u11.rb().transpose(),
                     l21.rb_mut().transpose_mut(),
-                    Par::Seq,
+                    par,
                 );
                 // The update matrix F22 - L21 U12.
                 let (u12, f22) = right.split_at_row_mut(w);
-                matmul(f22, Accum::Add, l21.rb(), u12.rb(), -1.0, Par::Seq);
+                matmul(f22, Accum::Add, l21.rb(), u12.rb(), -1.0, par);
             }
             lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]].copy_from_slice(&fr[..m * w]);
             // U12 transposed (the solve takes dot products along its rows).
