@@ -35,6 +35,7 @@
 //! Every buffer (factors, frontal matrix, update stack, faer's scratch) is allocated at
 //! construction: `factor` and `solve` do not allocate (until a fallback).
 
+mod numeric;
 mod symbolic;
 #[cfg(test)]
 mod tests;
@@ -43,20 +44,9 @@ use super::sparse_lu::{csc_of, equilibrate};
 use super::{
     CsrMatrix, LinearError, LinearSolver, MatrixSink, SparseLu, SparseLuOptions, SparsityPattern,
 };
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::lu::partial_pivoting::factor::{
-    lu_in_place, lu_in_place_scratch, PartialPivLuParams,
-};
-use faer::linalg::matmul::matmul;
-use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
-use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, MatMut, Par, Spec};
 use std::sync::Arc;
 use symbolic::Symbolic;
 
-/// Order of a frontal matrix from which its dense factorization and update run on every
-/// rayon thread (faer's parallel kernels).
-const PARALLEL_FRONT: usize = 384;
 /// Smallest pivot magnitude accepted (the equilibrated matrix has entries of order one);
 /// below it the factorization falls back to partial pivoting.
 pub const PIVOT_TOLERANCE: f64 = 1e-12;
@@ -84,11 +74,9 @@ pub struct MultifrontalLu {
     uvals: Vec<f64>,
     /// Row permutation of every supernode (positions within the supernode, by new column).
     piv: Vec<usize>,
-    piv_inv: Vec<usize>,
-    front: Vec<f64>,
-    stack: Vec<f64>,
-    /// Position of a new index in the current frontal matrix.
-    pos: Vec<u32>,
+    /// Who factors which supernode, with the frontal matrices and update stacks (`None`
+    /// after a fallback).
+    schedule: Option<numeric::Schedule>,
     /// Solve workspace in the new order and one supernode's segments.
     work: Vec<f64>,
     tmp: Vec<f64>,
@@ -96,7 +84,6 @@ pub struct MultifrontalLu {
     rhs: Vec<f64>,
     res: Vec<f64>,
     b_norm: f64,
-    mem: MemBuffer,
     fallback: Option<Box<SparseLu>>,
     factored: bool,
 }
@@ -139,6 +126,16 @@ impl MultifrontalLu {
         pattern: Arc<SparsityPattern>,
         relax: Option<&[(usize, f64)]>,
     ) -> Result<Self, LinearError> {
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(2));
+        Self::with_threads(pattern, relax, threads)
+    }
+
+    /// [`Self::with_relaxation`] on at most `threads` threads (1 or 2).
+    pub(crate) fn with_threads(
+        pattern: Arc<SparsityPattern>,
+        relax: Option<&[(usize, f64)]>,
+        threads: usize,
+    ) -> Result<Self, LinearError> {
         let n = pattern.dim();
         let sym = Symbolic::new(&pattern, relax)?;
         let bytes = 8 * (sym.factor_entries() + sym.max_front * sym.max_front + sym.max_stack);
@@ -151,19 +148,14 @@ impl MultifrontalLu {
             csr_of_csc[q] = k as u32;
         }
         let w = sym.max_width;
-        let params: Spec<PartialPivLuParams, f64> = Default::default();
-        // (faer's scratch does not depend on the parallelism.)
-        let req = lu_in_place_scratch::<usize, f64>(w, sym.max_front, Par::Seq, params);
-        let mem = MemBuffer::try_new(req).map_err(|_| alloc_failure(n, bytes))?;
+        let schedule =
+            numeric::Schedule::new(&sym, threads).ok_or_else(|| alloc_failure(n, bytes))?;
         Ok(MultifrontalLu {
             a: CsrMatrix::zeros(pattern),
             lvals: vec![0.0; sym.l_ptr[sym.supernodes()]],
             uvals: vec![0.0; sym.u_ptr[sym.supernodes()]],
             piv: vec![0; n],
-            piv_inv: vec![0; w],
-            front: vec![0.0; sym.max_front * sym.max_front],
-            stack: vec![0.0; sym.max_stack],
-            pos: vec![u32::MAX; n],
+            schedule: Some(schedule),
             work: vec![0.0; n],
             tmp: vec![0.0; w + sym.max_front],
             rhs: vec![0.0; n],
@@ -175,7 +167,6 @@ impl MultifrontalLu {
             row_idx,
             csr_of_csc,
             sym,
-            mem,
             fallback: None,
             factored: false,
         })
@@ -191,12 +182,21 @@ impl MultifrontalLu {
         self.sym.factor_entries()
     }
 
+    /// Whether the numeric factorization runs on two threads (disjoint subtrees of the
+    /// assembly tree; see `numeric`).
+    pub fn parallel(&self) -> bool {
+        self.schedule
+            .as_ref()
+            .is_some_and(numeric::Schedule::parallel)
+    }
+
     /// Whether the solver gave up static pivoting for faer's partial-pivoting LU.
     pub fn fell_back(&self) -> bool {
         self.fallback.is_some()
     }
 
-    /// The numeric factorization with static pivots.
+    /// The numeric factorization with static pivots (on two threads where the schedule
+    /// says so, see [`numeric`]).
     fn factor_static(&mut self) -> Result<(), Breakdown> {
         let MultifrontalLu {
             a,
@@ -209,144 +209,26 @@ impl MultifrontalLu {
             lvals,
             uvals,
             piv,
-            piv_inv,
-            front,
-            stack,
-            pos,
-            mem,
+            schedule,
             ..
         } = self;
+        let Some(schedule) = schedule.as_mut() else {
+            return Err(Breakdown);
+        };
         let p = a.pattern();
-        let (a_ptr, a_col) = (p.row_ptr(), p.col_idx());
-        let v = a.values();
-        let (perm, perm_inv) = (&sym.perm, &sym.perm_inv);
-        let params: Spec<PartialPivLuParams, f64> = Default::default();
-        let mut top = 0usize;
-        for &s in &sym.order {
-            let s = s as usize;
-            let (f, l, rows) = sym.supernode(s);
-            let w = l - f;
-            let r = rows.len();
-            let m = w + r;
-            for k in 0..w {
-                pos[f + k] = k as u32;
-            }
-            for (t, &i) in rows.iter().enumerate() {
-                pos[i as usize] = (w + t) as u32;
-            }
-            let fr = &mut front[..m * m];
-            fr.fill(0.0);
-            // Entries (i, j), new indices, with j in this supernode and i >= j: by column.
-            for j in f..l {
-                let oj = perm[j] as usize;
-                let cj = col_scale[oj];
-                let col = (j - f) * m;
-                for q in col_ptr[oj]..col_ptr[oj + 1] {
-                    let oi = row_idx[q];
-                    let i = perm_inv[oi] as usize;
-                    if i >= j {
-                        fr[col + pos[i] as usize] += v[csr_of_csc[q] as usize] * row_scale[oi] * cj;
-                    }
-                }
-            }
-            // Entries (i, j) with i in this supernode and j > i: by row.
-            for i in f..l {
-                let oi = perm[i] as usize;
-                let ri = row_scale[oi];
-                let row = i - f;
-                for k in a_ptr[oi]..a_ptr[oi + 1] {
-                    let oj = a_col[k] as usize;
-                    let j = perm_inv[oj] as usize;
-                    if j > i {
-                        fr[row + pos[j] as usize * m] += v[k] * ri * col_scale[oj];
-                    }
-                }
-            }
-            // Extend-add the children's update matrices (the last child is on top).
-            for &c in sym.child[sym.child_ptr[s]..sym.child_ptr[s + 1]]
-                .iter()
-                .rev()
-            {
-                let c = c as usize;
-                let crows = sym.supernode(c).2;
-                let rc = crows.len();
-                top -= rc * rc;
-                let cb = &stack[top..top + rc * rc];
-                for (b, &jb) in crows.iter().enumerate() {
-                    let col = pos[jb as usize] as usize * m;
-                    let src = &cb[b * rc..(b + 1) * rc];
-                    for (&ia, &x) in crows.iter().zip(src) {
-                        fr[col + pos[ia as usize] as usize] += x;
-                    }
-                }
-            }
-            // Large fronts (the separators near the root) use every thread in faer's dense
-            // kernels; below `PARALLEL_FRONT` the threads would cost more than they gain.
-            let par = if m >= PARALLEL_FRONT {
-                Par::rayon(0)
-            } else {
-                Par::Seq
-            };
-            // Factor the fully summed rows: P [F11 F12] = L11 [U11 U12].
-            {
-                let fm = MatMut::from_column_major_slice_mut(&mut fr[..], m, m);
-                let top_rows = fm.split_at_row_mut(w).0;
-                lu_in_place(
-                    top_rows,
-                    &mut piv[f..l],
-                    &mut piv_inv[..w],
-                    par,
-                    MemStack::new(mem),
-                    params,
-                );
-            }
-            for k in 0..w {
-                if fr[k * m + k].abs().partial_cmp(&PIVOT_TOLERANCE)
-                    != Some(std::cmp::Ordering::Greater)
-                {
-                    return Err(Breakdown);
-                }
-            }
-            if r > 0 {
-                let fm = MatMut::from_column_major_slice_mut(&mut fr[..], m, m);
-                let (left, right) = fm.split_at_col_mut(w);
-                let (u11, l21) = left.split_at_row_mut(w);
-                // L21 = F21 U11^{-1}:  U11^T L21^T = F21^T.
-                let mut l21 = l21;
-                solve_lower_triangular_in_place(
-                    u11.rb().transpose(),
-                    l21.rb_mut().transpose_mut(),
-                    par,
-                );
-                // The update matrix F22 - L21 U12.
-                let (u12, f22) = right.split_at_row_mut(w);
-                matmul(f22, Accum::Add, l21.rb(), u12.rb(), -1.0, par);
-            }
-            lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]].copy_from_slice(&fr[..m * w]);
-            // U12 transposed (the solve takes dot products along its rows).
-            let u = &mut uvals[sym.u_ptr[s]..sym.u_ptr[s + 1]];
-            for t in 0..r {
-                let src = &fr[(w + t) * m..(w + t) * m + w];
-                for (k, &x) in src.iter().enumerate() {
-                    u[k * r + t] = x;
-                }
-            }
-            if sym.has_parent[s] {
-                for t in 0..r {
-                    let src = (w + t) * m + w;
-                    stack[top + t * r..top + (t + 1) * r].copy_from_slice(&fr[src..src + r]);
-                }
-                top += r * r;
-            }
-            for k in 0..w {
-                pos[f + k] = u32::MAX;
-            }
-            for &i in rows {
-                pos[i as usize] = u32::MAX;
-            }
-        }
-        debug_assert_eq!(top, 0);
-        Ok(())
+        let ctx = numeric::Ctx {
+            a_ptr: p.row_ptr(),
+            a_col: p.col_idx(),
+            v: a.values(),
+            col_ptr,
+            row_idx,
+            csr_of_csc,
+            row_scale,
+            col_scale,
+            sym,
+            out: numeric::Out::new(lvals, uvals, piv),
+        };
+        schedule.factor(&ctx)
     }
 
     /// `y <- B^{-1} y` with the static-pivot factors, `y` in the new order.
@@ -477,8 +359,7 @@ impl MultifrontalLu {
         // Release the static factors.
         self.lvals = Vec::new();
         self.uvals = Vec::new();
-        self.front = Vec::new();
-        self.stack = Vec::new();
+        self.schedule = None;
         let r = lu.factor();
         self.fallback = Some(Box::new(lu));
         r
@@ -575,8 +456,6 @@ impl LinearSolver for MultifrontalLu {
         let own = 8
             * (self.lvals.len()
                 + self.uvals.len()
-                + self.front.len()
-                + self.stack.len()
                 + self.work.len()
                 + 2 * self.rhs.len()
                 + self.row_scale.len()
@@ -584,7 +463,11 @@ impl LinearSolver for MultifrontalLu {
                 + self.piv.len()
                 + self.col_ptr.len()
                 + self.row_idx.len())
-            + 4 * (self.csr_of_csc.len() + self.pos.len() + 2 * self.sym.n + self.sym.rows.len())
+            + 4 * (self.csr_of_csc.len() + 2 * self.sym.n + self.sym.rows.len())
+            + self
+                .schedule
+                .as_ref()
+                .map_or(0, numeric::Schedule::memory_bytes)
             + self.a.memory_bytes();
         own + self.fallback.as_ref().map_or(0, |lu| lu.memory_bytes())
     }

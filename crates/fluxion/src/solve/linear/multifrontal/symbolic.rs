@@ -58,6 +58,8 @@ pub(super) struct Symbolic {
     pub child_ptr: Vec<usize>,
     /// See `child_ptr`.
     pub child: Vec<u32>,
+    /// Parent of `s` (`u32::MAX` for a root).
+    pub parent: Vec<u32>,
     /// Whether supernode `s` has a parent (else its update matrix is empty or discarded).
     pub has_parent: Vec<bool>,
     /// Largest frontal matrix order `w + r`.
@@ -180,6 +182,7 @@ impl Symbolic {
                 order: vec![],
                 child_ptr: vec![0],
                 child: vec![],
+                parent: vec![],
                 has_parent: vec![],
                 max_front: 0,
                 max_width: 0,
@@ -336,6 +339,7 @@ impl Symbolic {
             order,
             child_ptr,
             child,
+            parent,
             has_parent,
             max_front,
             max_width,
@@ -352,6 +356,18 @@ impl Symbolic {
             self.begin[s + 1],
             &self.rows[self.row_ptr[s]..self.row_ptr[s + 1]],
         )
+    }
+
+    /// Children of supernode `s`, in processing order.
+    #[inline]
+    pub fn children(&self, s: usize) -> &[u32] {
+        &self.child[self.child_ptr[s]..self.child_ptr[s + 1]]
+    }
+
+    /// Parent of supernode `s` (which must have one).
+    #[inline]
+    pub fn parent(&self, s: usize) -> usize {
+        self.parent[s] as usize
     }
 
     /// Number of supernodes.

@@ -233,3 +233,34 @@ fn fill_is_that_of_the_symmetric_ordering() {
     let ratio = lu.flops() / (2.0 * est.amd_symmetric_flops);
     assert!((0.5..4.0).contains(&ratio), "flops ratio {ratio}");
 }
+
+/// On a 2D three-field grid large enough for two threads, the parallel factorization
+/// (disjoint subtrees on their own threads, then the top) gives exactly the factors of the
+/// one-thread run: the same solution to the last bit.
+#[test]
+fn two_threads_give_the_factors_of_one() {
+    let (pattern, rows) = pnp_like_grid(90, 80, 11);
+    let n = pattern.dim();
+    let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.21).cos() + 2.0).collect();
+    let b = rhs(&rows, &x);
+    let mut out = vec![];
+    for threads in [1, 2] {
+        let mut lu =
+            MultifrontalLu::with_threads(pattern.clone(), Some(symbolic::RELAX), threads).unwrap();
+        assert_eq!(lu.parallel(), threads == 2, "{threads} threads");
+        load(&mut lu, &rows);
+        lu.factor().unwrap();
+        assert!(!lu.fell_back());
+        let mut y = b.clone();
+        lu.solve(&mut y).unwrap();
+        assert!(residual_norm(&rows, &y, &b) < 1e-12);
+        // Refactor on the same buffers.
+        load(&mut lu, &rows);
+        lu.factor().unwrap();
+        let mut z = b.clone();
+        lu.solve(&mut z).unwrap();
+        assert_eq!(y, z);
+        out.push(y);
+    }
+    assert_eq!(out[0], out[1]);
+}
