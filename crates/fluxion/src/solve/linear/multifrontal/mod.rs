@@ -36,6 +36,7 @@
 //! construction: `factor` and `solve` do not allocate (until a fallback).
 
 mod numeric;
+mod solve;
 mod symbolic;
 #[cfg(test)]
 mod tests;
@@ -77,9 +78,8 @@ pub struct MultifrontalLu {
     /// Who factors which supernode, with the frontal matrices and update stacks (`None`
     /// after a fallback).
     schedule: Option<numeric::Schedule>,
-    /// Solve workspace in the new order and one supernode's segments.
+    /// Solve workspace in the new order (the segments of a supernode are in the schedule).
     work: Vec<f64>,
-    tmp: Vec<f64>,
     /// Right-hand side and residual of the refinement step, and `||B||_inf`.
     rhs: Vec<f64>,
     res: Vec<f64>,
@@ -147,7 +147,6 @@ impl MultifrontalLu {
         for (k, &q) in csc_pos.iter().enumerate() {
             csr_of_csc[q] = k as u32;
         }
-        let w = sym.max_width;
         let schedule =
             numeric::Schedule::new(&sym, threads).ok_or_else(|| alloc_failure(n, bytes))?;
         Ok(MultifrontalLu {
@@ -157,7 +156,6 @@ impl MultifrontalLu {
             piv: vec![0; n],
             schedule: Some(schedule),
             work: vec![0.0; n],
-            tmp: vec![0.0; w + sym.max_front],
             rhs: vec![0.0; n],
             res: vec![0.0; n],
             b_norm: 0.0,
@@ -231,76 +229,6 @@ impl MultifrontalLu {
         schedule.factor(&ctx)
     }
 
-    /// `y <- B^{-1} y` with the static-pivot factors, `y` in the new order.
-    fn solve_new_order(
-        sym: &Symbolic,
-        lvals: &[f64],
-        uvals: &[f64],
-        piv: &[usize],
-        y: &mut [f64],
-        tmp: &mut [f64],
-    ) {
-        let ns = sym.supernodes();
-        let (ys, acc) = tmp.split_at_mut(sym.max_width);
-        for s in 0..ns {
-            let (f, l, rows) = sym.supernode(s);
-            let w = l - f;
-            let r = rows.len();
-            let m = w + r;
-            let lp = &lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]];
-            // y_s <- P_s y_s, then the unit lower L11.
-            for k in 0..w {
-                ys[k] = y[f + piv[f + k]];
-            }
-            for k in 0..w {
-                let x = ys[k];
-                let col = &lp[k * m..k * m + w];
-                for i in k + 1..w {
-                    ys[i] -= col[i] * x;
-                }
-            }
-            y[f..l].copy_from_slice(&ys[..w]);
-            // y_R -= L21 y_s: a dense product, then one scatter.
-            let acc = &mut acc[..r];
-            acc.fill(0.0);
-            for k in 0..w {
-                let x = ys[k];
-                for (a, &lv) in acc.iter_mut().zip(&lp[k * m + w..(k + 1) * m]) {
-                    *a += lv * x;
-                }
-            }
-            for (&i, &a) in rows.iter().zip(acc.iter()) {
-                y[i as usize] -= a;
-            }
-        }
-        for s in (0..ns).rev() {
-            let (f, l, rows) = sym.supernode(s);
-            let w = l - f;
-            let r = rows.len();
-            let m = w + r;
-            let lp = &lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]];
-            // U12 is stored transposed: column k of `ut` is row k of U12.
-            let ut = &uvals[sym.u_ptr[s]..sym.u_ptr[s + 1]];
-            let g = &mut acc[..r];
-            for (a, &i) in g.iter_mut().zip(rows) {
-                *a = y[i as usize];
-            }
-            // y_s -= U12 y_R, then the upper U11.
-            for k in 0..w {
-                ys[k] = y[f + k] - dot(&ut[k * r..(k + 1) * r], g);
-            }
-            for k in (0..w).rev() {
-                let x = ys[k] / lp[k * m + k];
-                ys[k] = x;
-                let col = &lp[k * m..k * m + k];
-                for (a, &uv) in ys[..k].iter_mut().zip(col) {
-                    *a -= uv * x;
-                }
-            }
-            y[f..l].copy_from_slice(&ys[..w]);
-        }
-    }
-
     /// `x <- A^{-1} x = D_c B^{-1} D_r x` with the static-pivot factors.
     fn solve_static(&mut self, x: &mut [f64]) {
         let sym = &self.sym;
@@ -308,14 +236,15 @@ impl MultifrontalLu {
             let u = u as usize;
             self.work[i] = x[u] * self.row_scale[u];
         }
-        Self::solve_new_order(
+        let fac = solve::Factors {
             sym,
-            &self.lvals,
-            &self.uvals,
-            &self.piv,
-            &mut self.work,
-            &mut self.tmp,
-        );
+            lvals: &self.lvals,
+            uvals: &self.uvals,
+            piv: &self.piv,
+        };
+        if let Some(schedule) = self.schedule.as_mut() {
+            schedule.solve(fac, &mut self.work);
+        }
         for (i, &u) in sym.perm.iter().enumerate() {
             let u = u as usize;
             x[u] = self.work[i] * self.col_scale[u];
@@ -479,23 +408,4 @@ impl LinearSolver for MultifrontalLu {
             "multifrontal LU"
         }
     }
-}
-
-/// `sum_i a_i b_i` with four partial sums (vectorizes).
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ac
-        .remainder()
-        .iter()
-        .zip(bc.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    let mut s = [0.0f64; 4];
-    for (x, y) in ac.zip(bc) {
-        for q in 0..4 {
-            s[q] += x[q] * y[q];
-        }
-    }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
 }

@@ -43,10 +43,19 @@ pub(super) struct Work {
     pos: Vec<u32>,
     piv_inv: Vec<usize>,
     mem: MemBuffer,
+    /// Solve scratch (one supernode's segments).
+    pub(super) tmp: Vec<f64>,
+    /// Forward solve: this group's updates of the rows of the top (empty for the top).
+    pub(super) delta: Vec<f64>,
 }
 
 impl Work {
-    fn new(n: usize, max_front: usize, max_width: usize, max_stack: usize) -> Option<Self> {
+    fn new(
+        sym: &Symbolic,
+        (max_front, max_width, max_stack): (usize, usize, usize),
+        group: bool,
+    ) -> Option<Self> {
+        let n = sym.n;
         let params: Spec<PartialPivLuParams, f64> = Default::default();
         let req = lu_in_place_scratch::<usize, f64>(max_width, max_front, Par::Seq, params);
         Some(Work {
@@ -56,12 +65,19 @@ impl Work {
             pos: vec![u32::MAX; n],
             piv_inv: vec![0; max_width],
             mem: MemBuffer::try_new(req).ok()?,
+            tmp: try_zeros(sym.max_width + max_front)?,
+            delta: if group { try_zeros(n)? } else { Vec::new() },
         })
     }
 
     /// Bytes held.
     pub(super) fn memory_bytes(&self) -> usize {
-        8 * (self.front.len() + self.stack.len() + self.piv_inv.len()) + 4 * self.pos.len()
+        8 * (self.front.len()
+            + self.stack.len()
+            + self.piv_inv.len()
+            + self.tmp.len()
+            + self.delta.len())
+            + 4 * self.pos.len()
     }
 }
 
@@ -79,6 +95,8 @@ pub(super) struct Schedule {
     groups: Vec<Vec<u32>>,
     /// The remaining supernodes in postorder (all of them without groups).
     top: Vec<u32>,
+    /// Whether a new column belongs to a supernode of the top.
+    top_col: Vec<bool>,
     /// For the root of a group subtree: its group and the offset of its update matrix on
     /// that group's stack (`u32::MAX`: not a group root).
     handoff: Vec<(u32, usize)>,
@@ -173,14 +191,26 @@ impl Schedule {
                     max_stack = max_stack.max(live);
                 }
             }
-            works.push(Work::new(sym.n, max_front, max_width, max_stack)?);
+            works.push(Work::new(sym, (max_front, max_width, max_stack), !is_top)?);
+        }
+        let mut top_col = vec![false; sym.n];
+        for &s in &top {
+            let (f, l, _) = sym.supernode(s as usize);
+            top_col[f..l].fill(true);
         }
         Some(Schedule {
             groups,
             top,
+            top_col,
             handoff,
             works,
         })
+    }
+
+    /// The parts the solves use: groups, top, top columns, buffers.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn solve_parts(&mut self) -> (&[Vec<u32>], &[u32], &[bool], &mut [Work]) {
+        (&self.groups, &self.top, &self.top_col, &mut self.works)
     }
 
     /// Whether the factorization runs on two threads.
@@ -192,6 +222,7 @@ impl Schedule {
     pub(super) fn memory_bytes(&self) -> usize {
         self.works.iter().map(Work::memory_bytes).sum::<usize>()
             + 4 * (self.top.len() + self.groups.iter().map(Vec::len).sum::<usize>())
+            + self.top_col.len()
             + 16 * self.handoff.len()
     }
 
@@ -202,6 +233,7 @@ impl Schedule {
             top,
             handoff,
             works,
+            ..
         } = self;
         let (group_works, top_work) = works.split_at_mut(groups.len());
         let top_work = &mut top_work[0];
@@ -370,6 +402,7 @@ fn factor_supernode(
         pos,
         piv_inv,
         mem,
+        ..
     } = w;
     for k in 0..wd {
         pos[f + k] = k as u32;

@@ -235,8 +235,9 @@ fn fill_is_that_of_the_symmetric_ordering() {
 }
 
 /// On a 2D three-field grid large enough for two threads, the parallel factorization
-/// (disjoint subtrees on their own threads, then the top) gives exactly the factors of the
-/// one-thread run: the same solution to the last bit.
+/// (disjoint subtrees on their own threads, then the top) and solves give the solution of
+/// the one-thread run to rounding (the factors are the same; the solves sum the updates of a
+/// separator row in another order), and a refactorization repeats a solve exactly.
 #[test]
 fn two_threads_give_the_factors_of_one() {
     let (pattern, rows) = pnp_like_grid(90, 80, 11);
@@ -262,5 +263,7 @@ fn two_threads_give_the_factors_of_one() {
         assert_eq!(y, z);
         out.push(y);
     }
-    assert_eq!(out[0], out[1]);
+    for (a, b) in out[0].iter().zip(&out[1]) {
+        assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
+    }
 }
