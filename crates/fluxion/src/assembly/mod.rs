@@ -94,7 +94,7 @@ impl<'a> FaceFlux<'a> {
 }
 
 /// A two-point flux law on a face (Scharfetter-Gummel, `-eps grad phi`, ...).
-pub trait FluxLaw {
+pub trait FluxLaw: Sync {
     /// `(flux field, state field)` pairs on which this law's fluxes depend (on either
     /// node); they fix the sparsity pattern.
     fn couplings(&self) -> Vec<(usize, usize)>;
@@ -159,12 +159,40 @@ pub struct Assembler {
     pattern: OnceLock<Arc<SparsityPattern>>,
     banded: bool,
     nf: usize,
+    scratch: FaceScratch,
+    /// The second thread's scratch and residual of a parallel residual (`r2` sized on
+    /// first use).
+    scratch2: FaceScratch,
+    r2: Vec<f64>,
+    threads: usize,
+    drow: Vec<f64>,
+}
+
+/// Faces from which a residual without Jacobian runs on two threads (below, a thread start
+/// and the extra sum over `r` would not pay).
+const PARALLEL_FACES: usize = 50_000;
+
+/// Per-thread buffers of the face loop: the states of the two nodes, the flows and their
+/// derivatives.
+#[derive(Clone, Debug)]
+struct FaceScratch {
     uk: Vec<f64>,
     ul: Vec<f64>,
     val: Vec<f64>,
     dk: Vec<f64>,
     dl: Vec<f64>,
-    drow: Vec<f64>,
+}
+
+impl FaceScratch {
+    fn new(nf: usize) -> Self {
+        FaceScratch {
+            uk: vec![0.0; nf],
+            ul: vec![0.0; nf],
+            val: vec![0.0; nf],
+            dk: vec![0.0; nf * nf],
+            dl: vec![0.0; nf * nf],
+        }
+    }
 }
 
 /// Couplings of a set of terms as a dense boolean matrix.
@@ -194,7 +222,6 @@ impl Assembler {
                 .chain(terms.boundary.iter().flat_map(|t| t.couplings())),
         );
         let ce = coupling_matrix(nf, terms.equation.iter().flat_map(|t| t.couplings()));
-        let sq = nf * nf;
         Assembler {
             mesh,
             dofs,
@@ -203,11 +230,10 @@ impl Assembler {
             pattern: OnceLock::new(),
             banded,
             nf,
-            uk: vec![0.0; nf],
-            ul: vec![0.0; nf],
-            val: vec![0.0; nf],
-            dk: vec![0.0; sq],
-            dl: vec![0.0; sq],
+            scratch: FaceScratch::new(nf),
+            scratch2: FaceScratch::new(nf),
+            r2: Vec::new(),
+            threads: std::thread::available_parallelism().map_or(1, |t| t.get().min(2)),
             drow: vec![0.0; nf],
         }
     }
@@ -298,7 +324,9 @@ impl Assembler {
             .pattern
             .get()
             .map_or(0, |p| 4 * p.nnz() + 8 * (p.dim() + 1));
-        pattern + 8 * (self.uk.len() * 4 + self.dk.len() * 2)
+        pattern
+            + 8 * (self.scratch.uk.len() * 4 + self.scratch.dk.len() * 2) * 2
+            + 8 * self.r2.len()
     }
 
     /// The Jacobian's structure for the linear solver: for 1D meshes block tridiagonal
@@ -436,6 +464,63 @@ impl Assembler {
         }
     }
 
+    /// The flux laws on the faces `faces` with the scratch `sc`: `+J` into the rows of the
+    /// first node, `-J` into those of the second (through the row rules), added to `r` and,
+    /// if given, the Jacobian.
+    #[allow(clippy::too_many_arguments)]
+    fn faces(
+        (mesh, dofs, rows, nf): (&Mesh, &DofMap, &RowRules, usize),
+        sc: &mut FaceScratch,
+        flux: &[&dyn FluxLaw],
+        faces: std::ops::Range<usize>,
+        x: &[f64],
+        r: &mut [f64],
+        jac: &mut Option<&mut dyn MatrixSink>,
+    ) {
+        let want_d = jac.is_some();
+        let full = dofs.is_full();
+        for f in faces {
+            let [k, l] = mesh.face_nodes(f);
+            dofs.gather(k, x, &mut sc.uk);
+            dofs.gather(l, x, &mut sc.ul);
+            sc.val.fill(0.0);
+            if want_d {
+                sc.dk.fill(0.0);
+                sc.dl.fill(0.0);
+            }
+            let mut out = FaceFlux {
+                fields: nf,
+                value: &mut sc.val,
+                dk: &mut sc.dk,
+                dl: &mut sc.dl,
+            };
+            for law in flux {
+                law.flux(f, [k, l], &sc.uk, &sc.ul, &mut out);
+            }
+            if full && rows.is_identity(k) && rows.is_identity(l) {
+                // Both nodes carry every field as its own balance (all interior nodes):
+                // `+J` into the rows of `K`, `-J` into those of `L`, four dense blocks.
+                let (rk, rl) = (dofs.node_range(k).start, dofs.node_range(l).start);
+                for a in 0..nf {
+                    r[rk + a] += sc.val[a];
+                    r[rl + a] -= sc.val[a];
+                }
+                if let Some(j) = jac.as_mut() {
+                    j.add_block(rk, rk, nf, nf, &sc.dk, 1.0);
+                    j.add_block(rk, rl, nf, nf, &sc.dl, 1.0);
+                    j.add_block(rl, rk, nf, nf, &sc.dk, -1.0);
+                    j.add_block(rl, rl, nf, nf, &sc.dl, -1.0);
+                }
+                continue;
+            }
+            for a in 0..nf {
+                let blocks = [(k, &sc.dk[..]), (l, &sc.dl[..])];
+                Self::scatter(dofs, rows, nf, k, a, 1.0, sc.val[a], blocks, 2, r, jac);
+                Self::scatter(dofs, rows, nf, l, a, -1.0, sc.val[a], blocks, 2, r, jac);
+            }
+        }
+    }
+
     /// Assemble `F(x)` into `r` (overwritten) and, if given, the Jacobian into `jac`
     /// (added to; the caller clears it).
     pub fn assemble(
@@ -450,79 +535,43 @@ impl Assembler {
         let want_d = jac.is_some();
         let mesh = &*self.mesh;
         let (dofs, rows) = (&self.dofs, &self.rows);
-        let full = dofs.is_full();
-        // Faces.
+        // Faces: a residual alone (no Jacobian) on a large mesh on two threads, each with
+        // its own scratch and its own copy of `r` for the second half of the faces.
         if !terms.flux.is_empty() {
-            for f in 0..mesh.faces() {
-                let [k, l] = mesh.face_nodes(f);
-                dofs.gather(k, x, &mut self.uk);
-                dofs.gather(l, x, &mut self.ul);
-                self.val.fill(0.0);
-                if want_d {
-                    self.dk.fill(0.0);
-                    self.dl.fill(0.0);
+            let nfaces = mesh.faces();
+            let ctx = (mesh, dofs, rows, nf);
+            if jac.is_none() && nfaces >= PARALLEL_FACES && self.threads >= 2 {
+                let half = nfaces / 2;
+                let (sc, sc2, r2) = (&mut self.scratch, &mut self.scratch2, &mut self.r2);
+                r2.resize(r.len(), 0.0);
+                r2.fill(0.0);
+                std::thread::scope(|scope| {
+                    scope.spawn(|| {
+                        Self::faces(ctx, sc2, terms.flux, half..nfaces, x, r2, &mut None)
+                    });
+                    Self::faces(ctx, sc, terms.flux, 0..half, x, r, &mut None);
+                });
+                for (a, b) in r.iter_mut().zip(r2.iter()) {
+                    *a += b;
                 }
-                let mut out = FaceFlux {
-                    fields: nf,
-                    value: &mut self.val,
-                    dk: &mut self.dk,
-                    dl: &mut self.dl,
-                };
-                for law in terms.flux {
-                    law.flux(f, [k, l], &self.uk, &self.ul, &mut out);
-                }
-                if full && rows.is_identity(k) && rows.is_identity(l) {
-                    // Both nodes carry every field as its own balance (all interior nodes):
-                    // `+J` into the rows of `K`, `-J` into those of `L`, four dense blocks.
-                    let (rk, rl) = (dofs.node_range(k).start, dofs.node_range(l).start);
-                    for a in 0..nf {
-                        r[rk + a] += self.val[a];
-                        r[rl + a] -= self.val[a];
-                    }
-                    if let Some(j) = jac.as_mut() {
-                        j.add_block(rk, rk, nf, nf, &self.dk, 1.0);
-                        j.add_block(rk, rl, nf, nf, &self.dl, 1.0);
-                        j.add_block(rl, rk, nf, nf, &self.dk, -1.0);
-                        j.add_block(rl, rl, nf, nf, &self.dl, -1.0);
-                    }
-                    continue;
-                }
-                for a in 0..nf {
-                    let blocks = [(k, &self.dk[..]), (l, &self.dl[..])];
-                    Self::scatter(
-                        dofs,
-                        rows,
-                        nf,
-                        k,
-                        a,
-                        1.0,
-                        self.val[a],
-                        blocks,
-                        2,
-                        r,
-                        &mut jac,
-                    );
-                    Self::scatter(
-                        dofs,
-                        rows,
-                        nf,
-                        l,
-                        a,
-                        -1.0,
-                        self.val[a],
-                        blocks,
-                        2,
-                        r,
-                        &mut jac,
-                    );
-                }
+            } else {
+                Self::faces(
+                    ctx,
+                    &mut self.scratch,
+                    terms.flux,
+                    0..nfaces,
+                    x,
+                    r,
+                    &mut jac,
+                );
             }
         }
         // Volume terms and patch faces.
         let ctx = (dofs, rows, nf);
         if !terms.volume.is_empty() {
             for node in 0..mesh.nodes() {
-                let bufs = (&mut self.uk[..], &mut self.val[..], &mut self.dk[..]);
+                let sc = &mut self.scratch;
+                let bufs = (&mut sc.uk[..], &mut sc.val[..], &mut sc.dk[..]);
                 Self::node_term(ctx, bufs, node, x, want_d, r, &mut jac, |u, out| {
                     for t in terms.volume {
                         t.eval(node, u, out);
@@ -533,7 +582,8 @@ impl Assembler {
         if !terms.boundary.is_empty() {
             for (i, pf) in mesh.patch_faces().iter().enumerate() {
                 let node = pf.node as usize;
-                let bufs = (&mut self.uk[..], &mut self.val[..], &mut self.dk[..]);
+                let sc = &mut self.scratch;
+                let bufs = (&mut sc.uk[..], &mut sc.val[..], &mut sc.dk[..]);
                 Self::node_term(ctx, bufs, node, x, want_d, r, &mut jac, |u, out| {
                     for t in terms.boundary {
                         t.eval(i, u, out);
@@ -556,11 +606,11 @@ impl Assembler {
                         continue;
                     };
                     if !gathered {
-                        dofs.gather(node, x, &mut self.uk);
+                        dofs.gather(node, x, &mut self.scratch.uk);
                         gathered = true;
                     }
                     self.drow.fill(0.0);
-                    r[row] = eq.eval(node, a, &self.uk, &mut self.drow);
+                    r[row] = eq.eval(node, a, &self.scratch.uk, &mut self.drow);
                     if let Some(j) = jac.as_mut() {
                         for (b, &v) in self.drow.iter().enumerate() {
                             if v != 0.0 {

@@ -177,3 +177,50 @@ fn jacobian_of_every_term_kind_matches_finite_differences() {
         }
     }
 }
+
+/// A residual alone on a mesh of at least `PARALLEL_FACES` faces runs the faces on two
+/// threads; it equals, to rounding, the residual the (one-thread) Jacobian assembly returns.
+#[test]
+fn a_parallel_residual_equals_the_serial_one() {
+    let grid = Grid::new(
+        Geometry::Planar,
+        0.0,
+        1.0,
+        PARALLEL_FACES + 2,
+        Spacing::Uniform,
+    )
+    .unwrap();
+    let mesh = Arc::new(Mesh::from_grid(&grid));
+    let n = mesh.nodes();
+    assert!(mesh.faces() >= PARALLEL_FACES);
+    let t: Vec<f64> = (0..mesh.faces())
+        .map(|f| mesh.transmissibility(f, |_| Some(1.0)))
+        .collect();
+    let v: Vec<f64> = (0..n).map(|i| mesh.volume(i)).collect();
+    let rules = RowRules::new(vec![vec![RowRule::Balance]], vec![0u16; n]);
+    let (lap, src) = (Diffusion { t: &t }, Source { v: &v, alpha: 0.5 });
+    let flux: [&dyn FluxLaw; 1] = [&lap];
+    let vol: [&dyn VolumeTerm; 1] = [&src];
+    let terms = Terms {
+        flux: &flux,
+        volume: &vol,
+        boundary: &[],
+        equation: None,
+    };
+    let mut asm = Assembler::new(
+        mesh.clone(),
+        DofMap::full(n, 1).unwrap(),
+        rules,
+        &terms,
+        true,
+    );
+    let x: Vec<f64> = (0..n).map(|i| (i as f64 * 1e-3).sin()).collect();
+    let mut solver = make_solver(&asm.structure(), SolverChoice::Auto).unwrap();
+    let (mut serial, mut parallel) = (vec![0.0; n], vec![0.0; n]);
+    asm.assemble(&terms, &x, &mut serial, Some(solver.matrix()));
+    asm.assemble(&terms, &x, &mut parallel, None);
+    let scale = serial.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (i, (a, b)) in serial.iter().zip(&parallel).enumerate() {
+        assert!((a - b).abs() <= 1e-12 * scale, "node {i}: {a} vs {b}");
+    }
+}
