@@ -535,12 +535,14 @@ impl Assembler {
         let want_d = jac.is_some();
         let mesh = &*self.mesh;
         let (dofs, rows) = (&self.dofs, &self.rows);
-        // Faces: a residual alone (no Jacobian) on a large mesh on two threads, each with
-        // its own scratch and its own copy of `r` for the second half of the faces.
+        // Faces: a residual alone (no Jacobian) on a large 2D/3D mesh on two threads, each
+        // with its own scratch and its own copy of `r` for the second half of the faces.
+        // Not on 1D chains (`banded`): there `fluxion bench --nodes 1e6` got no faster and
+        // the copy of `r` cost 24 MB (session 7).
         if !terms.flux.is_empty() {
             let nfaces = mesh.faces();
             let ctx = (mesh, dofs, rows, nf);
-            if jac.is_none() && nfaces >= PARALLEL_FACES && self.threads >= 2 {
+            if jac.is_none() && nfaces >= PARALLEL_FACES && self.threads >= 2 && !self.banded {
                 let half = nfaces / 2;
                 let (sc, sc2, r2) = (&mut self.scratch, &mut self.scratch2, &mut self.r2);
                 r2.resize(r.len(), 0.0);

@@ -178,8 +178,9 @@ fn jacobian_of_every_term_kind_matches_finite_differences() {
     }
 }
 
-/// A residual alone on a mesh of at least `PARALLEL_FACES` faces runs the faces on two
-/// threads; it equals, to rounding, the residual the (one-thread) Jacobian assembly returns.
+/// A residual alone on a 2D/3D mesh of at least `PARALLEL_FACES` faces runs the faces on
+/// two threads; it equals, to rounding, the residual the (one-thread) Jacobian assembly
+/// returns. (A chain of nodes assembled as a general mesh, `banded = false`.)
 #[test]
 fn a_parallel_residual_equals_the_serial_one() {
     let grid = Grid::new(
