@@ -130,10 +130,11 @@ impl Homotopy for Timed<'_> {
 // TODO(#9): a steady electroneutral problem with no patch potential and no patch fixing every
 // charged species is singular; only `scenario::pnp` refuses it. Refuse it here too, so that
 // library callers get the fix instead of a singular-Jacobian message.
-// TODO(#9): the 10 s target at 2.5e5 cells is not met: 26.8 s in session 7 with Jacobian
-// reuse (was 40.6 s; `fluxion bench --pnp --pnp-scales 9`: 4 factorizations 9.8 s, 37
-// triangular solves 8.7 s, assembly 5.8 s). Left: a Donnan/Boltzmann initial guess, tree
-// parallelism in the multifrontal factorization, residuals without flux derivatives.
+// TODO(#9): the 10 s target at 2.5e5 cells is not met: 18.9 s in session 7 (was 40.6 s;
+// `fluxion bench --pnp --pnp-scales 9`: 4 factorizations, 37 triangular solves,
+// docs/bench-fields.md "Jacobian reuse and two threads"). Left: a Donnan/Boltzmann initial
+// guess (the flat one fails at the first step), a nested-dissection ordering, residuals
+// without flux derivatives.
 
 /// Newton iterations allowed to the direct attempt from the flat initial guess before
 /// continuation takes over.
