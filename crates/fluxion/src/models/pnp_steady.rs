@@ -9,7 +9,7 @@
 //! only when that fails. The converged state is a root of the same discrete equations as a
 //! cold solve reaches, to Newton's tolerance.
 
-use super::{Closure, Pnp, PnpError, PnpSolution, PotentialCondition, Scaled};
+use super::{Closure, Pnp, PnpError, PnpSolution, PotentialCondition, Scaled, SpeciesCondition};
 use crate::solve::{
     continuation, newton, ContinuationOptions, Homotopy, LinearError, LinearSolver, MatrixSink,
     NewtonOptions, NewtonWorkspace, NonlinearSystem, Progress, Structure,
@@ -127,9 +127,6 @@ impl Homotopy for Timed<'_> {
     }
 }
 
-// TODO(#9): a steady electroneutral problem with no patch potential and no patch fixing every
-// charged species is singular; only `scenario::pnp` refuses it. Refuse it here too, so that
-// library callers get the fix instead of a singular-Jacobian message.
 // TODO(#9): the 10 s target at 2.5e5 cells is not met: 18.9 s in session 7 (was 40.6 s;
 // `fluxion bench --pnp --pnp-scales 9`: 4 factorizations, 37 triangular solves,
 // docs/bench-fields.md "Jacobian reuse and two threads"). Left: a Donnan/Boltzmann initial
@@ -170,6 +167,44 @@ fn continuation_options() -> ContinuationOptions {
 /// ([`NewtonOptions::jacobian_reuse`]).
 const JACOBIAN_REUSE: f64 = 0.25;
 
+/// Why a steady state of `pnp` is not determined, if it is not: under the electroneutral
+/// closure with no patch potential the potential is referenced by the composition of a patch
+/// that fixes every charged species (the gauge of `pnp_closure::gauge_node`); without one the
+/// neutrality rows leave the steady problem singular (a transient is still determined by its
+/// initial state). The same check as `scenario::pnp`, for library callers.
+fn undetermined(pnp: &Pnp) -> Option<String> {
+    let p = &pnp.problem;
+    if pnp.closure != Closure::Electroneutral {
+        return None;
+    }
+    let charged: Vec<usize> = (0..p.species.len())
+        .filter(|&k| p.species[k].charge != 0.0)
+        .collect();
+    let any_potential = p
+        .patches
+        .iter()
+        .any(|c| matches!(c.potential, PotentialCondition::Potential(_)));
+    let reference = p.patches.iter().any(|c| {
+        charged
+            .iter()
+            .all(|&k| matches!(c.species[k], SpeciesCondition::Concentration(_)))
+    });
+    if charged.is_empty() || any_potential || reference {
+        return None;
+    }
+    let names: Vec<String> = charged
+        .iter()
+        .map(|&k| format!("\"{}\"", p.species[k].name))
+        .collect();
+    Some(format!(
+        "a steady electroneutral state with no patch potential needs one patch that fixes the \
+         concentrations of all charged species (the reference of the potential), and no patch \
+         does: give one patch SpeciesCondition::Concentration for each of {} (with sum z c = 0), \
+         or a patch PotentialCondition::Potential, or solve the transient",
+        names.join(", ")
+    ))
+}
+
 /// One steady solve of `pnp` with the workspace `ws` (whose solver is timed through `t`).
 /// `warm`: the conditions of the converged state in `x`; `None`: a cold start.
 fn steady(
@@ -180,6 +215,9 @@ fn steady(
     t: &Arc<Mutex<Timings>>,
     progress: &mut dyn Progress,
 ) -> Result<(usize, usize, bool), PnpError> {
+    if let Some(why) = undetermined(pnp) {
+        return Err(PnpError::Invalid(why));
+    }
     let mut sys = Timed { pnp, t: t.clone() };
     let opts = NewtonOptions {
         max_iterations: DIRECT_ITERATIONS,
@@ -501,5 +539,34 @@ mod tests {
         assert!(e.contains("no fixed potential"), "{e}");
         assert!(sv.set_patch_potential(7, 0.2).is_err());
         assert!(sv.set_patch_potential(0, f64::NAN).is_err());
+    }
+
+    /// A steady electroneutral solve with no patch potential and no patch fixing both ions
+    /// is refused with the fix (it used to stop at a singular Jacobian), by the cold solve
+    /// and by the sweep solver; a reservoir fixing both lifts the refusal.
+    #[test]
+    fn an_undetermined_electroneutral_steady_state_is_refused() {
+        let mut p = membrane(0.0);
+        p.media[0].fixed_charge = 0.0;
+        for c in p.patches.iter_mut() {
+            c.potential = PotentialCondition::Natural;
+        }
+        // Na+ fixed on the left only, Cl- on the right only.
+        p.patches[0].species[1] = SpeciesCondition::Flux(0.0);
+        p.patches[1].species[0] = SpeciesCondition::Flux(0.0);
+        let mut m = Pnp::with_closure(p.clone(), Closure::Electroneutral).unwrap();
+        let e = m.solve_steady_timed(&mut ()).unwrap_err().to_string();
+        assert!(
+            e.contains("\"Na+\", \"Cl-\"") && e.contains("no patch"),
+            "{e}"
+        );
+        assert!(e.contains("PotentialCondition::Potential"), "{e}");
+        let mut sv =
+            SteadySolver::new(Pnp::with_closure(p.clone(), Closure::Electroneutral).unwrap())
+                .unwrap();
+        assert!(sv.solve(&mut ()).is_err());
+        p.patches[1].species[0] = SpeciesCondition::Concentration(10.0);
+        let m = Pnp::with_closure(p, Closure::Electroneutral).unwrap();
+        assert!(undetermined(&m).is_none());
     }
 }
