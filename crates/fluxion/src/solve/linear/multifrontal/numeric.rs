@@ -227,6 +227,10 @@ impl Schedule {
     }
 
     /// Factor every supernode: the groups on their own threads, then the top here.
+    // TODO(#9): the scoped threads (here, in `solve.rs` and in the parallel residual of
+    // `assembly`) are spawned per call, which allocates; `rayon::join` would not, but rayon's
+    // spinning workers slowed the rest of the solve when faer's kernels used them (see
+    // `factor_supernode`), so measure before switching.
     pub(super) fn factor(&mut self, ctx: &Ctx<'_>) -> Result<(), Breakdown> {
         let Schedule {
             groups,
