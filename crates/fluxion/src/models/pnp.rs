@@ -808,7 +808,7 @@ impl Homotopy for Pnp {
 
 #[path = "pnp_steady.rs"]
 pub mod pnp_steady;
-pub use pnp_steady::{SteadySolver, SteadyStats};
+pub use pnp_steady::{unreferenced_charged_species, SteadySolver, SteadyStats};
 
 #[cfg(test)]
 #[path = "pnp_tests.rs"]

@@ -9,7 +9,11 @@
 //! only when that fails. The converged state is a root of the same discrete equations as a
 //! cold solve reaches, to Newton's tolerance.
 
-use super::{Closure, Pnp, PnpError, PnpSolution, PotentialCondition, Scaled, SpeciesCondition};
+use super::{
+    Closure, PatchConditions, Pnp, PnpError, PnpSolution, PotentialCondition, Scaled,
+    SpeciesCondition,
+};
+use crate::models::electrodiffusion::Species;
 use crate::solve::{
     continuation, newton, ContinuationOptions, Homotopy, LinearError, LinearSolver, MatrixSink,
     NewtonOptions, NewtonWorkspace, NonlinearSystem, Progress, Structure,
@@ -167,31 +171,38 @@ fn continuation_options() -> ContinuationOptions {
 /// ([`NewtonOptions::jacobian_reuse`]).
 const JACOBIAN_REUSE: f64 = 0.25;
 
-/// Why a steady state of `pnp` is not determined, if it is not: under the electroneutral
-/// closure with no patch potential the potential is referenced by the composition of a patch
-/// that fixes every charged species (the gauge of `pnp_closure::gauge_node`); without one the
-/// neutrality rows leave the steady problem singular (a transient is still determined by its
-/// initial state). The same check as `scenario::pnp`, for library callers.
+/// The charged species of an electroneutral steady state that has no reference for its
+/// potential, or `None` when it has one. With no patch potential the potential is
+/// referenced by the composition of a patch that fixes every charged species (the gauge of
+/// `pnp_closure::gauge_node`); without such a patch the neutrality rows leave the steady
+/// problem singular (a transient is still determined by its initial state). Used by the
+/// steady solve and by `scenario::pnp`, each with its own wording of the fix.
+pub fn unreferenced_charged_species(
+    species: &[Species],
+    patches: &[PatchConditions],
+) -> Option<Vec<usize>> {
+    let charged: Vec<usize> = (0..species.len())
+        .filter(|&k| species[k].charge != 0.0)
+        .collect();
+    let any_potential = patches
+        .iter()
+        .any(|c| matches!(c.potential, PotentialCondition::Potential(_)));
+    let reference = patches.iter().any(|c| {
+        charged
+            .iter()
+            .all(|&k| matches!(c.species[k], SpeciesCondition::Concentration(_)))
+    });
+    (!charged.is_empty() && !any_potential && !reference).then_some(charged)
+}
+
+/// Why a steady state of `pnp` is not determined, if it is not
+/// ([`unreferenced_charged_species`] under the electroneutral closure).
 fn undetermined(pnp: &Pnp) -> Option<String> {
     let p = &pnp.problem;
     if pnp.closure != Closure::Electroneutral {
         return None;
     }
-    let charged: Vec<usize> = (0..p.species.len())
-        .filter(|&k| p.species[k].charge != 0.0)
-        .collect();
-    let any_potential = p
-        .patches
-        .iter()
-        .any(|c| matches!(c.potential, PotentialCondition::Potential(_)));
-    let reference = p.patches.iter().any(|c| {
-        charged
-            .iter()
-            .all(|&k| matches!(c.species[k], SpeciesCondition::Concentration(_)))
-    });
-    if charged.is_empty() || any_potential || reference {
-        return None;
-    }
+    let charged = unreferenced_charged_species(&p.species, &p.patches)?;
     let names: Vec<String> = charged
         .iter()
         .map(|&k| format!("\"{}\"", p.species[k].name))

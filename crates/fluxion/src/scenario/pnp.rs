@@ -533,19 +533,12 @@ fn build(raw: &Raw, cx: &mut Ctx) -> Option<PnpScenario> {
     // charged composition is fixed (the gauge replaces that patch's redundant charge-balance
     // row, `models::pnp_closure::gauge_node`); without such a patch the neutrality rows
     // leave the steady problem singular or overdetermined.
-    let charged: Vec<usize> = (0..species.len())
-        .filter(|&k| species[k].charge != 0.0)
-        .collect();
-    if closure == Some(Closure::Electroneutral)
-        && !transient_mode
-        && !charged.is_empty()
-        && !any_potential
-        && !patches.iter().any(|c| {
-            charged
-                .iter()
-                .all(|&k| matches!(c.species[k], SpeciesCondition::Concentration(_)))
-        })
-    {
+    let unreferenced = if closure == Some(Closure::Electroneutral) && !transient_mode {
+        crate::models::pnp::unreferenced_charged_species(&species, &patches)
+    } else {
+        None
+    };
+    if let Some(charged) = unreferenced {
         let list: Vec<String> = charged
             .iter()
             .map(|&k| format!("\"{}\"", names[k]))

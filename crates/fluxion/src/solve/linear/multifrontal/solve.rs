@@ -80,17 +80,21 @@ pub(super) struct Factors<'a> {
     pub piv: &'a [usize],
 }
 
-impl Factors<'_> {
+impl<'a> Factors<'a> {
+    /// First column, width, pattern rows and `[L11 \ U11; L21]` panel of supernode `s`.
+    #[inline]
+    fn panel(&self, s: usize) -> (usize, usize, &'a [u32], &'a [f64]) {
+        let sym = self.sym;
+        let (f, l, rows) = sym.supernode(s);
+        (f, l - f, rows, &self.lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]])
+    }
+
     /// Forward elimination of supernode `s`: `y_s <- L11^{-1} P_s y_s`, `y_R -= L21 y_s`.
     #[inline]
     pub(super) fn forward<Y: Rhs + ?Sized>(&self, s: usize, y: &mut Y, tmp: &mut [f64]) {
-        let sym = self.sym;
-        let (ys, acc) = tmp.split_at_mut(sym.max_width);
-        let (f, l, rows) = sym.supernode(s);
-        let w = l - f;
-        let r = rows.len();
-        let m = w + r;
-        let lp = &self.lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]];
+        let (f, w, rows, lp) = self.panel(s);
+        let (r, m) = (rows.len(), w + rows.len());
+        let (ys, acc) = tmp.split_at_mut(self.sym.max_width);
         for k in 0..w {
             ys[k] = y.get(f + self.piv[f + k]);
         }
@@ -121,15 +125,11 @@ impl Factors<'_> {
     /// Back substitution of supernode `s`: `y_s <- U11^{-1} (y_s - U12 y_R)`.
     #[inline]
     pub(super) fn backward<Y: Rhs + ?Sized>(&self, s: usize, y: &mut Y, tmp: &mut [f64]) {
-        let sym = self.sym;
-        let (ys, acc) = tmp.split_at_mut(sym.max_width);
-        let (f, l, rows) = sym.supernode(s);
-        let w = l - f;
-        let r = rows.len();
-        let m = w + r;
-        let lp = &self.lvals[sym.l_ptr[s]..sym.l_ptr[s + 1]];
+        let (f, w, rows, lp) = self.panel(s);
+        let (r, m) = (rows.len(), w + rows.len());
+        let (ys, acc) = tmp.split_at_mut(self.sym.max_width);
         // U12 is stored transposed: column k of `ut` is row k of U12.
-        let ut = &self.uvals[sym.u_ptr[s]..sym.u_ptr[s + 1]];
+        let ut = &self.uvals[self.sym.u_ptr[s]..self.sym.u_ptr[s + 1]];
         let g = &mut acc[..r];
         for (a, &i) in g.iter_mut().zip(rows) {
             *a = y.get(i as usize);
