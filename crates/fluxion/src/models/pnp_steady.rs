@@ -134,8 +134,9 @@ impl Homotopy for Timed<'_> {
 // TODO(#9): the 10 s target at 2.5e5 cells is not met: 18.9 s in session 7 (was 40.6 s;
 // `fluxion bench --pnp --pnp-scales 9`: 4 factorizations, 37 triangular solves,
 // docs/bench-fields.md "Jacobian reuse and two threads"). Left: a Donnan/Boltzmann initial
-// guess (the flat one fails at the first step), a nested-dissection ordering, residuals
-// without flux derivatives.
+// guess (the flat one fails at the first step; a Poisson-Boltzmann guess is on branch
+// wip/pb-guess, see docs/status.md), a nested-dissection ordering, residuals without flux
+// derivatives.
 
 /// Newton iterations allowed to the direct attempt from the flat initial guess before
 /// continuation takes over.

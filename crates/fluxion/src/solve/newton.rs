@@ -291,9 +291,6 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
         sys.limit_step(x, &mut ws.dx);
         let (norm, worst) = sys.update_norm(x, &ws.dx, rtol);
         last = (norm, worst);
-        if std::env::var_os("FLUXION_TRACE").is_some() {
-            eprintln!("it {it} chord {at_old_factors} norm {norm:.3e} rtol {rtol:e}");
-        }
         if !norm.is_finite() {
             if at_old_factors {
                 continue;
@@ -346,9 +343,6 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
                 }
                 if ws.solver.solve(&mut ws.dx_bar).is_ok() {
                     let (bar, _) = sys.update_norm(&ws.x_trial, &ws.dx_bar, rtol);
-                    if std::env::var_os("FLUXION_TRACE").is_some() {
-                        eprintln!("  chord bar {bar:.3e}");
-                    }
                     if bar <= 0.75 * norm {
                         x.copy_from_slice(&ws.x_trial);
                         chord = bar <= theta_max * norm;
