@@ -4,6 +4,7 @@
 use super::super::fv::{Mesh, MeshParts, Patch, PatchFace, PatchKind};
 use super::super::shapes::Polygon;
 use super::boxes::voronoi_boxes;
+use super::order::hilbert_numbering;
 use super::{
     cross, dot, norm, segment_distance, sub, BuildTimes, CoordinateSystem, DelaunayMesh,
     DelaunaySpec, MeshQuality, VoronoiError,
@@ -383,6 +384,25 @@ pub fn delaunay_mesh_timed(
     if triangles.is_empty() {
         return invalid("the outer boundary encloses no triangle".into());
     }
+    // Renumber the nodes along a Hilbert curve and sort the triangles by their nodes, so
+    // that the face loops of the assembly find neighbours close in memory (`order.rs`).
+    let new_of = hilbert_numbering(&node);
+    let mut renumbered = vec![[0.0; 3]; node.len()];
+    for (old, p) in node.iter().enumerate() {
+        renumbered[new_of[old] as usize] = *p;
+    }
+    let node = renumbered;
+    for n in node_of.iter_mut().filter(|n| **n != u32::MAX) {
+        *n = new_of[*n as usize];
+    }
+    let mut keyed: Vec<([u32; 3], u16)> = triangles
+        .iter()
+        .zip(&triangle_region)
+        .map(|(t, &r)| (t.map(|n| new_of[n as usize]), r))
+        .collect();
+    drop(new_of);
+    keyed.sort_by_key(|(t, _)| (*t.iter().min().expect("3 nodes"), *t));
+    let (triangles, triangle_region): (Vec<[u32; 3]>, Vec<u16>) = keyed.into_iter().unzip();
     times.triangles = lap();
 
     let boxes = voronoi_boxes(&node, &triangles, &triangle_region, axi, max_edge)?;

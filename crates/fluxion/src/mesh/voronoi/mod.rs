@@ -36,6 +36,7 @@
 mod boxes;
 mod build;
 mod locate;
+mod order;
 mod pore;
 #[cfg(test)]
 mod tests;
