@@ -4,16 +4,15 @@
 //! over the domain, so neighbouring nodes end up far apart in memory. Every face loop of
 //! the assembler gathers the unknowns of both nodes of a face and scatters into their matrix
 //! rows; with nodes numbered along a space-filling curve the two nodes of most faces lie
-//! close in memory and the loops run from the caches (Warren and Salmon, "A parallel hashed
-//! oct-tree N-body algorithm", Supercomputing 1993, use the same ordering for locality).
+//! close in memory and the loops run from the caches.
 
 /// Bits per axis of the curve.
 pub(super) const ORDER: u32 = 16;
 
-/// The Hilbert index of `(x, y)`, both in `0..2^ORDER`, on the curve of order `ORDER`
-/// (the iterative rotate-and-reflect form: Hamilton, "Compact Hilbert indices", Dalhousie
-/// University CS-2006-07, in two dimensions).
-
+/// The Hilbert index of `(x, y)`, both in `0..2^ORDER`, on the curve of order `ORDER`:
+/// the iterative form that reads one bit of each coordinate per level, from the top, and
+/// rotates or reflects the remaining bits into the quadrant's frame (Warren, "Hacker's
+/// Delight", 2nd ed., ch. 16).
 pub(super) fn hilbert_index(mut x: u32, mut y: u32) -> u64 {
     let n = 1u32 << ORDER;
     let mut d = 0u64;
