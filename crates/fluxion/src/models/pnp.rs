@@ -765,6 +765,11 @@ impl NodeEquation for Conditions<'_> {
     }
 }
 
+/// Absolute tolerances of Newton's update test: scaled concentrations (`c/c_0`) and the
+/// scaled potential (`phi/V_T`).
+const ATOL_CONCENTRATION: f64 = 1e-14;
+const ATOL_POTENTIAL: f64 = 1e-10;
+
 impl NonlinearSystem for Pnp {
     fn dim(&self) -> usize {
         self.asm().dofs().len()
@@ -781,10 +786,34 @@ impl NonlinearSystem for Pnp {
     fn atol(&self, i: usize) -> f64 {
         let (_, a) = self.asm().dofs().locate(i);
         if a < self.m {
-            1e-14
+            ATOL_CONCENTRATION
         } else {
-            1e-10
+            ATOL_POTENTIAL
         }
+    }
+    fn update_norm(&self, x: &[f64], v: &[f64], rtol: f64) -> (f64, usize) {
+        // `weighted_norm` node by node: the same comparisons in the same order (unknowns
+        // are numbered node by node, fields in order), the tolerance known from the field.
+        let dofs = self.asm().dofs();
+        let mut worst = (0.0, 0);
+        for node in 0..dofs.nodes() {
+            for a in 0..=self.m {
+                let Some(i) = dofs.dof(node, a) else { continue };
+                let atol = if a < self.m {
+                    ATOL_CONCENTRATION
+                } else {
+                    ATOL_POTENTIAL
+                };
+                let w = v[i].abs() / (rtol * x[i].abs() + atol);
+                if w > worst.0 || w.is_nan() {
+                    worst = (w, i);
+                    if w.is_nan() {
+                        return worst;
+                    }
+                }
+            }
+        }
+        worst
     }
     fn limit_step(&self, x: &[f64], dx: &mut [f64]) {
         let dofs = self.asm().dofs();

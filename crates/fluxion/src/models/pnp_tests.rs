@@ -319,6 +319,15 @@ fn check_jacobian(mut pnp: Pnp, label: &str) {
             }
         })
         .collect();
+    // The model's update norm is `weighted_norm` (same value, same worst index).
+    let v: Vec<f64> = (0..n).map(|i| 1e-3 * (0.37 * i as f64).cos()).collect();
+    for rtol in [1e-10, 1e-3] {
+        assert_eq!(
+            pnp.update_norm(&x, &v, rtol),
+            crate::solve::weighted_norm(&pnp, &x, &v, rtol),
+            "{label}: update norm"
+        );
+    }
     for lambda in [0.4, 1.0] {
         pnp.set_lambda(lambda);
         let mut jac = Dense {
