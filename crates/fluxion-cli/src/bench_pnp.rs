@@ -11,7 +11,8 @@
 //!
 //! Per mesh: cells (Voronoi control volumes = nodes), unknowns, Newton iterations (with
 //! Jacobian reuse, most at kept factors), factorizations, triangular solves, time in
-//! assembly, factorization and triangular solves, the total (median of `--repeat` solves
+//! assembly, factorization and triangular solves, in the Poisson-Boltzmann initial guess
+//! (`pb_s`: its own assembly, factorizations and solves), the total (median of `--repeat` solves
 //! with the best and worst), the total per unknown, process CPU time per solve, the
 //! current, and the fill of the LU ([`fluxion::solve::linear::fill`]): `L/A`, the
 //! partial-pivoting bound of the entries of `L` under COLAMD over those of the Jacobian,
@@ -152,7 +153,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
          sigma -0.02 C/m^2, +0.5 V; solver auto (multifrontal LU; L/A and pp/sym: the fill of faer's partial-pivoting LU for comparison); times of the median run (best..worst total)"
     );
     println!(
-        "{:>5} {:>8} {:>8} {:>7} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>8} {:>12} {:>8} {:>6} {:>6}",
+        "{:>5} {:>8} {:>8} {:>7} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>8} {:>12} {:>8} {:>6} {:>6}",
         "scale",
         "cells",
         "unknowns",
@@ -163,6 +164,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
         "asm_s",
         "factor_s",
         "solve_s",
+        "pb_s",
         "total_s",
         "best..worst_s",
         "us/unkn",
@@ -206,7 +208,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
         let (ohm, _) = solve(problem(&mesh, c, d, 0.0, 0.1))?;
         let g = current(&ohm) / 0.1;
         println!(
-            "{:>5} {:>8} {:>8} {:>7.2} {:>6} {:>6} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}..{:<7.2} {:>9.2} {:>8.2} {:>12.5e} {:>8.5} {:>6.1} {:>6.1}",
+            "{:>5} {:>8} {:>8} {:>7.2} {:>6} {:>6} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}..{:<7.2} {:>9.2} {:>8.2} {:>12.5e} {:>8.5} {:>6.1} {:>6.1}",
             s,
             mesh.nodes(),
             st.unknowns,
@@ -217,6 +219,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
             st.assembly_s,
             st.factor_s,
             st.solve_s,
+            st.equilibrium_s,
             st.total_s,
             runs[0].0.total_s,
             runs[runs.len() - 1].0.total_s,

@@ -835,6 +835,9 @@ impl Homotopy for Pnp {
     }
 }
 
+#[path = "pnp_equilibrium.rs"]
+mod pnp_equilibrium;
+
 #[path = "pnp_steady.rs"]
 pub mod pnp_steady;
 pub use pnp_steady::{unreferenced_charged_species, SteadySolver, SteadyStats};

@@ -41,12 +41,17 @@ pub struct SteadyStats {
     pub factor_s: f64,
     /// Wall time in triangular solves, s.
     pub solve_s: f64,
+    /// Wall time of the Poisson-Boltzmann initial guess of a cold start, s (its own
+    /// assembly, factorizations and solves, not counted in the columns above).
+    pub equilibrium_s: f64,
     /// Wall time of the whole solve, s.
     pub total_s: f64,
 }
 
 #[derive(Debug, Default)]
 struct Timings {
+    /// The Poisson-Boltzmann initial guess (its own assembly, factorizations and solves).
+    equilibrium: f64,
     assembly: f64,
     factor: f64,
     solve: f64,
@@ -131,12 +136,13 @@ impl Homotopy for Timed<'_> {
     }
 }
 
-// TODO(#9): the 10 s target at 2.5e5 cells is not met: 18.9 s in session 7 (was 40.6 s;
-// `fluxion bench --pnp --pnp-scales 9`: 4 factorizations, 37 triangular solves,
-// docs/bench-fields.md "Jacobian reuse and two threads"). Left: a Donnan/Boltzmann initial
-// guess (the flat one fails at the first step; a Poisson-Boltzmann guess is on branch
-// wip/pb-guess, see docs/status.md), a nested-dissection ordering, residuals without flux
-// derivatives.
+// TODO(#9): the 10 s target at 2.5e5 cells is met by the median of three solves in one
+// process, not by the first (session 9, `fluxion bench --pnp --pnp-scales 9 --repeat 3`:
+// 8.4 s (8.2..9.9); a first solve 10.3-11.2 s, which pays the first touch of its memory).
+// Left: the Poisson-Boltzmann guess costs 1.4-1.9 s there (its own AMD ordering and
+// factorizations: the PNP ordering could be reused, the node graph is the same), the 18
+// iterations from it at 0.5 V are mostly chord steps (an ohmic potential on top of the
+// guess might save some), residuals without flux derivatives.
 
 /// Newton iterations allowed to the direct attempt from the flat initial guess before
 /// continuation takes over.
@@ -239,14 +245,31 @@ fn steady(
     };
     let mut iterations = 0;
     let warm_start = warm.is_some();
+    // A cold start with charged walls or regions starts from the Poisson-Boltzmann
+    // equilibrium of the charged base and continues from that member if it must
+    // (`pnp_equilibrium`); otherwise from the flat guess and the standard base.
+    let equilibrium = if warm_start {
+        None
+    } else {
+        let t0 = Instant::now();
+        let g = sys.pnp.equilibrium();
+        t.lock().expect("timings").equilibrium += t0.elapsed().as_secs_f64();
+        g
+    };
     if let Some(w) = warm {
         sys.pnp.base = w;
+    } else if equilibrium.is_some() {
+        sys.pnp.base = sys.pnp.charged_base();
     } else {
         sys.pnp.base = Pnp::base(&sys.pnp.target, sys.pnp.m);
     }
     sys.set_lambda(1.0);
+    let cold_guess = |pnp: &Pnp| match &equilibrium {
+        Some(g) => pnp.equilibrium_state(g),
+        None => pnp.initial_guess(),
+    };
     if !warm_start {
-        *x = sys.pnp.initial_guess();
+        *x = cold_guess(sys.pnp);
     }
     let saved = x.clone();
     let outcome = match newton(&mut sys, x, ws, &opts) {
@@ -260,7 +283,7 @@ fn steady(
             if warm_start {
                 x.copy_from_slice(&saved);
             } else {
-                *x = sys.pnp.initial_guess();
+                *x = cold_guess(sys.pnp);
             }
             let copts = continuation_options();
             match continuation(&mut sys, x, ws, &copts, progress) {
@@ -307,6 +330,7 @@ fn stats(
         assembly_s: t.assembly,
         factor_s: t.factor,
         solve_s: t.solve,
+        equilibrium_s: t.equilibrium,
         total_s: start.elapsed().as_secs_f64(),
     };
     *t = Timings::default();

@@ -608,3 +608,72 @@ fn jacobian_matches_finite_differences_for_every_scheme_closure_and_dimension() 
         }
     }
 }
+
+/// The Poisson-Boltzmann guess of a cold solve (`pnp_equilibrium`): a charged wall (-0.02
+/// C/m^2) facing a 10 mM KCl reservoir across 200 nm (66 Debye lengths) at no bias. The
+/// guess's wall potential is Grahame's, `psi0 = (2 V_T) arsinh(sigma / sqrt(8 eps RT c))`
+/// = -2.60 V_T (Grahame, Chem. Rev. 41, 441 (1947)), to the mesh's accuracy; it is the steady
+/// state of PNP (Scharfetter-Gummel fluxes vanish between Boltzmann-distributed nodes), so
+/// Newton from it converges at once to the same potential; and an uncharged wall
+/// gets no guess (the flat one is its equilibrium).
+#[test]
+fn poisson_boltzmann_guess_is_the_equilibrium_at_a_charged_wall() {
+    let (c, sigma, t) = (10.0, -0.02, 298.15);
+    let grid = Grid::new(
+        crate::mesh::Geometry::Planar,
+        0.0,
+        200e-9,
+        401,
+        crate::mesh::Spacing::Refined {
+            left: false,
+            right: true,
+            min_spacing: 0.02e-9,
+        },
+    )
+    .unwrap();
+    let mesh = Arc::new(Mesh::from_grid(&grid));
+    let problem = |sigma: f64| PnpProblem {
+        mesh: mesh.clone(),
+        species: salt(2e-9),
+        temperature: t,
+        media: vec![water(2)],
+        patches: vec![
+            reservoir(c, 0.0),
+            PatchConditions {
+                potential: PotentialCondition::SurfaceCharge(sigma),
+                ..PatchConditions::wall(2)
+            },
+        ],
+        scheme: Scheme::ScharfetterGummel,
+        solver: SolverChoice::Auto,
+        fixed_potential: None,
+    };
+    let mut pnp = Pnp::new(problem(sigma)).unwrap();
+    let g = pnp.equilibrium().expect("a guess at a charged wall");
+    let n = mesh.nodes();
+    let vt = crate::constants::thermal_voltage(t);
+    let grahame = crate::laws::electrochem::grahame_potential(sigma, c, 1.0, 78.5, t).unwrap();
+    let wall = g.psi[n - 1] * vt;
+    assert!(
+        (wall - grahame).abs() < 2e-3 * grahame.abs(),
+        "wall potential {wall} V against Grahame {grahame} V"
+    );
+    let guess = pnp.equilibrium_state(&g);
+    let (sol, stats) = pnp.solve_steady_timed(&mut ()).unwrap();
+    // The guess is solved to 1e-7 V_T, PNP to 1e-10 of each unknown: one iteration takes
+    // the step, the second confirms it.
+    assert!(
+        stats.newton_iterations <= 2 && stats.continuation_steps == 0,
+        "{stats:?}"
+    );
+    let dofs = pnp.asm().dofs().clone();
+    for i in 0..n {
+        let phi = guess[dofs.dof(i, 2).unwrap()] * vt;
+        assert!(
+            (sol.potential[i] - phi).abs() < 1e-6 * vt,
+            "node {i}: {} V after Newton, {phi} V in the guess",
+            sol.potential[i]
+        );
+    }
+    assert!(Pnp::new(problem(0.0)).unwrap().equilibrium().is_none());
+}
