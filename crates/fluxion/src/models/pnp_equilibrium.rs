@@ -21,11 +21,19 @@
 //! The flat guess has to grow the double layers too, which is where Newton from it fails
 //! (the charged nanopore of `fluxion bench --pnp`: surface charge alone takes 26 Newton
 //! iterations of continuation, a bias of 0.5 V alone 2; docs/status.md).
+//!
+//! For the direct attempt at the target the bias is laid over the equilibrium: the ohmic
+//! potential `eta` of the applied patch potentials through the equilibrium's conductivity,
+//! `div(kappa grad eta) = 0` with `kappa = sum_k z_k^2 D_k c_k` (one more linear solve on
+//! the same pattern), so that the potential drops where the double layers conduct least.
+//! On that nanopore at +0.5 V (235,817 cells) the solve took 13 Newton iterations and 2
+//! factorizations from it, 17 and 3 from the equilibrium alone, 25 and 4 from the flat
+//! guess (`fluxion bench --pnp --pnp-scales 9`, session 9).
 
 use super::{Closure, Pnp, PoissonFlux, Scaled};
 use crate::assembly::{
-    Assembler, BoundaryTerm, DofMap, FluxLaw, Local, NodeEquation, RowRule, RowRules, Terms,
-    VolumeTerm,
+    Assembler, BoundaryTerm, DofMap, FaceFlux, FluxLaw, Local, NodeEquation, RowRule, RowRules,
+    Terms, VolumeTerm,
 };
 use crate::solve::{
     newton, MatrixSink, NewtonOptions, NewtonWorkspace, NonlinearSystem, Structure,
@@ -36,8 +44,11 @@ use crate::solve::{
 #[derive(Clone, Debug)]
 pub(super) struct EquilibriumGuess {
     pub(super) psi: Vec<f64>,
-    phi_bar: f64,
-    mean: Vec<f64>,
+    pub(super) phi_bar: f64,
+    pub(super) mean: Vec<f64>,
+    /// The ohmic potential of the applied bias through the equilibrium's conductivity
+    /// (scaled), if any patch potential differs from `phi_bar`.
+    pub(super) eta: Option<Vec<f64>>,
 }
 
 /// Absolute tolerance of Newton on `psi` (in `V_T`). A relative norm stalls the line search
@@ -109,6 +120,86 @@ impl NodeEquation for Walls<'_> {
     fn eval(&self, _node: usize, _field: usize, u: &[f64], d: &mut [f64]) -> f64 {
         d[0] = 1.0;
         u[0]
+    }
+}
+
+/// The ohmic current `kappa_f (eta_K - eta_L)` of the equilibrium's conductivity.
+struct Ohmic<'a> {
+    kappa: &'a [f64],
+}
+
+impl FluxLaw for Ohmic<'_> {
+    fn couplings(&self) -> Vec<(usize, usize)> {
+        vec![(0, 0)]
+    }
+    #[inline]
+    fn flux(&self, f: usize, _n: [usize; 2], uk: &[f64], ul: &[f64], out: &mut FaceFlux) {
+        let g = self.kappa[f];
+        out.add(0, g * (uk[0] - ul[0]));
+        out.add_dk(0, 0, g);
+        out.add_dl(0, 0, -g);
+    }
+}
+
+/// `eta` = the applied potential minus `phi_bar` on the potential patches.
+struct Bias<'a> {
+    pnp: &'a Pnp,
+    phi_bar: f64,
+}
+
+impl NodeEquation for Bias<'_> {
+    fn couplings(&self) -> Vec<(usize, usize)> {
+        vec![(0, 0)]
+    }
+    fn eval(&self, node: usize, _field: usize, u: &[f64], d: &mut [f64]) -> f64 {
+        let p = self.pnp;
+        let pf = p.dirichlet[node * (p.m + 1) + p.m].expect("a potential patch node");
+        d[0] = 1.0;
+        u[0] - (p.target.pot[pf as usize].expect("a patch potential") - self.phi_bar)
+    }
+}
+
+/// The linear ohmic problem `div(kappa grad eta) = 0` on the Poisson-Boltzmann system's
+/// assembler and pattern.
+struct OhmicSystem<'a, 'b> {
+    pb: &'b mut Boltzmann<'a>,
+    kappa: &'b [f64],
+    phi_bar: f64,
+}
+
+impl OhmicSystem<'_, '_> {
+    fn assemble(&mut self, x: &[f64], r: &mut [f64], jac: Option<&mut dyn MatrixSink>) {
+        let flux = Ohmic { kappa: self.kappa };
+        let bias = Bias {
+            pnp: self.pb.pnp,
+            phi_bar: self.phi_bar,
+        };
+        let fl: [&dyn FluxLaw; 1] = [&flux];
+        let terms = Terms {
+            flux: &fl,
+            volume: &[],
+            boundary: &[],
+            equation: Some(&bias),
+        };
+        self.pb.asm.assemble(&terms, x, r, jac);
+    }
+}
+
+impl NonlinearSystem for OhmicSystem<'_, '_> {
+    fn dim(&self) -> usize {
+        self.pb.dim()
+    }
+    fn structure(&self) -> Structure {
+        self.pb.structure()
+    }
+    fn residual(&mut self, x: &[f64], r: &mut [f64]) {
+        self.assemble(x, r, None);
+    }
+    fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
+        self.assemble(x, r, Some(jac));
+    }
+    fn atol(&self, _i: usize) -> f64 {
+        ATOL_PSI
     }
 }
 
@@ -232,21 +323,85 @@ impl Pnp {
             ..Default::default()
         };
         newton(&mut sys, &mut psi, &mut ws, &opts).ok()?;
-        Some(EquilibriumGuess { psi, phi_bar, mean })
+        let eta = self.ohmic_bias(&mut sys, &mut ws, &psi, phi_bar);
+        Some(EquilibriumGuess {
+            psi,
+            phi_bar,
+            mean,
+            eta,
+        })
+    }
+
+    /// The face conductances `sum_k z_k^2 T_fk LM(c_k)` of the ohmic bias potential: `LM`
+    /// the logarithmic mean of the Boltzmann concentrations `c_k exp(-z_k psi)` at the two
+    /// nodes, the linear response of the Scharfetter-Gummel flux about equilibrium.
+    pub(super) fn ohmic_conductance(&self, psi: &[f64], mean: &[f64]) -> Vec<f64> {
+        let mesh = self.asm().mesh();
+        let dofs = self.asm().dofs();
+        let m = self.m;
+        let lm = |a: f64, b: f64| {
+            if (a - b).abs() <= 1e-9 * (a + b) {
+                0.5 * (a + b)
+            } else {
+                (a - b) / (a / b).ln()
+            }
+        };
+        (0..mesh.faces())
+            .map(|f| {
+                let [i, j] = mesh.face_nodes(f);
+                (0..m)
+                    .filter(|&k| self.z[k] != 0.0 && dofs.has(i, k) && dofs.has(j, k))
+                    .map(|k| {
+                        let c = |n: usize| mean[k] * (-self.z[k] * psi[n]).exp();
+                        self.z[k] * self.z[k] * self.transmissibility[f * m + k] * lm(c(i), c(j))
+                    })
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// The ohmic potential of the applied bias (see [`Pnp::equilibrium_state`]) through the
+    /// conductances of [`Pnp::ohmic_conductance`]. `None` without bias or on failure.
+    fn ohmic_bias(
+        &self,
+        pb: &mut Boltzmann<'_>,
+        ws: &mut NewtonWorkspace,
+        psi: &[f64],
+        phi_bar: f64,
+    ) -> Option<Vec<f64>> {
+        let t = &self.target;
+        if t.pot.iter().flatten().all(|&p| p == phi_bar) {
+            return None;
+        }
+        let kappa = self.ohmic_conductance(psi, pb.mean);
+        let mut sys = OhmicSystem {
+            pb,
+            kappa: &kappa,
+            phi_bar,
+        };
+        let mut eta = vec![0.0; psi.len()];
+        ws.forget_factors();
+        newton(&mut sys, &mut eta, ws, &NewtonOptions::default()).ok()?;
+        Some(eta)
     }
 
     /// The PNP state of `g` with the current Dirichlet values in place: Boltzmann
-    /// concentrations `c_k exp(-z_k psi)` and the potential `phi_bar + psi` elsewhere.
-    pub(super) fn equilibrium_state(&self, g: &EquilibriumGuess) -> Vec<f64> {
+    /// concentrations `c_k exp(-z_k psi)` and the potential `phi_bar + psi` elsewhere, plus,
+    /// with `bias`, the ohmic potential `eta` of the applied patch potentials through the
+    /// equilibrium's conductivity (`div(kappa grad eta) = 0`, `eta` = the patch potential
+    /// minus `phi_bar` on potential patches): the first-order response of the double layers'
+    /// conductance to the bias, for a start at the target rather than at the charged base.
+    pub(super) fn equilibrium_state(&self, g: &EquilibriumGuess, bias: bool) -> Vec<f64> {
         let dofs = self.asm().dofs();
         let mut x = vec![0.0; dofs.len()];
+        let eta = g.eta.as_deref().filter(|_| bias);
         for (i, &psi) in g.psi.iter().enumerate() {
             for a in 0..=self.m {
                 let Some(d) = dofs.dof(i, a) else { continue };
                 x[d] = self.dirichlet_value(i, a).unwrap_or(if a < self.m {
                     g.mean[a] * (-self.z[a] * psi).exp()
                 } else {
-                    g.phi_bar + psi
+                    g.phi_bar + psi + eta.map_or(0.0, |e| e[i])
                 });
             }
         }

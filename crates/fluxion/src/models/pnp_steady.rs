@@ -136,13 +136,12 @@ impl Homotopy for Timed<'_> {
     }
 }
 
-// TODO(#9): the 10 s target at 2.5e5 cells is met by the median of three solves in one
-// process, not by the first (session 9, `fluxion bench --pnp --pnp-scales 9 --repeat 3`:
-// 8.4 s (8.2..9.9); a first solve 10.3-11.2 s, which pays the first touch of its memory).
-// Left: the Poisson-Boltzmann guess costs 1.4-1.9 s there (its own AMD ordering and
-// factorizations: the PNP ordering could be reused, the node graph is the same), the 18
-// iterations from it at 0.5 V are mostly chord steps (an ohmic potential on top of the
-// guess might save some), residuals without flux derivatives.
+// TODO(#9): at 2.5e5 cells (`fluxion bench --pnp --pnp-scales 9`, session 9) a cold solve
+// takes 6.3-8.4 s; of it the Poisson-Boltzmann guess 1.4-1.9 s (its own AMD ordering and
+// factorizations: the PNP ordering could be reused, the node graph is the same) and 11 of
+// the 13 Newton iterations are chord steps at contraction ~0.2. Left: residuals without
+// flux derivatives, the first touch of the factors' memory (the first solve in a process
+// is the slowest).
 
 /// Newton iterations allowed to the direct attempt from the flat initial guess before
 /// continuation takes over.
@@ -264,12 +263,14 @@ fn steady(
         sys.pnp.base = Pnp::base(&sys.pnp.target, sys.pnp.m);
     }
     sys.set_lambda(1.0);
-    let cold_guess = |pnp: &Pnp| match &equilibrium {
-        Some(g) => pnp.equilibrium_state(g),
+    // The direct attempt starts with the bias applied to the guess, the continuation from
+    // the charged base without it.
+    let cold_guess = |pnp: &Pnp, bias: bool| match &equilibrium {
+        Some(g) => pnp.equilibrium_state(g, bias),
         None => pnp.initial_guess(),
     };
     if !warm_start {
-        *x = cold_guess(sys.pnp);
+        *x = cold_guess(sys.pnp, true);
     }
     let saved = x.clone();
     let outcome = match newton(&mut sys, x, ws, &opts) {
@@ -283,7 +284,7 @@ fn steady(
             if warm_start {
                 x.copy_from_slice(&saved);
             } else {
-                *x = cold_guess(sys.pnp);
+                *x = cold_guess(sys.pnp, false);
             }
             let copts = continuation_options();
             match continuation(&mut sys, x, ws, &copts, progress) {

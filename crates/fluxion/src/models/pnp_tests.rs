@@ -658,7 +658,7 @@ fn poisson_boltzmann_guess_is_the_equilibrium_at_a_charged_wall() {
         (wall - grahame).abs() < 2e-3 * grahame.abs(),
         "wall potential {wall} V against Grahame {grahame} V"
     );
-    let guess = pnp.equilibrium_state(&g);
+    let guess = pnp.equilibrium_state(&g, true);
     let (sol, stats) = pnp.solve_steady_timed(&mut ()).unwrap();
     // The guess is solved to 1e-7 V_T, PNP to 1e-10 of each unknown: one iteration takes
     // the step, the second confirms it.
@@ -676,4 +676,64 @@ fn poisson_boltzmann_guess_is_the_equilibrium_at_a_charged_wall() {
         );
     }
     assert!(Pnp::new(problem(0.0)).unwrap().equilibrium().is_none());
+}
+
+/// The ohmic part of the guess (`Pnp::ohmic_conductance`, `div(kappa grad eta) = 0`): across
+/// a charged membrane (fixed charge -50 mM, 10 mM KCl on both sides, 0.1 V applied) `eta`
+/// takes the applied potentials minus their mean at the two reservoirs, carries the same
+/// current `kappa_f (eta_K - eta_L)` through every face of the chain (to round-off), and
+/// the steady solve from it needs no continuation.
+#[test]
+fn ohmic_bias_of_the_guess_conserves_current_across_a_charged_membrane() {
+    let t = 298.15;
+    let grid = Grid::new(
+        crate::mesh::Geometry::Planar,
+        0.0,
+        1e-6,
+        301,
+        crate::mesh::Spacing::Refined {
+            left: true,
+            right: true,
+            min_spacing: 0.1e-9,
+        },
+    )
+    .unwrap();
+    let mesh = Arc::new(Mesh::from_grid(&grid));
+    let prob = PnpProblem {
+        mesh: mesh.clone(),
+        species: salt(2e-9),
+        temperature: t,
+        media: vec![Medium {
+            permittivity: 78.5,
+            fixed_charge: -50.0,
+            diffusivity_factor: vec![Some(1.0); 2],
+        }],
+        patches: vec![reservoir(10.0, 0.0), reservoir(10.0, 0.1)],
+        scheme: Scheme::ScharfetterGummel,
+        solver: SolverChoice::Auto,
+        fixed_potential: None,
+    };
+    let mut pnp = Pnp::new(prob).unwrap();
+    let g = pnp.equilibrium().expect("a guess in a charged membrane");
+    let eta = g.eta.as_ref().expect("a bias");
+    let vt = crate::constants::thermal_voltage(t);
+    let n = mesh.nodes();
+    assert!((eta[0] + 0.05 / vt).abs() < 1e-12 && (eta[n - 1] - 0.05 / vt).abs() < 1e-12);
+    let kappa = pnp.ohmic_conductance(&g.psi, &g.mean);
+    let i: Vec<f64> = (0..mesh.faces())
+        .map(|f| {
+            let [a, b] = mesh.face_nodes(f);
+            kappa[f] * (eta[a] - eta[b])
+        })
+        .collect();
+    for (f, v) in i.iter().enumerate() {
+        assert!(
+            (v - i[0]).abs() <= 1e-9 * i[0].abs(),
+            "face {f}: {v} against {}",
+            i[0]
+        );
+    }
+    assert!(i[0] < 0.0, "current from the high to the low potential");
+    let (_, stats) = pnp.solve_steady_timed(&mut ()).unwrap();
+    assert_eq!(stats.continuation_steps, 0, "{stats:?}");
 }
