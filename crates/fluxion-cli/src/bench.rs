@@ -52,6 +52,9 @@ pub struct BenchArgs {
     /// Mesh scales for --pnp (cells grow like scale^2: 4.1k cells at 1, 236k at 9).
     #[arg(long, default_value = "1,2,4,9", value_delimiter = ',')]
     pnp_scales: Vec<f64>,
+    /// Tip reservoir potential for --pnp, V.
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
+    pnp_volts: f64,
 }
 
 fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
@@ -148,7 +151,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         );
     }
     if args.pnp {
-        return crate::bench_pnp::run(&args.pnp_scales, args.repeat);
+        return crate::bench_pnp::run(&args.pnp_scales, args.repeat, args.pnp_volts);
     }
     if args.vortex {
         return vortex_bench(args);

@@ -4,7 +4,7 @@
 //! The problem is that of `validation/tests/nanopore.rs`: a cone of 10 nm tip radius,
 //! 100 nm base radius and 1 um length through a membrane (left out of the mesh, its pore
 //! wall a patch with surface charge -0.02 C/m^2), reservoirs of radius and depth 0.3 um
-//! with 10 mM KCl (D = 2e-9 m^2/s), the tip reservoir at +0.5 V, the base one grounded,
+//! with 10 mM KCl (D = 2e-9 m^2/s), the tip reservoir at +0.5 V (`--pnp-volts`), the base one grounded,
 //! Scharfetter-Gummel fluxes, the sparse LU. Mesh `s` of `--pnp-scales` has edge length
 //! `2.5 nm / s` at the wall and the tip growing by `0.4 / s` times the distance, so the
 //! cell count grows like `s^2` (4.1k cells at `s = 1`).
@@ -141,7 +141,12 @@ fn solve(p: PnpProblem) -> Result<(fluxion::models::pnp::PnpSolution, SteadyStat
 }
 
 /// Run the benchmark on the meshes of `scales`, `repeat` solves each.
-pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
+pub fn run(scales: &[f64], repeat: usize, volts: f64) -> Result<(), Failure> {
+    if !(volts.is_finite() && volts.abs() <= 5.0) {
+        return Err(Failure::Input(format!(
+            "error: --pnp-volts {volts}: give a potential between -5 and 5 V"
+        )));
+    }
     if scales.is_empty() || scales.iter().any(|s| !(*s >= 0.25 && *s <= 20.0)) || repeat == 0 {
         return Err(Failure::Input(
             "error: --pnp-scales must be numbers in [0.25, 20] (e.g. 1,2,4,8) and --repeat at least 1"
@@ -150,7 +155,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
     }
     println!(
         "steady axisymmetric PNP, conical nanopore (rt 10 nm, rb 100 nm, L 1 um), 10 mM KCl, \
-         sigma -0.02 C/m^2, +0.5 V; solver auto (multifrontal LU; L/A and pp/sym: the fill of faer's partial-pivoting LU for comparison); times of the median run (best..worst total)"
+         sigma -0.02 C/m^2, {volts:+} V; solver auto (multifrontal LU; L/A and pp/sym: the fill of faer's partial-pivoting LU for comparison); times of the median run (best..worst total)"
     );
     println!(
         "{:>5} {:>8} {:>8} {:>7} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>8} {:>12} {:>8} {:>6} {:>6}",
@@ -169,7 +174,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
         "best..worst_s",
         "us/unkn",
         "cpu_s",
-        "I(+0.5V)_A",
+        "I_A",
         "G/G_est",
         "L/A",
         "pp/sym"
@@ -178,7 +183,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
         let t0 = Instant::now();
         let mesh = Arc::new(cone_mesh(s)?);
         let mesh_s = t0.elapsed().as_secs_f64();
-        let fill = match Pnp::new(problem(&mesh, 10.0, 2e-9, -0.02, 0.5))
+        let fill = match Pnp::new(problem(&mesh, 10.0, 2e-9, -0.02, volts))
             .map_err(|e| Failure::Input(e.to_string()))?
             .structure()
         {
@@ -194,7 +199,7 @@ pub fn run(scales: &[f64], repeat: usize) -> Result<(), Failure> {
         let mut runs = vec![];
         for _ in 0..repeat {
             let c0 = cpu_s();
-            let (sol, st) = solve(problem(&mesh, 10.0, 2e-9, -0.02, 0.5))?;
+            let (sol, st) = solve(problem(&mesh, 10.0, 2e-9, -0.02, volts))?;
             runs.push((st, cpu_s() - c0, current(&sol)));
         }
         runs.sort_by(|a, b| a.0.total_s.total_cmp(&b.0.total_s));
