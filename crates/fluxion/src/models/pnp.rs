@@ -625,8 +625,10 @@ impl Pnp {
         })
     }
 
-    /// Solve for the steady state: damped Newton from the flat initial guess, then
-    /// continuation in the applied conditions if Newton alone fails (see [`pnp_steady`]).
+    /// Solve for the steady state: damped Newton from the cold guess (the flat one, or with
+    /// surface or fixed charges the Poisson-Boltzmann equilibrium with the ohmic potential of
+    /// the bias, `pnp_equilibrium`), then continuation in the applied conditions if Newton
+    /// alone fails (see [`pnp_steady`]).
     pub fn solve_steady(&mut self, progress: &mut dyn Progress) -> Result<PnpSolution, PnpError> {
         self.solve_steady_cold(progress)
     }

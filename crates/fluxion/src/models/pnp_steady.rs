@@ -1,5 +1,7 @@
-//! Steady solves of [`Pnp`]: the cold solve (Newton from the flat initial guess, then
-//! continuation in the applied conditions), warm starts from a converged state after a
+//! Steady solves of [`Pnp`]: the cold solve (Newton from the flat initial guess, or with
+//! charged walls or regions from the Poisson-Boltzmann equilibrium of `pnp_equilibrium`
+//! with the ohmic potential of the bias; then continuation in the applied conditions from
+//! the flat or the charged base), warm starts from a converged state after a
 //! change of one patch potential (I-V sweeps), and the cost of a solve (Newton iterations,
 //! factorizations, time in assembly, factorization and triangular solves).
 //!
@@ -339,8 +341,8 @@ fn stats(
 }
 
 impl Pnp {
-    /// Solve for the steady state from the flat initial guess ([`Pnp::solve_steady`]) and
-    /// report its cost.
+    /// Solve for the steady state from the cold guess ([`Pnp::solve_steady`]) and report its
+    /// cost.
     pub fn solve_steady_timed(
         &mut self,
         progress: &mut dyn Progress,
