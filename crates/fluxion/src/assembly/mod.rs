@@ -243,13 +243,21 @@ impl Assembler {
         let (mesh, dofs, rows, nf) = (&*self.mesh, &self.dofs, &self.rows, self.nf);
         let [cf, cv, ce] = &self.couplings;
         let n = dofs.len();
-        let mut rows_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        // Rows come in increasing order (nodes in order, their fields in order), so the CSR
+        // arrays are written row by row from one scratch list.
+        let mut row_ptr = Vec::with_capacity(n + 1);
+        row_ptr.push(0usize);
+        let mut col_idx: Vec<u32> = Vec::with_capacity(n * (mesh.dim() * 2 + 1));
+        let mut cols: Vec<usize> = Vec::new();
         let mut src = vec![false; nf];
         for node in 0..mesh.nodes() {
             for a in 0..nf {
                 let Some(row) = dofs.dof(node, a) else {
                     continue;
                 };
+                debug_assert_eq!(row + 1, row_ptr.len(), "rows in order");
+                cols.clear();
+                cols.push(row);
                 src.fill(false);
                 let rule = rows.rule(node, a);
                 match rule {
@@ -263,7 +271,6 @@ impl Assembler {
                     }
                     RowRule::Algebraic => {}
                 }
-                let cols = &mut rows_cols[row];
                 for b in 0..nf {
                     let own = (0..nf).any(|s| src[s] && (cf[s * nf + b] || cv[s * nf + b]))
                         || (matches!(rule, RowRule::Algebraic) && ce[a * nf + b]);
@@ -284,6 +291,10 @@ impl Assembler {
                         }
                     }
                 }
+                cols.sort_unstable();
+                cols.dedup();
+                col_idx.extend(cols.iter().map(|&c| c as u32));
+                row_ptr.push(col_idx.len());
             }
         }
         // The unknowns of one node form a group (the multifrontal LU pivots within nodes).
@@ -292,7 +303,8 @@ impl Assembler {
             .chain([n as u32])
             .collect();
         starts.dedup();
-        SparsityPattern::from_rows(n, &rows_cols)
+        SparsityPattern::from_csr(n, row_ptr, col_idx)
+            .expect("sorted rows with their diagonal")
             .with_groups(starts)
             .expect("the node ranges partition the unknowns")
     }
