@@ -185,24 +185,6 @@ impl OhmicSystem<'_, '_> {
     }
 }
 
-impl NonlinearSystem for OhmicSystem<'_, '_> {
-    fn dim(&self) -> usize {
-        self.pb.dim()
-    }
-    fn structure(&self) -> Structure {
-        self.pb.structure()
-    }
-    fn residual(&mut self, x: &[f64], r: &mut [f64]) {
-        self.assemble(x, r, None);
-    }
-    fn jacobian(&mut self, x: &[f64], jac: &mut dyn MatrixSink, r: &mut [f64]) {
-        self.assemble(x, r, Some(jac));
-    }
-    fn atol(&self, _i: usize) -> f64 {
-        ATOL_PSI
-    }
-}
-
 impl Boltzmann<'_> {
     fn assemble(&mut self, x: &[f64], r: &mut [f64], jac: Option<&mut dyn MatrixSink>) {
         let flux = PoissonFlux {
@@ -379,10 +361,18 @@ impl Pnp {
             kappa: &kappa,
             phi_bar,
         };
+        // Linear: eta = -J^-1 F(0), one factorization on the Poisson-Boltzmann pattern.
+        let zero = vec![0.0; psi.len()];
         let mut eta = vec![0.0; psi.len()];
         ws.forget_factors();
-        newton(&mut sys, &mut eta, ws, &NewtonOptions::default()).ok()?;
-        Some(eta)
+        ws.solver.matrix().clear();
+        sys.assemble(&zero, &mut eta, Some(ws.solver.matrix()));
+        ws.solver.factor().ok()?;
+        for v in eta.iter_mut() {
+            *v = -*v;
+        }
+        ws.solver.solve(&mut eta).ok()?;
+        eta.iter().all(|v| v.is_finite()).then_some(eta)
     }
 
     /// The PNP state of `g` with the current Dirichlet values in place: Boltzmann
