@@ -233,7 +233,7 @@ impl Pnp {
     /// charge (the flat guess is then that equilibrium), a charged species with no patch
     /// fixing its concentration (its level is not set by a reservoir), a mean composition
     /// that is not neutral, more than 64 species, or a Newton failure.
-    pub(super) fn equilibrium(&self) -> Option<EquilibriumGuess> {
+    pub(super) fn equilibrium(&self, order: Option<Vec<u32>>) -> Option<EquilibriumGuess> {
         if self.closure != Closure::Poisson || self.m > MAX_IONS {
             return None;
         }
@@ -298,7 +298,21 @@ impl Pnp {
             },
             mean: &mean,
         };
-        let mut ws = NewtonWorkspace::new(&sys.structure(), self.problem.solver).ok()?;
+        // The PNP solver's node ordering, if given: the Poisson-Boltzmann pattern is the
+        // node graph of the same mesh, so its symbolic analysis need not order it again.
+        let structure = match (sys.structure(), order) {
+            (Structure::Sparse { pattern, layout }, Some(o)) => {
+                match (*pattern).clone().with_group_order(o) {
+                    Ok(p) => Structure::Sparse {
+                        pattern: std::sync::Arc::new(p),
+                        layout,
+                    },
+                    Err(_) => Structure::Sparse { pattern, layout },
+                }
+            }
+            (s, _) => s,
+        };
+        let mut ws = NewtonWorkspace::new(&structure, self.problem.solver).ok()?;
         let mut psi = vec![0.0; n];
         let opts = NewtonOptions {
             jacobian_reuse: 0.25,

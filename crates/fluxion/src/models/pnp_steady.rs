@@ -93,6 +93,9 @@ impl LinearSolver for TimedSolver {
     fn name(&self) -> &'static str {
         self.inner.name()
     }
+    fn group_order(&self) -> Option<Vec<u32>> {
+        self.inner.group_order()
+    }
 }
 
 /// The model with its assembly timed.
@@ -253,7 +256,7 @@ fn steady(
         None
     } else {
         let t0 = Instant::now();
-        let g = sys.pnp.equilibrium();
+        let g = sys.pnp.equilibrium(ws.solver.group_order());
         t.lock().expect("timings").equilibrium += t0.elapsed().as_secs_f64();
         g
     };

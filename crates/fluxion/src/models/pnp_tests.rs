@@ -649,7 +649,7 @@ fn poisson_boltzmann_guess_is_the_equilibrium_at_a_charged_wall() {
         fixed_potential: None,
     };
     let mut pnp = Pnp::new(problem(sigma)).unwrap();
-    let g = pnp.equilibrium().expect("a guess at a charged wall");
+    let g = pnp.equilibrium(None).expect("a guess at a charged wall");
     let n = mesh.nodes();
     let vt = crate::constants::thermal_voltage(t);
     let grahame = crate::laws::electrochem::grahame_potential(sigma, c, 1.0, 78.5, t).unwrap();
@@ -675,7 +675,7 @@ fn poisson_boltzmann_guess_is_the_equilibrium_at_a_charged_wall() {
             sol.potential[i]
         );
     }
-    assert!(Pnp::new(problem(0.0)).unwrap().equilibrium().is_none());
+    assert!(Pnp::new(problem(0.0)).unwrap().equilibrium(None).is_none());
 }
 
 /// The ohmic part of the guess (`Pnp::ohmic_conductance`, `div(kappa grad eta) = 0`): across
@@ -714,7 +714,9 @@ fn ohmic_bias_of_the_guess_conserves_current_across_a_charged_membrane() {
         fixed_potential: None,
     };
     let mut pnp = Pnp::new(prob).unwrap();
-    let g = pnp.equilibrium().expect("a guess in a charged membrane");
+    let g = pnp
+        .equilibrium(None)
+        .expect("a guess in a charged membrane");
     let eta = g.eta.as_ref().expect("a bias");
     let vt = crate::constants::thermal_voltage(t);
     let n = mesh.nodes();

@@ -221,6 +221,12 @@ pub trait LinearSolver: Send {
     fn memory_bytes(&self) -> usize;
     /// Short name for reports (`"banded LU"`, `"sparse LU"`, ...).
     fn name(&self) -> &'static str;
+    /// The fill-reducing elimination order of the pattern's groups (mesh nodes) this
+    /// solver computed, if it computed one ([`MultifrontalLu`]): another system on the same
+    /// mesh can reuse it ([`SparsityPattern::with_group_order`]) instead of ordering again.
+    fn group_order(&self) -> Option<Vec<u32>> {
+        None
+    }
 }
 
 /// Build the solver for `structure` (the symbolic step, done once per structure).

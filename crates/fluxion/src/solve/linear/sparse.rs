@@ -14,6 +14,9 @@ pub struct SparsityPattern {
     /// Optional grouping of the unknowns into mesh nodes: group `g` is
     /// `groups[g]..groups[g + 1]`.
     groups: Option<Vec<u32>>,
+    /// Optional elimination order of the groups (entry `k`: the group eliminated `k`-th),
+    /// which [`super::MultifrontalLu`] then uses instead of its minimum-degree ordering.
+    group_order: Option<Vec<u32>>,
 }
 
 impl SparsityPattern {
@@ -43,6 +46,7 @@ impl SparsityPattern {
             row_ptr,
             col_idx,
             groups: None,
+            group_order: None,
         }
     }
 
@@ -64,6 +68,37 @@ impl SparsityPattern {
     /// The grouping of the unknowns into nodes, if one was attached ([`Self::with_groups`]).
     pub fn groups(&self) -> Option<&[u32]> {
         self.groups.as_deref()
+    }
+
+    /// Attach an elimination order of the groups of [`Self::with_groups`] (a permutation:
+    /// entry `k` is the group eliminated `k`-th), for instance the ordering of another
+    /// system on the same mesh ([`super::LinearSolver::group_order`]).
+    pub fn with_group_order(mut self, order: Vec<u32>) -> Result<Self, String> {
+        let ng = self
+            .groups
+            .as_ref()
+            .map(|g| g.len() - 1)
+            .ok_or("a group order needs groups (with_groups)")?;
+        if order.len() != ng {
+            return Err(format!(
+                "{} entries in an order of {ng} groups",
+                order.len()
+            ));
+        }
+        let mut seen = vec![false; ng];
+        for &g in &order {
+            match seen.get_mut(g as usize) {
+                Some(s) if !*s => *s = true,
+                _ => return Err(format!("group {g} is out of range or twice in the order")),
+            }
+        }
+        self.group_order = Some(order);
+        Ok(self)
+    }
+
+    /// The elimination order of the groups, if one was attached ([`Self::with_group_order`]).
+    pub fn group_order(&self) -> Option<&[u32]> {
+        self.group_order.as_deref()
     }
 
     /// Build directly from CSR arrays (rows sorted, diagonal present, as checked here).
@@ -88,6 +123,7 @@ impl SparsityPattern {
             row_ptr,
             col_idx,
             groups: None,
+            group_order: None,
         })
     }
 

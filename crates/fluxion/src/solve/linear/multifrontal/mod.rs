@@ -408,4 +408,12 @@ impl LinearSolver for MultifrontalLu {
             "multifrontal LU"
         }
     }
+    fn group_order(&self) -> Option<Vec<u32>> {
+        // The order of the pattern's node groups (not of groups found from identical rows).
+        self.a
+            .pattern()
+            .groups()
+            .is_some()
+            .then(|| self.sym.group_perm.clone())
+    }
 }

@@ -17,6 +17,7 @@
 //!    matrices of the children of a supernode are the top of a stack when it is assembled.
 
 use super::super::{LinearError, SparsityPattern};
+use faer::perm::PermRef;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, SymbolicCholeskyRaw, SymmetricOrdering,
 };
@@ -40,6 +41,8 @@ pub(super) struct Symbolic {
     pub perm: Vec<u32>,
     /// Original unknown -> new position.
     pub perm_inv: Vec<u32>,
+    /// New group position -> original group (the elimination order of the groups).
+    pub group_perm: Vec<u32>,
     /// Supernode `s` holds the new columns `begin[s]..begin[s + 1]`.
     pub begin: Vec<usize>,
     /// Rows of supernode `s` below its diagonal block: `rows[row_ptr[s]..row_ptr[s + 1]]`
@@ -174,6 +177,7 @@ impl Symbolic {
                 n,
                 perm: vec![],
                 perm_inv: vec![],
+                group_perm: vec![],
                 begin: vec![0],
                 row_ptr: vec![0],
                 rows: vec![],
@@ -199,7 +203,21 @@ impl Symbolic {
             supernodal_params: SymbolicSupernodalParams { relax },
             ..Default::default()
         };
-        let chol = factorize_symbolic_cholesky(g, Side::Upper, SymmetricOrdering::Amd, params)
+        // The pattern's group order if it has one (e.g. the ordering of another system on
+        // the same mesh), else faer's approximate minimum degree.
+        let custom = p.group_order().filter(|o| o.len() == ng).map(|o| {
+            let fwd: Vec<usize> = o.iter().map(|&g| g as usize).collect();
+            let mut inv = vec![0usize; ng];
+            for (k, &g) in fwd.iter().enumerate() {
+                inv[g] = k;
+            }
+            (fwd, inv)
+        });
+        let ordering = match &custom {
+            Some((fwd, inv)) => SymmetricOrdering::Custom(PermRef::new_checked(fwd, inv, ng)),
+            None => SymmetricOrdering::Amd,
+        };
+        let chol = factorize_symbolic_cholesky(g, Side::Upper, ordering, params)
             .map_err(|e| failure("faer", e))?;
         // Supernodes as group ranges with their row patterns (permuted group indices).
         let (sn_begin, sn_pat_ptr, sn_pat): (Vec<usize>, Vec<usize>, Vec<usize>) = match chol.raw()
@@ -329,6 +347,7 @@ impl Symbolic {
         }
         Ok(Symbolic {
             n,
+            group_perm: gfwd.iter().map(|&g| g as u32).collect(),
             perm,
             perm_inv,
             begin,

@@ -267,3 +267,45 @@ fn two_threads_give_the_factors_of_one() {
         assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
     }
 }
+
+/// The node ordering of one solver reused by another ([`LinearSolver::group_order`],
+/// [`SparsityPattern::with_group_order`]): the second solver eliminates the groups in that
+/// order, solves to the same accuracy, and reports the order it was given; a pattern
+/// without node groups reports none, and an order that is not a permutation is refused.
+#[test]
+fn a_group_order_is_reused_and_reported() {
+    let (pattern, rows) = pnp_like_grid(20, 15, 7);
+    let nodes = 20 * 15;
+    let starts: Vec<u32> = (0..=nodes).map(|k| 3 * k as u32).collect();
+    let grouped = (*pattern).clone().with_groups(starts).unwrap();
+    let first = MultifrontalLu::new(Arc::new(grouped.clone())).unwrap();
+    let order = first.group_order().expect("node groups");
+    assert_eq!(order.len(), nodes);
+    // A different order (reversed), given: used and reported.
+    let reversed: Vec<u32> = order.iter().rev().copied().collect();
+    let given = grouped.clone().with_group_order(reversed.clone()).unwrap();
+    let mut lu = MultifrontalLu::new(Arc::new(given)).unwrap();
+    assert_eq!(lu.group_order(), Some(reversed));
+    let n = pattern.dim();
+    let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin() + 1.5).collect();
+    let b = rhs(&rows, &x);
+    load(&mut lu, &rows);
+    lu.factor().unwrap();
+    let mut y = b.clone();
+    lu.solve(&mut y).unwrap();
+    for i in 0..n {
+        assert!(
+            (y[i] - x[i]).abs() < 1e-9 * x[i].abs(),
+            "{i}: {} vs {}",
+            y[i],
+            x[i]
+        );
+    }
+    assert!(MultifrontalLu::new(pattern.clone())
+        .unwrap()
+        .group_order()
+        .is_none());
+    assert!(grouped.clone().with_group_order(vec![0; nodes]).is_err());
+    assert!(grouped.with_group_order(vec![0, 1]).is_err());
+    assert!((*pattern).clone().with_group_order(vec![0]).is_err());
+}
