@@ -185,27 +185,29 @@ impl OhmicSystem<'_, '_> {
     }
 }
 
+/// Call `f` with the Poisson-Boltzmann terms of `pnp` at the mean composition `mean`.
+fn with_boltzmann_terms<R>(pnp: &Pnp, mean: &[f64], f: impl FnOnce(&Terms) -> R) -> R {
+    let flux = PoissonFlux {
+        conductance: &pnp.conductance,
+        phi: 0,
+    };
+    let charge = BoltzmannCharge { pnp, mean };
+    let walls = Walls { pnp };
+    let fl: [&dyn FluxLaw; 1] = [&flux];
+    let vol: [&dyn VolumeTerm; 1] = [&charge];
+    let bnd: [&dyn BoundaryTerm; 1] = [&walls];
+    f(&Terms {
+        flux: &fl,
+        volume: &vol,
+        boundary: &bnd,
+        equation: Some(&walls),
+    })
+}
+
 impl Boltzmann<'_> {
     fn assemble(&mut self, x: &[f64], r: &mut [f64], jac: Option<&mut dyn MatrixSink>) {
-        let flux = PoissonFlux {
-            conductance: &self.pnp.conductance,
-            phi: 0,
-        };
-        let charge = BoltzmannCharge {
-            pnp: self.pnp,
-            mean: self.mean,
-        };
-        let walls = Walls { pnp: self.pnp };
-        let fl: [&dyn FluxLaw; 1] = [&flux];
-        let vol: [&dyn VolumeTerm; 1] = [&charge];
-        let bnd: [&dyn BoundaryTerm; 1] = [&walls];
-        let terms = Terms {
-            flux: &fl,
-            volume: &vol,
-            boundary: &bnd,
-            equation: Some(&walls),
-        };
-        self.asm.assemble(&terms, x, r, jac);
+        let asm = &mut self.asm;
+        with_boltzmann_terms(self.pnp, self.mean, |terms| asm.assemble(terms, x, r, jac));
     }
 }
 
@@ -275,27 +277,9 @@ impl Pnp {
         let mut sys = Boltzmann {
             pnp: self,
             // Built with the terms' couplings; the terms borrow nothing the assembler keeps.
-            asm: {
-                let flux = PoissonFlux {
-                    conductance: &self.conductance,
-                    phi: 0,
-                };
-                let charge = BoltzmannCharge {
-                    pnp: self,
-                    mean: &mean,
-                };
-                let walls = Walls { pnp: self };
-                let fl: [&dyn FluxLaw; 1] = [&flux];
-                let vol: [&dyn VolumeTerm; 1] = [&charge];
-                let bnd: [&dyn BoundaryTerm; 1] = [&walls];
-                let terms = Terms {
-                    flux: &fl,
-                    volume: &vol,
-                    boundary: &bnd,
-                    equation: Some(&walls),
-                };
-                Assembler::new(mesh, dofs, rules, &terms, false)
-            },
+            asm: with_boltzmann_terms(self, &mean, |terms| {
+                Assembler::new(mesh, dofs, rules, terms, false)
+            }),
             mean: &mean,
         };
         // The PNP solver's node ordering, if given: the Poisson-Boltzmann pattern is the
