@@ -234,7 +234,9 @@ impl Pnp {
     /// it is no guide or cannot be had: a closure other than Poisson, no surface or fixed
     /// charge (the flat guess is then that equilibrium), a charged species with no patch
     /// fixing its concentration (its level is not set by a reservoir), a mean composition
-    /// that is not neutral, more than 64 species, or a Newton failure.
+    /// that is not neutral, more than 64 species, or a Newton failure. `order`: a node
+    /// ordering for the sparse LU (the PNP solver's, [`crate::solve::LinearSolver::group_order`]),
+    /// so that the scalar system is not ordered again.
     pub(super) fn equilibrium(&self, order: Option<Vec<u32>>) -> Option<EquilibriumGuess> {
         if self.closure != Closure::Poisson || self.m > MAX_IONS {
             return None;
