@@ -142,9 +142,9 @@ impl Homotopy for Timed<'_> {
 }
 
 // TODO(#9): at 2.5e5 cells (`fluxion bench --pnp --pnp-scales 9`, session 9) a cold solve
-// takes 6.3-8.4 s; of it the Poisson-Boltzmann guess 1.4-1.9 s (its own AMD ordering and
-// factorizations: the PNP ordering could be reused, the node graph is the same) and 11 of
-// the 13 Newton iterations are chord steps at contraction ~0.2. Left: residuals without
+// takes 6.3-10.6 s on the VM; of it the Poisson-Boltzmann guess 1.3-1.5 s (three scalar
+// factorizations and the ohmic solve) and 11 of the 13 Newton iterations are chord steps
+// at contraction ~0.2. Left: residuals without
 // flux derivatives, the first touch of the factors' memory (the first solve in a process
 // is the slowest).
 
