@@ -142,11 +142,10 @@ impl Homotopy for Timed<'_> {
 }
 
 // TODO(#9): at 2.5e5 cells (`fluxion bench --pnp --pnp-scales 9`, session 9) a cold solve
-// takes 6.3-10.6 s on the VM; of it the Poisson-Boltzmann guess 1.3-1.5 s (three scalar
+// takes 6.3-10.6 s on the VM; of it the Poisson-Boltzmann guess 1.3-1.8 s (three scalar
 // factorizations and the ohmic solve) and 11 of the 13 Newton iterations are chord steps
-// at contraction ~0.2. Left: residuals without
-// flux derivatives, the first touch of the factors' memory (the first solve in a process
-// is the slowest).
+// at contraction ~0.2. Left: residuals without flux derivatives, the first touch of the
+// factors' memory (the first solve in a process is the slowest).
 
 /// Newton iterations allowed to the direct attempt from the flat initial guess before
 /// continuation takes over.
