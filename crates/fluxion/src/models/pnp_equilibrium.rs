@@ -32,8 +32,8 @@
 
 use super::{Closure, Pnp, PoissonFlux, Scaled};
 use crate::assembly::{
-    Assembler, BoundaryTerm, DofMap, FaceFlux, FluxLaw, Local, NodeEquation, RowRule, RowRules,
-    Terms, VolumeTerm,
+    Assembler, BoundaryTerm, DofMap, FluxLaw, Local, NodeEquation, RowRule, RowRules, Terms,
+    VolumeTerm,
 };
 use crate::solve::{
     newton, MatrixSink, NewtonOptions, NewtonWorkspace, NonlinearSystem, Structure,
@@ -123,24 +123,6 @@ impl NodeEquation for Walls<'_> {
     }
 }
 
-/// The ohmic current `kappa_f (eta_K - eta_L)` of the equilibrium's conductivity.
-struct Ohmic<'a> {
-    kappa: &'a [f64],
-}
-
-impl FluxLaw for Ohmic<'_> {
-    fn couplings(&self) -> Vec<(usize, usize)> {
-        vec![(0, 0)]
-    }
-    #[inline]
-    fn flux(&self, f: usize, _n: [usize; 2], uk: &[f64], ul: &[f64], out: &mut FaceFlux) {
-        let g = self.kappa[f];
-        out.add(0, g * (uk[0] - ul[0]));
-        out.add_dk(0, 0, g);
-        out.add_dl(0, 0, -g);
-    }
-}
-
 /// `eta` = the applied potential minus `phi_bar` on the potential patches.
 struct Bias<'a> {
     pnp: &'a Pnp,
@@ -156,32 +138,6 @@ impl NodeEquation for Bias<'_> {
         let pf = p.dirichlet[node * (p.m + 1) + p.m].expect("a potential patch node");
         d[0] = 1.0;
         u[0] - (p.target.pot[pf as usize].expect("a patch potential") - self.phi_bar)
-    }
-}
-
-/// The linear ohmic problem `div(kappa grad eta) = 0` on the Poisson-Boltzmann system's
-/// assembler and pattern.
-struct OhmicSystem<'a, 'b> {
-    pb: &'b mut Boltzmann<'a>,
-    kappa: &'b [f64],
-    phi_bar: f64,
-}
-
-impl OhmicSystem<'_, '_> {
-    fn assemble(&mut self, x: &[f64], r: &mut [f64], jac: Option<&mut dyn MatrixSink>) {
-        let flux = Ohmic { kappa: self.kappa };
-        let bias = Bias {
-            pnp: self.pb.pnp,
-            phi_bar: self.phi_bar,
-        };
-        let fl: [&dyn FluxLaw; 1] = [&flux];
-        let terms = Terms {
-            flux: &fl,
-            volume: &[],
-            boundary: &[],
-            equation: Some(&bias),
-        };
-        self.pb.asm.assemble(&terms, x, r, jac);
     }
 }
 
@@ -356,17 +312,26 @@ impl Pnp {
             return None;
         }
         let kappa = self.ohmic_conductance(psi, pb.mean);
-        let mut sys = OhmicSystem {
-            pb,
-            kappa: &kappa,
-            phi_bar,
+        // Linear: eta = -J^-1 F(0), one factorization on the Poisson-Boltzmann pattern, with
+        // the displacement flux law on the conductances `kappa`.
+        let flux = PoissonFlux {
+            conductance: &kappa,
+            phi: 0,
         };
-        // Linear: eta = -J^-1 F(0), one factorization on the Poisson-Boltzmann pattern.
+        let bias = Bias { pnp: self, phi_bar };
+        let fl: [&dyn FluxLaw; 1] = [&flux];
+        let terms = Terms {
+            flux: &fl,
+            volume: &[],
+            boundary: &[],
+            equation: Some(&bias),
+        };
         let zero = vec![0.0; psi.len()];
         let mut eta = vec![0.0; psi.len()];
         ws.forget_factors();
         ws.solver.matrix().clear();
-        sys.assemble(&zero, &mut eta, Some(ws.solver.matrix()));
+        pb.asm
+            .assemble(&terms, &zero, &mut eta, Some(ws.solver.matrix()));
         ws.solver.factor().ok()?;
         for v in eta.iter_mut() {
             *v = -*v;
