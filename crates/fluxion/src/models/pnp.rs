@@ -57,6 +57,20 @@ use std::sync::Arc;
 mod pnp_problem;
 pub use pnp_problem::*;
 
+impl Scaled {
+    /// The mean of each species' fixed concentrations over the patch faces that fix it, and
+    /// of the fixed potentials (`None` where no face fixes one).
+    fn means(&self, m: usize) -> (Vec<Option<f64>>, Option<f64>) {
+        let mean = |vals: Vec<f64>| {
+            (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
+        };
+        let conc = (0..m)
+            .map(|k| mean(self.conc.iter().filter_map(|c| c[k]).collect()))
+            .collect();
+        (conc, mean(self.pot.iter().flatten().copied().collect()))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct Scaled {
     /// Per patch face: species condition values (scaled) and the potential value (scaled).
@@ -429,24 +443,18 @@ impl Pnp {
     /// values, no fluxes, no charges, one potential.
     fn base(t: &Scaled, m: usize) -> Scaled {
         let mut b = t.clone();
-        for k in 0..m {
-            let vals: Vec<f64> = t.conc.iter().filter_map(|c| c[k]).collect();
-            let mean = if vals.is_empty() {
-                1.0
-            } else {
-                vals.iter().sum::<f64>() / vals.len() as f64
-            };
+        let (conc, pot) = t.means(m);
+        for (k, mean) in conc.into_iter().enumerate() {
+            let Some(mean) = mean else { continue };
             for c in b.conc.iter_mut() {
                 if c[k].is_some() {
                     c[k] = Some(mean);
                 }
             }
         }
-        let pots: Vec<f64> = t.pot.iter().flatten().copied().collect();
-        let mean = pots.iter().sum::<f64>() / pots.len().max(1) as f64;
-        for p in b.pot.iter_mut() {
-            if p.is_some() {
-                *p = Some(mean);
+        if let Some(mean) = pot {
+            for p in b.pot.iter_mut().flatten() {
+                *p = mean;
             }
         }
         b.flux.iter_mut().for_each(|f| f.fill(0.0));
@@ -572,23 +580,11 @@ impl Pnp {
         let dofs = a.dofs();
         let nv = self.m + 1;
         let mut x = vec![0.0; dofs.len()];
-        let means: Vec<f64> = (0..nv)
-            .map(|k| {
-                let vals: Vec<f64> = if k < self.m {
-                    self.bc.conc.iter().filter_map(|c| c[k]).collect()
-                } else {
-                    self.bc.pot.iter().flatten().copied().collect()
-                };
-                if vals.is_empty() {
-                    if k < self.m {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                } else {
-                    vals.iter().sum::<f64>() / vals.len() as f64
-                }
-            })
+        let (conc, pot) = self.bc.means(self.m);
+        let means: Vec<f64> = conc
+            .into_iter()
+            .map(|c| c.unwrap_or(1.0))
+            .chain([pot.unwrap_or(0.0)])
             .collect();
         for i in 0..dofs.nodes() {
             for a_ in 0..nv {

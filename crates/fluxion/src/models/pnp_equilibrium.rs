@@ -203,24 +203,22 @@ impl Pnp {
         if !charged {
             return None;
         }
-        let mut mean = vec![0.0; self.m];
-        for (k, mk) in mean.iter_mut().enumerate() {
-            let vals: Vec<f64> = t.conc.iter().filter_map(|c| c[k]).collect();
-            if vals.is_empty() {
-                if self.z[k] != 0.0 {
-                    return None;
-                }
-                continue;
-            }
-            *mk = vals.iter().sum::<f64>() / vals.len() as f64;
+        let (conc, pot) = t.means(self.m);
+        // A charged species must have its level set by a reservoir.
+        if conc
+            .iter()
+            .zip(&self.z)
+            .any(|(c, &z)| c.is_none() && z != 0.0)
+        {
+            return None;
         }
+        let mean: Vec<f64> = conc.into_iter().map(|c| c.unwrap_or(0.0)).collect();
         let q: f64 = mean.iter().zip(&self.z).map(|(c, z)| z * c).sum();
         let scale: f64 = mean.iter().zip(&self.z).map(|(c, z)| (z * c).abs()).sum();
         if q.abs() > 1e-9 * scale || scale == 0.0 {
             return None;
         }
-        let pots: Vec<f64> = t.pot.iter().flatten().copied().collect();
-        let phi_bar = pots.iter().sum::<f64>() / pots.len().max(1) as f64;
+        let phi_bar = pot.unwrap_or(0.0);
         let mesh = self.asm().mesh().clone();
         let n = mesh.nodes();
         let nv = self.m + 1;
