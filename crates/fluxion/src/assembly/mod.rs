@@ -104,7 +104,7 @@ pub trait FluxLaw: Sync {
 }
 
 /// A term of the balance of a node (sources, reactions, the space charge).
-pub trait VolumeTerm {
+pub trait VolumeTerm: Sync {
     /// `(equation field, state field)` couplings within the node.
     fn couplings(&self) -> Vec<(usize, usize)>;
     /// Add the term at `node` with state `u`.
@@ -112,7 +112,7 @@ pub trait VolumeTerm {
 }
 
 /// The outward flow through a patch face (given flux, surface charge, electrode kinetics).
-pub trait BoundaryTerm {
+pub trait BoundaryTerm: Sync {
     /// `(equation field, state field)` couplings within the node.
     fn couplings(&self) -> Vec<(usize, usize)>;
     /// Add the outward flow through patch face `index` (of [`Mesh::patch_faces`]) whose
@@ -121,7 +121,7 @@ pub trait BoundaryTerm {
 }
 
 /// The algebraic equations of rows with [`RowRule::Algebraic`].
-pub trait NodeEquation {
+pub trait NodeEquation: Sync {
     /// `(equation field, state field)` couplings within the node.
     fn couplings(&self) -> Vec<(usize, usize)>;
     /// Residual of the equation of `(node, field)` and its derivatives `d/du_b` (into
@@ -165,7 +165,40 @@ pub struct Assembler {
     scratch2: FaceScratch,
     r2: Vec<f64>,
     threads: usize,
-    drow: Vec<f64>,
+    /// How a chain-like mesh splits for an assembly on two threads.
+    split: Option<Split>,
+}
+
+/// A split of the nodes at `node` such that the faces `0..faces[0]` join nodes below it,
+/// the faces `faces[1]..` nodes from it on, and only the few faces between join the two
+/// halves (one on a 1D chain). The halves are assembled on two threads into the two row
+/// ranges of [`MatrixSink::split_rows`], the faces between them afterwards.
+#[derive(Clone, Debug, PartialEq)]
+struct Split {
+    node: usize,
+    row: usize,
+    faces: [usize; 2],
+}
+
+/// Faces from which a mesh that splits into two halves ([`Split`]) is assembled on two
+/// threads. The split is made whatever the number of threads (one thread runs the halves
+/// one after the other), so the result does not depend on it.
+const SPLIT_FACES: usize = 50_000;
+
+/// Most faces between the two halves of a [`Split`].
+const SPLIT_MAX_BETWEEN: usize = 64;
+
+/// The rows of `F` that a part of an assembly writes, from row `first` on.
+struct Rows<'a> {
+    r: &'a mut [f64],
+    first: usize,
+}
+
+impl Rows<'_> {
+    #[inline(always)]
+    fn at(&mut self, row: usize) -> &mut f64 {
+        &mut self.r[row - self.first]
+    }
 }
 
 /// Faces from which a residual without Jacobian runs on two threads (below, a thread start
@@ -181,18 +214,57 @@ struct FaceScratch {
     val: Vec<f64>,
     dk: Vec<f64>,
     dl: Vec<f64>,
+    /// Derivatives of one algebraic row.
+    drow: Vec<f64>,
 }
 
 impl FaceScratch {
     fn new(nf: usize) -> Self {
         FaceScratch {
-            uk: vec![0.0; nf],
-            ul: vec![0.0; nf],
-            val: vec![0.0; nf],
-            dk: vec![0.0; nf * nf],
-            dl: vec![0.0; nf * nf],
+            uk: padded(nf),
+            ul: padded(nf),
+            val: padded(nf),
+            dk: padded(nf * nf),
+            dl: padded(nf * nf),
+            drow: padded(nf),
         }
     }
+}
+
+/// `n` zeros in an allocation 128 bytes longer, so that the buffers of the two threads'
+/// scratches never share a cache line (with the small buffers adjacent on the heap, the
+/// two-thread Jacobian assembly of a 1D chain was slower per face than one thread's).
+fn padded(n: usize) -> Vec<f64> {
+    let mut v = Vec::with_capacity(n + 16);
+    v.resize(n, 0.0);
+    v
+}
+
+/// The [`Split`] of a mesh whose faces, in their order, first join nodes below the middle
+/// node, then (at most [`SPLIT_MAX_BETWEEN`] of them) nodes on both sides, then nodes from
+/// it on, as on a 1D chain; `None` for other meshes and below [`SPLIT_FACES`] faces.
+fn chain_split(mesh: &Mesh, dofs: &DofMap) -> Option<Split> {
+    let (nodes, faces) = (mesh.nodes(), mesh.faces());
+    if faces < SPLIT_FACES {
+        return None;
+    }
+    let node = nodes / 2;
+    let side = |f: usize| {
+        let [a, b] = mesh.face_nodes(f);
+        match (a < node, b < node) {
+            (true, true) => 0u8,
+            (false, false) => 2,
+            _ => 1,
+        }
+    };
+    let first = (0..faces).find(|&f| side(f) != 0)?;
+    let last = (first..faces).find(|&f| side(f) == 2)?;
+    let ordered = (first..last).all(|f| side(f) == 1) && (last..faces).all(|f| side(f) == 2);
+    (ordered && last - first <= SPLIT_MAX_BETWEEN).then(|| Split {
+        node,
+        row: dofs.node_range(node).start,
+        faces: [first, last],
+    })
 }
 
 /// Couplings of a set of terms as a dense boolean matrix.
@@ -223,8 +295,6 @@ impl Assembler {
         );
         let ce = coupling_matrix(nf, terms.equation.iter().flat_map(|t| t.couplings()));
         Assembler {
-            mesh,
-            dofs,
             rows,
             couplings: [cf, cv, ce],
             pattern: OnceLock::new(),
@@ -234,7 +304,9 @@ impl Assembler {
             scratch2: FaceScratch::new(nf),
             r2: Vec::new(),
             threads: std::thread::available_parallelism().map_or(1, |t| t.get().min(2)),
-            drow: vec![0.0; nf],
+            split: chain_split(&mesh, &dofs),
+            mesh,
+            dofs,
         }
     }
 
@@ -404,7 +476,7 @@ impl Assembler {
         value: f64,
         blocks: [(usize, &[f64]); 2],
         nblocks: usize,
-        r: &mut [f64],
+        r: &mut Rows,
         jac: &mut Option<&mut dyn MatrixSink>,
     ) {
         let identity = rows.is_identity(node);
@@ -419,7 +491,7 @@ impl Assembler {
                 continue;
             };
             let s = sign * w;
-            r[row] += s * value;
+            *r.at(row) += s * value;
             if let Some(j) = jac.as_mut() {
                 for &(cn, d) in &blocks[..nblocks] {
                     let drow = &d[a * nf..(a + 1) * nf];
@@ -440,14 +512,15 @@ impl Assembler {
     #[allow(clippy::too_many_arguments)]
     fn node_term(
         (dofs, rows, nf): (&DofMap, &RowRules, usize),
-        (uk, val, dk): (&mut [f64], &mut [f64], &mut [f64]),
+        sc: &mut FaceScratch,
         node: usize,
         x: &[f64],
         want_d: bool,
-        r: &mut [f64],
+        r: &mut Rows,
         jac: &mut Option<&mut dyn MatrixSink>,
         eval: impl FnOnce(&[f64], &mut Local),
     ) {
+        let (uk, val, dk) = (&mut sc.uk[..], &mut sc.val[..], &mut sc.dk[..]);
         dofs.gather(node, x, uk);
         val.fill(0.0);
         if want_d {
@@ -463,7 +536,7 @@ impl Assembler {
             // Every field of the node is its own balance: one dense block.
             let row = dofs.node_range(node).start;
             for a in 0..nf {
-                r[row + a] += val[a];
+                *r.at(row + a) += val[a];
             }
             if let Some(j) = jac.as_mut() {
                 j.add_block(row, row, nf, nf, dk, 1.0);
@@ -486,9 +559,12 @@ impl Assembler {
         flux: &[&dyn FluxLaw],
         faces: std::ops::Range<usize>,
         x: &[f64],
-        r: &mut [f64],
+        r: &mut Rows,
         jac: &mut Option<&mut dyn MatrixSink>,
     ) {
+        if flux.is_empty() {
+            return;
+        }
         let want_d = jac.is_some();
         let full = dofs.is_full();
         for f in faces {
@@ -514,8 +590,8 @@ impl Assembler {
                 // `+J` into the rows of `K`, `-J` into those of `L`, four dense blocks.
                 let (rk, rl) = (dofs.node_range(k).start, dofs.node_range(l).start);
                 for a in 0..nf {
-                    r[rk + a] += sc.val[a];
-                    r[rl + a] -= sc.val[a];
+                    *r.at(rk + a) += sc.val[a];
+                    *r.at(rl + a) -= sc.val[a];
                 }
                 if let Some(j) = jac.as_mut() {
                     j.add_block(rk, rk, nf, nf, &sc.dk, 1.0);
@@ -533,60 +609,25 @@ impl Assembler {
         }
     }
 
-    /// Assemble `F(x)` into `r` (overwritten) and, if given, the Jacobian into `jac`
-    /// (added to; the caller clears it).
-    pub fn assemble(
-        &mut self,
+    /// The node-local part of an assembly for the nodes `nodes`: their volume terms, their
+    /// patch faces and their algebraic rows (which overwrite the rows: call this after
+    /// every face flux into these nodes' balances is in, or before those of faces that add
+    /// only to balance rows).
+    #[allow(clippy::too_many_arguments)]
+    fn node_terms(
+        (mesh, dofs, rows, nf): (&Mesh, &DofMap, &RowRules, usize),
+        sc: &mut FaceScratch,
         terms: &Terms,
+        nodes: std::ops::Range<usize>,
         x: &[f64],
-        r: &mut [f64],
-        mut jac: Option<&mut dyn MatrixSink>,
+        r: &mut Rows,
+        jac: &mut Option<&mut dyn MatrixSink>,
     ) {
-        r.fill(0.0);
-        let nf = self.nf;
         let want_d = jac.is_some();
-        let mesh = &*self.mesh;
-        let (dofs, rows) = (&self.dofs, &self.rows);
-        // Faces: a residual alone (no Jacobian) on a large 2D/3D mesh on two threads, each
-        // with its own scratch and its own copy of `r` for the second half of the faces.
-        // Not on 1D chains (`banded`): there `fluxion bench --nodes 1e6` got no faster and
-        // the copy of `r` cost 24 MB (session 7).
-        if !terms.flux.is_empty() {
-            let nfaces = mesh.faces();
-            let ctx = (mesh, dofs, rows, nf);
-            if jac.is_none() && nfaces >= PARALLEL_FACES && self.threads >= 2 && !self.banded {
-                let half = nfaces / 2;
-                let (sc, sc2, r2) = (&mut self.scratch, &mut self.scratch2, &mut self.r2);
-                r2.resize(r.len(), 0.0);
-                r2.fill(0.0);
-                std::thread::scope(|scope| {
-                    scope.spawn(|| {
-                        Self::faces(ctx, sc2, terms.flux, half..nfaces, x, r2, &mut None)
-                    });
-                    Self::faces(ctx, sc, terms.flux, 0..half, x, r, &mut None);
-                });
-                for (a, b) in r.iter_mut().zip(r2.iter()) {
-                    *a += b;
-                }
-            } else {
-                Self::faces(
-                    ctx,
-                    &mut self.scratch,
-                    terms.flux,
-                    0..nfaces,
-                    x,
-                    r,
-                    &mut jac,
-                );
-            }
-        }
-        // Volume terms and patch faces.
         let ctx = (dofs, rows, nf);
         if !terms.volume.is_empty() {
-            for node in 0..mesh.nodes() {
-                let sc = &mut self.scratch;
-                let bufs = (&mut sc.uk[..], &mut sc.val[..], &mut sc.dk[..]);
-                Self::node_term(ctx, bufs, node, x, want_d, r, &mut jac, |u, out| {
+            for node in nodes.clone() {
+                Self::node_term(ctx, sc, node, x, want_d, r, jac, |u, out| {
                     for t in terms.volume {
                         t.eval(node, u, out);
                     }
@@ -596,9 +637,10 @@ impl Assembler {
         if !terms.boundary.is_empty() {
             for (i, pf) in mesh.patch_faces().iter().enumerate() {
                 let node = pf.node as usize;
-                let sc = &mut self.scratch;
-                let bufs = (&mut sc.uk[..], &mut sc.val[..], &mut sc.dk[..]);
-                Self::node_term(ctx, bufs, node, x, want_d, r, &mut jac, |u, out| {
+                if !nodes.contains(&node) {
+                    continue;
+                }
+                Self::node_term(ctx, sc, node, x, want_d, r, jac, |u, out| {
                     for t in terms.boundary {
                         t.eval(i, u, out);
                     }
@@ -606,37 +648,149 @@ impl Assembler {
             }
         }
         // Algebraic rows.
-        if let Some(eq) = terms.equation {
-            for node in 0..mesh.nodes() {
-                if rows.is_identity(node) {
+        let Some(eq) = terms.equation else {
+            return;
+        };
+        for node in nodes {
+            if rows.is_identity(node) {
+                continue;
+            }
+            let mut gathered = false;
+            for a in 0..nf {
+                if *rows.rule(node, a) != RowRule::Algebraic {
                     continue;
                 }
-                let mut gathered = false;
-                for a in 0..nf {
-                    if *rows.rule(node, a) != RowRule::Algebraic {
-                        continue;
-                    }
-                    let Some(row) = dofs.dof(node, a) else {
-                        continue;
-                    };
-                    if !gathered {
-                        dofs.gather(node, x, &mut self.scratch.uk);
-                        gathered = true;
-                    }
-                    self.drow.fill(0.0);
-                    r[row] = eq.eval(node, a, &self.scratch.uk, &mut self.drow);
-                    if let Some(j) = jac.as_mut() {
-                        for (b, &v) in self.drow.iter().enumerate() {
-                            if v != 0.0 {
-                                if let Some(c) = dofs.dof(node, b) {
-                                    j.add(row, c, v);
-                                }
+                let Some(row) = dofs.dof(node, a) else {
+                    continue;
+                };
+                if !gathered {
+                    dofs.gather(node, x, &mut sc.uk);
+                    gathered = true;
+                }
+                sc.drow.fill(0.0);
+                *r.at(row) = eq.eval(node, a, &sc.uk, &mut sc.drow);
+                if let Some(j) = jac.as_mut() {
+                    for (b, &v) in sc.drow.iter().enumerate() {
+                        if v != 0.0 {
+                            if let Some(c) = dofs.dof(node, b) {
+                                j.add(row, c, v);
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// One half of a [`Split`] assembly: zero its rows `r` (from row `first` on), add the
+    /// fluxes of its faces, then its node terms.
+    #[allow(clippy::too_many_arguments)]
+    fn half(
+        ctx: (&Mesh, &DofMap, &RowRules, usize),
+        sc: &mut FaceScratch,
+        terms: &Terms,
+        (faces, nodes): (std::ops::Range<usize>, std::ops::Range<usize>),
+        x: &[f64],
+        (r, first): (&mut [f64], usize),
+        jac: Option<&mut (dyn MatrixSink + Send)>,
+    ) {
+        r.fill(0.0);
+        let mut r = Rows { r, first };
+        let mut jac = jac.map(|j| j as &mut dyn MatrixSink);
+        Self::faces(ctx, sc, terms.flux, faces, x, &mut r, &mut jac);
+        Self::node_terms(ctx, sc, terms, nodes, x, &mut r, &mut jac);
+    }
+
+    /// Assemble `F(x)` into `r` (overwritten) and, if given, the Jacobian into `jac`
+    /// (added to; the caller clears it).
+    ///
+    /// A mesh with a [`Split`] (a long 1D chain) is assembled in two halves on two threads
+    /// when the Jacobian storage splits there too ([`MatrixSink::split_rows`]), the faces
+    /// between the halves after them.
+    pub fn assemble(
+        &mut self,
+        terms: &Terms,
+        x: &[f64],
+        r: &mut [f64],
+        mut jac: Option<&mut dyn MatrixSink>,
+    ) {
+        let nf = self.nf;
+        let mesh = &*self.mesh;
+        let ctx = (mesh, &self.dofs, &self.rows, nf);
+        if let Some(split) = &self.split {
+            let (sc, sc2) = (&mut self.scratch, &mut self.scratch2);
+            let (lo, hi) = r.split_at_mut(split.row);
+            let [fa, fb] = split.faces;
+            let (n0, n1) = (0..split.node, split.node..mesh.nodes());
+            let done = match jac.as_mut() {
+                None => {
+                    rayon::join(
+                        || Self::half(ctx, sc, terms, (0..fa, n0), x, (lo, 0), None),
+                        || {
+                            let part = (fb..mesh.faces(), n1);
+                            Self::half(ctx, sc2, terms, part, x, (hi, split.row), None)
+                        },
+                    );
+                    true
+                }
+                Some(j) => j.split_rows(split.row, &mut |ja, jb| {
+                    rayon::join(
+                        || {
+                            let part = (0..fa, n0.clone());
+                            Self::half(ctx, sc, terms, part, x, (lo, 0), Some(ja))
+                        },
+                        || {
+                            let part = (fb..mesh.faces(), n1.clone());
+                            Self::half(ctx, sc2, terms, part, x, (hi, split.row), Some(jb))
+                        },
+                    );
+                }),
+            };
+            if done {
+                // The faces between the halves add to balance rows only, which the
+                // algebraic rows of the halves did not overwrite.
+                let mut r = Rows { r, first: 0 };
+                Self::faces(ctx, sc, terms.flux, fa..fb, x, &mut r, &mut jac);
+                return;
+            }
+        }
+        r.fill(0.0);
+        // Faces: a residual alone (no Jacobian) on a large 2D/3D mesh on two threads, each
+        // with its own scratch and its own copy of `r` for the second half of the faces.
+        // Not on 1D chains (`banded`): there `fluxion bench --nodes 1e6` got no faster and
+        // the copy of `r` cost 24 MB (session 7); those split instead (above).
+        let nfaces = mesh.faces();
+        if jac.is_none() && nfaces >= PARALLEL_FACES && self.threads >= 2 && !self.banded {
+            let half = nfaces / 2;
+            let (sc, sc2, r2) = (&mut self.scratch, &mut self.scratch2, &mut self.r2);
+            r2.resize(r.len(), 0.0);
+            r2.fill(0.0);
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    let mut r2 = Rows { r: r2, first: 0 };
+                    Self::faces(ctx, sc2, terms.flux, half..nfaces, x, &mut r2, &mut None)
+                });
+                let mut r = Rows { r, first: 0 };
+                Self::faces(ctx, sc, terms.flux, 0..half, x, &mut r, &mut None);
+            });
+            for (a, b) in r.iter_mut().zip(r2.iter()) {
+                *a += b;
+            }
+        } else {
+            let mut r = Rows { r, first: 0 };
+            Self::faces(
+                ctx,
+                &mut self.scratch,
+                terms.flux,
+                0..nfaces,
+                x,
+                &mut r,
+                &mut jac,
+            );
+        }
+        let mut r = Rows { r, first: 0 };
+        let all = 0..mesh.nodes();
+        Self::node_terms(ctx, &mut self.scratch, terms, all, x, &mut r, &mut jac);
     }
 }
 

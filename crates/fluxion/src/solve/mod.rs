@@ -19,12 +19,12 @@ pub use banded::{BandMatrix, SingularMatrix};
 pub use bdf::{BdfOptions, BdfStats, BdfStepper, DaeSystem, StepOutcome, StepTooSmall};
 pub use continuation::{continuation, ContinuationError, ContinuationOptions, Homotopy};
 pub use linear::{
-    make_solver, CsrMatrix, LinearError, LinearSolver, MatrixSink, SolverChoice, SparsityPattern,
-    Structure, TensorLayout,
+    make_solver, CsrMatrix, LinearError, LinearSolver, MatrixSink, RowPart, SolverChoice,
+    SparsityPattern, Structure, TensorLayout,
 };
 pub use newton::{
-    newton, weighted_norm, NewtonError, NewtonFailure, NewtonOptions, NewtonStats, NewtonWorkspace,
-    NonlinearSystem,
+    newton, periodic_weighted_norm, weighted_norm, NewtonError, NewtonFailure, NewtonOptions,
+    NewtonStats, NewtonWorkspace, NonlinearSystem,
 };
 
 /// Receives progress reports from long-running solvers (continuation, time stepping).

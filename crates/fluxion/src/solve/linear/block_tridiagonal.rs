@@ -40,7 +40,7 @@
 
 mod kernels;
 
-use super::{LinearError, LinearSolver, MatrixSink};
+use super::{LinearError, LinearSolver, MatrixSink, RowPart};
 use kernels::{
     column_maxima, equilibrated_inverse, mat_mul, mat_vec, mat_vec_sub, row_scales, schur_update,
 };
@@ -118,38 +118,6 @@ impl BlockTridiagonalLu {
             Chains::Threads
         } else {
             Chains::Sequential
-        }
-    }
-
-    /// The block (node) of row or column `i`: `i / b`, with the division by the common
-    /// block sizes as a constant (a multiplication) instead of a hardware division, which
-    /// the assembler's `add_block` calls pay twice per node block.
-    #[inline(always)]
-    fn block_of(&self, i: usize) -> usize {
-        match self.b {
-            1 => i,
-            2 => i / 2,
-            3 => i / 3,
-            4 => i / 4,
-            b => i / b,
-        }
-    }
-
-    /// `(block, offset)` of entry `(i, j)`: which of `L`, `D`, `U` and where.
-    #[inline]
-    fn locate(&self, i: usize, j: usize) -> Option<(u8, usize)> {
-        let b = self.b;
-        let (k, m) = (self.block_of(i), self.block_of(j));
-        let (r, c) = (i - k * b, j - m * b);
-        let off = k * b * b + r * b + c;
-        if m == k {
-            Some((1, off))
-        } else if m + 1 == k {
-            Some((0, off))
-        } else if m == k + 1 {
-            Some((2, off))
-        } else {
-            None
         }
     }
 }
@@ -542,7 +510,60 @@ macro_rules! dispatch {
     };
 }
 
-impl MatrixSink for BlockTridiagonalLu {
+/// Block rows `first..first + len` of the matrix (`L_k`, `D_k`, `U_k` of each), addressed
+/// by global row and column indices: the whole matrix for [`BlockTridiagonalLu`]'s own
+/// [`MatrixSink`], or one of the halves of [`MatrixSink::split_rows`].
+struct BlockRows<'a> {
+    b: usize,
+    /// Blocks of the whole matrix.
+    nb: usize,
+    /// The first block row held.
+    first: usize,
+    lower: &'a mut [f64],
+    diag: &'a mut [f64],
+    upper: &'a mut [f64],
+}
+
+impl BlockRows<'_> {
+    /// The block (node) of row or column `i`: `i / b`, with the division by the common
+    /// block sizes as a constant (a multiplication) instead of a hardware division, which
+    /// the assembler's `add_block` calls pay twice per node block.
+    #[inline(always)]
+    fn block_of(&self, i: usize) -> usize {
+        match self.b {
+            1 => i,
+            2 => i / 2,
+            3 => i / 3,
+            4 => i / 4,
+            b => i / b,
+        }
+    }
+
+    /// `(block, offset)` of entry `(i, j)` in this part's slices: which of `L`, `D`, `U`
+    /// and where.
+    #[inline]
+    fn locate(&self, i: usize, j: usize) -> Option<(u8, usize)> {
+        let b = self.b;
+        let (k, m) = (self.block_of(i), self.block_of(j));
+        debug_assert!(
+            k >= self.first && (k - self.first) * b * b < self.diag.len(),
+            "row {i} outside this part's rows"
+        );
+        let (r, c) = (i - k * b, j - m * b);
+        let off = (k - self.first) * b * b + r * b + c;
+        if m == k {
+            Some((1, off))
+        } else if m + 1 == k {
+            Some((0, off))
+        } else if m == k + 1 {
+            Some((2, off))
+        } else {
+            None
+        }
+    }
+}
+
+impl MatrixSink for BlockRows<'_> {
     fn dim(&self) -> usize {
         self.nb * self.b
     }
@@ -550,7 +571,6 @@ impl MatrixSink for BlockTridiagonalLu {
         self.lower.fill(0.0);
         self.diag.fill(0.0);
         self.upper.fill(0.0);
-        self.factored = false;
     }
     #[inline]
     fn add(&mut self, i: usize, j: usize, v: f64) {
@@ -579,11 +599,11 @@ impl MatrixSink for BlockTridiagonalLu {
         if rows == b && cols == b && i == k * b && j == m * b {
             // A whole node block: `L_k`, `D_k` or `U_k` of block row `k`.
             let dst = if m == k {
-                &mut self.diag
+                &mut *self.diag
             } else if m + 1 == k {
-                &mut self.lower
+                &mut *self.lower
             } else if m == k + 1 {
-                &mut self.upper
+                &mut *self.upper
             } else {
                 debug_assert!(
                     block.iter().all(|v| *v == 0.0),
@@ -591,7 +611,7 @@ impl MatrixSink for BlockTridiagonalLu {
                 );
                 return;
             };
-            let bb = b * b;
+            let (bb, k) = (b * b, k - self.first);
             for (d, &v) in dst[k * bb..(k + 1) * bb].iter_mut().zip(&block[..bb]) {
                 *d += scale * v;
             }
@@ -607,13 +627,14 @@ impl MatrixSink for BlockTridiagonalLu {
     }
     fn zero_row(&mut self, i: usize) {
         let b = self.b;
-        let start = (i / b) * b * b + (i % b) * b;
+        let start = (i / b - self.first) * b * b + (i % b) * b;
         self.lower[start..start + b].fill(0.0);
         self.diag[start..start + b].fill(0.0);
         self.upper[start..start + b].fill(0.0);
     }
     fn get(&self, i: usize, j: usize) -> f64 {
-        if i >= self.dim() || j >= self.dim() {
+        let rows = self.first * self.b..self.first * self.b + self.diag.len() / self.b;
+        if !rows.contains(&i) || j >= self.dim() {
             return 0.0;
         }
         match self.locate(i, j) {
@@ -622,6 +643,96 @@ impl MatrixSink for BlockTridiagonalLu {
             Some((_, o)) => self.upper[o],
             None => 0.0,
         }
+    }
+}
+
+impl BlockTridiagonalLu {
+    /// All block rows as a [`BlockRows`].
+    #[inline(always)]
+    fn rows(&mut self) -> BlockRows<'_> {
+        BlockRows {
+            b: self.b,
+            nb: self.nb,
+            first: 0,
+            lower: &mut self.lower,
+            diag: &mut self.diag,
+            upper: &mut self.upper,
+        }
+    }
+}
+
+impl MatrixSink for BlockTridiagonalLu {
+    fn dim(&self) -> usize {
+        self.nb * self.b
+    }
+    fn clear(&mut self) {
+        self.factored = false;
+        if self.chains() == Chains::Threads {
+            // Zeroing 216 bytes per node is memory bound: two threads, one per half.
+            let split = middle(self.nb) * self.b;
+            self.split_rows(split, &mut |a, b| {
+                rayon::join(|| a.clear(), || b.clear());
+            });
+        } else {
+            self.rows().clear();
+        }
+    }
+    #[inline]
+    fn add(&mut self, i: usize, j: usize, v: f64) {
+        self.rows().add(i, j, v)
+    }
+    #[inline]
+    fn add_block(
+        &mut self,
+        i: usize,
+        j: usize,
+        rows: usize,
+        cols: usize,
+        block: &[f64],
+        scale: f64,
+    ) {
+        self.rows().add_block(i, j, rows, cols, block, scale)
+    }
+    fn zero_row(&mut self, i: usize) {
+        self.rows().zero_row(i)
+    }
+    fn get(&self, i: usize, j: usize) -> f64 {
+        if i >= self.dim() || j >= self.dim() {
+            return 0.0;
+        }
+        let b = self.b;
+        let (k, m) = (i / b, j / b);
+        let off = k * b * b + (i - k * b) * b + (j - m * b);
+        if m == k {
+            self.diag[off]
+        } else if m + 1 == k {
+            self.lower[off]
+        } else if m == k + 1 {
+            self.upper[off]
+        } else {
+            0.0
+        }
+    }
+    fn split_rows(&mut self, row: usize, f: &mut dyn FnMut(RowPart, RowPart)) -> bool {
+        let (b, nb) = (self.b, self.nb);
+        if row % b != 0 || row > nb * b {
+            return false;
+        }
+        self.factored = false;
+        let (k, bb) = (row / b, b * b);
+        let (l0, l1) = self.lower.split_at_mut(k * bb);
+        let (d0, d1) = self.diag.split_at_mut(k * bb);
+        let (u0, u1) = self.upper.split_at_mut(k * bb);
+        let part = |first, lower, diag, upper| BlockRows {
+            b,
+            nb,
+            first,
+            lower,
+            diag,
+            upper,
+        };
+        f(&mut part(0, l0, d0, u0), &mut part(k, l1, d1, u1));
+        true
     }
 }
 

@@ -82,7 +82,18 @@ pub trait MatrixSink {
     /// Entry `(i, j)` (zero where nothing is stored). Meant for tests and diagnostics; only
     /// meaningful before [`LinearSolver::factor`].
     fn get(&self, i: usize, j: usize) -> f64;
+    /// Split the storage at row `row` for an assembly on two threads: call `f` with a sink
+    /// of the rows `0..row` and one of the rows `row..dim` (each addressed by global
+    /// indices, each adding only to its own rows, so the two may be filled at once) and
+    /// return `true`; or return `false` without calling `f` where the storage cannot be
+    /// split there (the default).
+    fn split_rows(&mut self, _row: usize, _f: &mut dyn FnMut(RowPart, RowPart)) -> bool {
+        false
+    }
 }
+
+/// One of the two row ranges of [`MatrixSink::split_rows`], which another thread may fill.
+pub type RowPart<'a> = &'a mut (dyn MatrixSink + Send);
 
 impl MatrixSink for BandMatrix {
     fn dim(&self) -> usize {
