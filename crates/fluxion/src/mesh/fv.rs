@@ -139,6 +139,82 @@ pub struct Mesh {
     node_face: Vec<u32>,
 }
 
+/// Check the measures and indices of `parts` (all but the patch faces and the shape) and
+/// sum the control volumes and face areas into `volume` (`nodes` entries) and `face_area`
+/// (`faces` entries).
+fn measure(parts: &MeshParts, volume: &mut [f64], face_area: &mut [f64]) -> Result<(), MeshError> {
+    let bad = |s: String| Err(MeshError::Inconsistent(s));
+    let (n, nf) = (parts.node.len(), parts.face_nodes.len());
+    let nr = parts.regions.len() as u16;
+    volume.fill(0.0);
+    face_area.fill(0.0);
+    for i in 0..n {
+        let (a, b) = (parts.node_part_ptr[i], parts.node_part_ptr[i + 1]);
+        if a > b {
+            return bad("node_part_ptr not increasing".into());
+        }
+        for &(r, v) in &parts.node_part[a as usize..b as usize] {
+            if r >= nr {
+                return bad(format!("node {i}: region {r}"));
+            }
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(MeshError::BadMeasure {
+                    what: "node volume",
+                    index: i,
+                    value: v,
+                });
+            }
+            volume[i] += v;
+        }
+    }
+    if parts.face_distance.len() != nf
+        || parts.face_segment_ptr.len() != nf + 1
+        || parts.face_segment_ptr[nf] as usize != parts.segment_area.len()
+        || parts.segment_part_ptr.len() != parts.segment_area.len() + 1
+        || *parts.segment_part_ptr.last().unwrap() as usize != parts.segment_part.len()
+    {
+        return bad("face arrays".into());
+    }
+    for f in 0..nf {
+        let [a, b] = parts.face_nodes[f];
+        if a as usize >= n || b as usize >= n || a == b {
+            return bad(format!("face {f}: nodes {a}, {b}"));
+        }
+        let d = parts.face_distance[f];
+        if !(d > 0.0 && d.is_finite()) {
+            return Err(MeshError::BadMeasure {
+                what: "face distance",
+                index: f,
+                value: d,
+            });
+        }
+        for s in parts.face_segment_ptr[f]..parts.face_segment_ptr[f + 1] {
+            let s = s as usize;
+            let area = parts.segment_area[s];
+            if !(area >= 0.0 && area.is_finite()) {
+                return Err(MeshError::BadMeasure {
+                    what: "face segment area",
+                    index: f,
+                    value: area,
+                });
+            }
+            face_area[f] += area;
+            let (p0, p1) = (parts.segment_part_ptr[s], parts.segment_part_ptr[s + 1]);
+            let mut sum = 0.0;
+            for &(r, t) in &parts.segment_part[p0 as usize..p1 as usize] {
+                if r >= nr || t.is_nan() || t < 0.0 {
+                    return bad(format!("face {f}: segment part ({r}, {t})"));
+                }
+                sum += t;
+            }
+            if (sum - 1.0).abs() > 1e-9 {
+                return bad(format!("face {f}: edge fractions sum to {sum}"));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Mesh {
     /// Check the parts and build the mesh.
     pub fn new(coordinates: CoordinateSystem, parts: MeshParts) -> Result<Self, MeshError> {
@@ -158,74 +234,9 @@ impl Mesh {
         {
             return bad("node_part_ptr".into());
         }
-        let nr = parts.regions.len() as u16;
-        let mut volume = vec![0.0; n];
-        for i in 0..n {
-            let (a, b) = (parts.node_part_ptr[i], parts.node_part_ptr[i + 1]);
-            if a > b {
-                return bad("node_part_ptr not increasing".into());
-            }
-            for &(r, v) in &parts.node_part[a as usize..b as usize] {
-                if r >= nr {
-                    return bad(format!("node {i}: region {r}"));
-                }
-                if !(v >= 0.0 && v.is_finite()) {
-                    return Err(MeshError::BadMeasure {
-                        what: "node volume",
-                        index: i,
-                        value: v,
-                    });
-                }
-                volume[i] += v;
-            }
-        }
         let nf = parts.face_nodes.len();
-        if parts.face_distance.len() != nf
-            || parts.face_segment_ptr.len() != nf + 1
-            || parts.face_segment_ptr[nf] as usize != parts.segment_area.len()
-            || parts.segment_part_ptr.len() != parts.segment_area.len() + 1
-            || *parts.segment_part_ptr.last().unwrap() as usize != parts.segment_part.len()
-        {
-            return bad("face arrays".into());
-        }
-        let mut face_area = vec![0.0; nf];
-        for f in 0..nf {
-            let [a, b] = parts.face_nodes[f];
-            if a as usize >= n || b as usize >= n || a == b {
-                return bad(format!("face {f}: nodes {a}, {b}"));
-            }
-            let d = parts.face_distance[f];
-            if !(d > 0.0 && d.is_finite()) {
-                return Err(MeshError::BadMeasure {
-                    what: "face distance",
-                    index: f,
-                    value: d,
-                });
-            }
-            for s in parts.face_segment_ptr[f]..parts.face_segment_ptr[f + 1] {
-                let s = s as usize;
-                let area = parts.segment_area[s];
-                if !(area >= 0.0 && area.is_finite()) {
-                    return Err(MeshError::BadMeasure {
-                        what: "face segment area",
-                        index: f,
-                        value: area,
-                    });
-                }
-                face_area[f] += area;
-                let (p0, p1) = (parts.segment_part_ptr[s], parts.segment_part_ptr[s + 1]);
-                let mut sum = 0.0;
-                for &(r, t) in &parts.segment_part[p0 as usize..p1 as usize] {
-                    if r >= nr || t.is_nan() || t < 0.0 {
-                        return bad(format!("face {f}: segment part ({r}, {t})"));
-                    }
-                    sum += t;
-                }
-                if (sum - 1.0).abs() > 1e-9 {
-                    return bad(format!("face {f}: edge fractions sum to {sum}"));
-                }
-            }
-        }
+        let (mut volume, mut face_area) = (vec![0.0; n], vec![0.0; nf]);
+        measure(&parts, &mut volume, &mut face_area)?;
         for (k, pf) in parts.patch_faces.iter().enumerate() {
             if pf.node as usize >= n || pf.patch as usize >= parts.patches.len() {
                 return bad(format!("patch face {k}"));
@@ -500,9 +511,9 @@ impl Mesh {
 
     /// The same mesh with lengths divided by `length` and areas and volumes divided by
     /// `area` and `area * length` (the scaling of a dimensionless model whose reference
-    /// area is `area`).
-    pub fn scaled(&self, length: f64, area: f64) -> Mesh {
-        let mut p = self.parts.clone();
+    /// area is `area`), scaled in place.
+    pub fn scaled(mut self, length: f64, area: f64) -> Mesh {
+        let p = &mut self.parts;
         for x in p.node.iter_mut() {
             for c in x.iter_mut() {
                 *c /= length;
@@ -519,8 +530,11 @@ impl Mesh {
         }
         for pf in p.patch_faces.iter_mut() {
             pf.area /= area;
+            assert!(pf.area.is_finite(), "scaling keeps a mesh valid");
         }
-        Mesh::new(self.coordinates, p).expect("scaling keeps a mesh valid")
+        measure(&self.parts, &mut self.volume, &mut self.face_area)
+            .expect("scaling keeps a mesh valid");
+        self
     }
 }
 

@@ -223,7 +223,7 @@ impl Pnp {
             return bad("the mesh has no extent".into());
         }
         let area = mesh.total_volume() / length;
-        let smesh = Arc::new(mesh.scaled(length, area));
+        let smesh = Arc::new(Mesh::clone(&mesh).scaled(length, area));
         let mut c0: f64 = 0.0;
         for c in &problem.patches {
             for sc in &c.species {
@@ -793,6 +793,11 @@ impl NonlinearSystem for Pnp {
         // `weighted_norm` node by node: the same comparisons in the same order (unknowns
         // are numbered node by node, fields in order), the tolerance known from the field.
         let dofs = self.asm().dofs();
+        if dofs.is_full() {
+            let mut atol = [ATOL_POTENTIAL; 64];
+            atol[..self.m].fill(ATOL_CONCENTRATION);
+            return crate::solve::periodic_weighted_norm(x, v, rtol, &atol[..=self.m]);
+        }
         let mut worst = (0.0, 0);
         for node in 0..dofs.nodes() {
             for a in 0..=self.m {

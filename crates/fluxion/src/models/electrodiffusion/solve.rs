@@ -3,9 +3,9 @@
 use super::profiles::SeriesWork;
 use super::{Electrodiffusion, ModelError, Profiles, Row, TimeSeries};
 use crate::solve::{
-    continuation, newton, BdfOptions, BdfStepper, ContinuationError, ContinuationOptions,
-    DaeSystem, Homotopy, MatrixSink, NewtonOptions, NewtonWorkspace, NonlinearSystem, Progress,
-    SolverChoice, Structure,
+    continuation, newton, periodic_weighted_norm, BdfOptions, BdfStepper, ContinuationError,
+    ContinuationOptions, DaeSystem, Homotopy, MatrixSink, NewtonOptions, NewtonWorkspace,
+    NonlinearSystem, Progress, SolverChoice, Structure,
 };
 
 impl Electrodiffusion {
@@ -350,38 +350,33 @@ impl NonlinearSystem for Electrodiffusion {
         }
     }
     fn update_norm(&self, x: &[f64], v: &[f64], rtol: f64) -> (f64, usize) {
-        // `weighted_norm` node by node: the same comparisons in the same order, with the
-        // tolerance of each field known from its position in the node.
-        let (nv, m) = (self.nv, self.m);
-        let mut worst = (0.0, 0);
-        for (node, (xn, vn)) in x.chunks_exact(nv).zip(v.chunks_exact(nv)).enumerate() {
-            for a in 0..nv {
-                let atol = if a < m {
-                    ATOL_CONCENTRATION
-                } else {
-                    ATOL_POTENTIAL
-                };
-                let w = vn[a].abs() / (rtol * xn[a].abs() + atol);
-                if w > worst.0 || w.is_nan() {
-                    worst = (w, node * nv + a);
-                    if w.is_nan() {
-                        return worst;
-                    }
-                }
-            }
-        }
-        worst
+        // `weighted_norm` with the tolerance of each field known from its position in the
+        // node.
+        let mut atol = [ATOL_POTENTIAL; 64];
+        atol[..self.m].fill(ATOL_CONCENTRATION);
+        periodic_weighted_norm(x, v, rtol, &atol[..self.nv])
     }
     fn limit_step(&self, x: &[f64], dx: &mut [f64]) {
-        // Concentrations may fall by at most 95% per iteration (they stay positive).
-        for i in 0..self.n {
-            for k in 0..self.m {
-                let idx = i * self.nv + k;
-                if self.row_kind(i, k) != Row::Dirichlet && x[idx] > 0.0 {
-                    let floor = -0.95 * x[idx];
-                    if dx[idx] < floor {
-                        dx[idx] = floor;
-                    }
+        // Concentrations may fall by at most 95% per iteration (they stay positive); not
+        // on the rows of fixed values, which only the two end nodes have.
+        let (n, nv, m) = (self.n, self.nv, self.m);
+        let limit = |x: f64, d: &mut f64| {
+            if x > 0.0 && *d < -0.95 * x {
+                *d = -0.95 * x;
+            }
+        };
+        for (xn, dn) in x[nv..(n - 1) * nv]
+            .chunks_exact(nv)
+            .zip(dx[nv..(n - 1) * nv].chunks_exact_mut(nv))
+        {
+            for k in 0..m {
+                limit(xn[k], &mut dn[k]);
+            }
+        }
+        for i in [0, n - 1] {
+            for k in 0..m {
+                if self.row_kind(i, k) != Row::Dirichlet {
+                    limit(x[i * nv + k], &mut dx[i * nv + k]);
                 }
             }
         }
