@@ -4,10 +4,11 @@
 //! DEVSIM and FiPy peer scripts (1:1 electrolyte, Debye length 1% of the cell, 2 thermal
 //! voltages). The time is that of building the discrete system and solving for the steady
 //! state; computing the profiles from it is timed apart (`profiles_s`, median). `cpu_s` is
-//! the median time the solving thread spent on a CPU over the same span (Linux
-//! `/proc/thread-self/schedstat`, nanoseconds; user and system time alike, so page faults
-//! count): on a loaded machine it is the figure to compare, since the wall time then
-//! includes the waits for a core. Peak memory is the process high-water mark (VmHWM) after
+//! the median CPU time of the process over the same span ([`process_cpu_s`]: all threads,
+//! user and system time alike, so page faults count; the assembly, factorization and
+//! solves of large grids run on two threads, so it can exceed the wall time): on a loaded
+//! machine it is the figure to compare, since the wall time then includes the waits for a
+//! core. Peak memory is the process high-water mark (VmHWM) after
 //! each size: one solve and its profiles (each repetition frees the previous one's results
 //! before it starts).
 
@@ -16,6 +17,7 @@ use std::time::Instant;
 use clap::Args;
 use fluxion::models::electrodiffusion::{pnp_benchmark, Electrodiffusion, SteadyOptions};
 
+use crate::cpu::process_cpu_s;
 use crate::Failure;
 
 #[derive(Args)]
@@ -127,13 +129,6 @@ fn vortex_bench(args: &BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Time this thread has spent on a CPU, s (`None` off Linux).
-fn thread_cpu_s() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(ns * 1e-9)
-}
-
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -204,7 +199,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             // The previous repetition's profiles are freed first, so the peak memory is that
             // of one solve and its profiles, not of a solve plus an earlier result.
             drop(last.take());
-            let c0 = thread_cpu_s();
+            let c0 = process_cpu_s();
             let t0 = Instant::now();
             let mut m = Electrodiffusion::new(pnp_benchmark(n, args.debye, args.volts))
                 .map_err(|e| Failure::Input(e.to_string()))?;
@@ -212,10 +207,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
                 .solve_steady_state(&SteadyOptions::default(), &mut ())
                 .map_err(|e| Failure::Solver(e.to_string()))?;
             times.push(t0.elapsed().as_secs_f64());
-            cpu.push(match (c0, thread_cpu_s()) {
-                (Some(a), Some(b)) => b - a,
-                _ => f64::NAN,
-            });
+            cpu.push(process_cpu_s() - c0);
             let t1 = Instant::now();
             let profiles = m.profiles(&x, None);
             post.push(t1.elapsed().as_secs_f64());

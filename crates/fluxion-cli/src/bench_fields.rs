@@ -42,6 +42,7 @@ use fluxion::solve::linear::{
 };
 use std::f64::consts::PI;
 
+use crate::cpu::process_cpu_s;
 use crate::Failure;
 
 /// `T_f (u_K - u_L)` with the face transmissibilities of the permittivity.
@@ -98,23 +99,6 @@ impl Outcome {
     fn total(&self) -> f64 {
         self.mesh_s + self.asm_s + self.setup_s + self.solve_s
     }
-}
-
-/// CPU time of this process (user + system), s, from `/proc/self/stat` (Linux; NaN
-/// elsewhere): on a loaded machine the wall time measures the machine, this the program.
-fn cpu_seconds() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
-    let rest = s.rsplit_once(')').map_or("", |r| r.1);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |k: usize| {
-        f.get(k)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    (tick(11) + tick(12)) / 100.0
 }
 
 /// Mesh of the inclusion problem: tensor grid (`delaunay == false`, `n` intervals per
@@ -191,7 +175,7 @@ fn inclusion(dim: usize, n: usize, delaunay: bool) -> Result<Outcome, Failure> {
         let r2: f64 = p.iter().map(|v| v * v).sum::<f64>().max(1e-300);
         -e0 * p[0] * (1.0 - k * (a * a / r2).powf(pw as f64 / 2.0))
     };
-    let cpu0 = cpu_seconds();
+    let cpu0 = process_cpu_s();
     let t0 = Instant::now();
     let mesh = Arc::new(inclusion_mesh(dim, n, delaunay, a)?);
     let mesh_s = t0.elapsed().as_secs_f64();
@@ -274,7 +258,7 @@ fn inclusion(dim: usize, n: usize, delaunay: bool) -> Result<Outcome, Failure> {
     for (ui, ri) in u.iter_mut().zip(&r) {
         *ui -= ri;
     }
-    let cpu_s = cpu_seconds() - cpu0;
+    let cpu_s = process_cpu_s() - cpu0;
     // Least-squares fit u = c - E x over the core r < a/2 (as the FiPy script).
     let (mut s1, mut sx, mut sxx, mut su, mut sxu) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for (i, &ui) in u.iter().enumerate() {

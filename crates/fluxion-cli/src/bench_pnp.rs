@@ -38,6 +38,7 @@ use fluxion::models::pnp::{
 use fluxion::solve::linear::fill::lu_fill_estimate;
 use fluxion::solve::{NonlinearSystem, SolverChoice, Structure};
 
+use crate::cpu::process_cpu_s;
 use crate::Failure;
 
 const RT: f64 = 10e-9;
@@ -115,25 +116,6 @@ fn current(s: &fluxion::models::pnp::PnpSolution) -> f64 {
         .map_or(f64::NAN, |p| p.current)
 }
 
-/// Process CPU time (user + system, all threads), s, from `/proc/self/stat` (clock ticks
-/// of 1/100 s, the Linux `USER_HZ`); NaN where that file is absent.
-fn cpu_s() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-        return f64::NAN;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| {
-        f.get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    (tick(11) + tick(12)) / 100.0
-}
-
 fn solve(p: PnpProblem) -> Result<(fluxion::models::pnp::PnpSolution, SteadyStats), Failure> {
     let mut m = Pnp::new(p).map_err(|e| Failure::Input(e.to_string()))?;
     m.solve_steady_timed(&mut ())
@@ -198,9 +180,9 @@ pub fn run(scales: &[f64], repeat: usize, volts: f64) -> Result<(), Failure> {
         };
         let mut runs = vec![];
         for _ in 0..repeat {
-            let c0 = cpu_s();
+            let c0 = process_cpu_s();
             let (sol, st) = solve(problem(&mesh, 10.0, 2e-9, -0.02, volts))?;
-            runs.push((st, cpu_s() - c0, current(&sol)));
+            runs.push((st, process_cpu_s() - c0, current(&sol)));
         }
         runs.sort_by(|a, b| a.0.total_s.total_cmp(&b.0.total_s));
         let (st, cpu, i) = runs[runs.len() / 2];

@@ -17,6 +17,7 @@ mod bench;
 mod bench_fields;
 mod bench_pnp;
 mod calc;
+mod cpu;
 mod examples;
 mod outdir;
 mod pnp_run;
