@@ -54,6 +54,7 @@ pub use problem::{
 pub use profiles::{FluxProfile, Profiles, TimeSeries};
 pub use solve::{
     SolveError, SteadyOptions, SteadySolution, SteadyStats, TransientOptions, TransientSolution,
+    STEADY_JACOBIAN_REUSE,
 };
 
 use crate::assembly::Assembler;

@@ -1676,7 +1676,10 @@ fn build_solver(raw: Option<&raw::Solver>, cx: &mut Ctx) -> (NewtonOptions, Stea
             };
         }
     }
-    steady.newton = newton;
+    steady.newton = NewtonOptions {
+        jacobian_reuse: steady.newton.jacobian_reuse,
+        ..newton
+    };
     (newton, steady)
 }
 
