@@ -8,7 +8,11 @@ use crate::mesh::Mesh;
 #[derive(Clone, Debug, PartialEq)]
 pub struct DofMap {
     fields: usize,
+    nodes: usize,
+    /// First unknown of each node and the end (`nodes + 1` entries); empty when every node
+    /// carries every field (`full`: the first unknown of node `i` is `i * fields`).
     first: Vec<u32>,
+    /// The fields present on each node as bits; empty when `full`.
     mask: Vec<u64>,
     total: usize,
     full: bool,
@@ -56,8 +60,13 @@ impl DofMap {
             }
         }
         first.push(total as u32);
+        if full {
+            // Nothing per node: 12 bytes per node saved (12 MB at 1e6 nodes).
+            (first, mask) = (Vec::new(), Vec::new());
+        }
         Ok(DofMap {
             fields,
+            nodes,
             first,
             mask,
             total,
@@ -72,7 +81,7 @@ impl DofMap {
 
     /// Number of nodes.
     pub fn nodes(&self) -> usize {
-        self.mask.len()
+        self.nodes
     }
 
     /// Number of unknowns.
@@ -95,14 +104,14 @@ impl DofMap {
     /// Whether `field` lives on `node`.
     #[inline]
     pub fn has(&self, node: usize, field: usize) -> bool {
-        self.mask[node] >> field & 1 == 1
+        self.full || self.mask[node] >> field & 1 == 1
     }
 
     /// Index of the unknown of `field` at `node`, if that field lives there.
     #[inline]
     pub fn dof(&self, node: usize, field: usize) -> Option<usize> {
         if self.full {
-            return Some(self.first[node] as usize + field);
+            return Some(node * self.fields + field);
         }
         let m = self.mask[node];
         if m >> field & 1 == 0 {
@@ -114,11 +123,17 @@ impl DofMap {
 
     /// Unknowns of `node`: `first..first + count`.
     pub fn node_range(&self, node: usize) -> std::ops::Range<usize> {
+        if self.full {
+            return node * self.fields..(node + 1) * self.fields;
+        }
         self.first[node] as usize..self.first[node + 1] as usize
     }
 
     /// `(node, field)` of unknown `idx`.
     pub fn locate(&self, idx: usize) -> (usize, usize) {
+        if self.full {
+            return (idx / self.fields, idx % self.fields);
+        }
         let node = self.first.partition_point(|&f| f as usize <= idx) - 1;
         let mut k = idx - self.first[node] as usize;
         for a in 0..self.fields {
@@ -136,7 +151,7 @@ impl DofMap {
     #[inline]
     pub fn gather(&self, node: usize, x: &[f64], u: &mut [f64]) {
         if self.full {
-            let f = self.first[node] as usize;
+            let f = node * self.fields;
             u[..self.fields].copy_from_slice(&x[f..f + self.fields]);
             return;
         }

@@ -363,6 +363,11 @@ impl Mesh {
         self.volume[i]
     }
 
+    /// The control volumes of all nodes.
+    pub fn volumes(&self) -> &[f64] {
+        &self.volume
+    }
+
     /// `(region, volume)` parts of the control volume of node `i`.
     pub fn volume_parts(&self, i: usize) -> &[(u16, f64)] {
         let p = &self.parts;

@@ -59,6 +59,8 @@ pub use solve::{
 
 use crate::assembly::Assembler;
 use crate::constants::{FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
+use crate::mesh::Mesh;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Row {
@@ -87,9 +89,9 @@ pub struct Electrodiffusion {
     n: usize,
     m: usize,
     nv: usize,
-    xs: Vec<f64>,
-    af: Vec<f64>,
-    vol: Vec<f64>,
+    /// The dimensionless mesh (lengths / L; also held by the assembler, which is taken out
+    /// of the model while the terms borrow it).
+    mesh: Arc<Mesh>,
     ab: [f64; 2],
     z: Vec<f64>,
     lam2: f64,
@@ -176,7 +178,7 @@ impl Electrodiffusion {
                 (None, None) => (1.0, 1.0),
             };
             for i in 0..self.n {
-                x[i * self.nv + k] = l + (r - l) * self.xs[i];
+                x[i * self.nv + k] = l + (r - l) * self.xs(i);
             }
         }
         let pots: Vec<Option<f64>> = (0..2)
@@ -195,7 +197,7 @@ impl Electrodiffusion {
             (None, None) => (0.0, 0.0),
         };
         for i in 0..self.n {
-            x[i * self.nv + self.m] = l + (r - l) * self.xs[i];
+            x[i * self.nv + self.m] = l + (r - l) * self.xs(i);
         }
         x
     }
@@ -210,6 +212,12 @@ impl Electrodiffusion {
             }
         }
         x
+    }
+
+    /// Scaled position `x_i / L` of node `i` (from 0 at the left end).
+    #[inline]
+    fn xs(&self, i: usize) -> f64 {
+        self.problem.grid.x()[i] / self.scales.length
     }
 
     fn row_kind(&self, i: usize, a: usize) -> Row {
@@ -239,7 +247,7 @@ impl Electrodiffusion {
         } else {
             // Fixed field: linear potential.
             let (l, r) = (self.bc.potential[0], self.bc.potential[1]);
-            l + (r - l) * (self.xs[i] - self.xs[0]) / (self.xs[self.n - 1] - self.xs[0])
+            l + (r - l) * (self.xs(i) - self.xs(0)) / (self.xs(self.n - 1) - self.xs(0))
         }
     }
 

@@ -27,7 +27,7 @@ impl Electrodiffusion {
                 phi: self.m,
             },
             SpaceCharge {
-                volume: &self.vol,
+                volume: self.mesh.volumes(),
                 z: &self.z,
             },
             Conditions { model: self },

@@ -42,7 +42,7 @@ impl Electrodiffusion {
         let node = if side == 0 { 0 } else { self.n - 1 };
         let jb = if self.rows[side][k] == Row::Dirichlet {
             let acc = xdot
-                .map(|d| self.vol[node] * d[node * self.nv + k])
+                .map(|d| self.mesh.volume(node) * d[node * self.nv + k])
                 .unwrap_or(0.0);
             if side == 0 {
                 (acc + flow) / self.ab[0]
@@ -168,7 +168,7 @@ impl Electrodiffusion {
                 let diff = -dk * (cj - ci) / hf;
                 let mig = -dk * z * cf * dphi / (hf * s.potential);
                 let adv = self.problem.velocity * cf;
-                let total = flows[f * m + k] / self.af[f] * s.flux;
+                let total = flows[f * m + k] / self.mesh.face_area(f) * s.flux;
                 face_split[f * m + k] = [total, diff, mig, adv];
             }
         }

@@ -135,11 +135,8 @@ impl Electrodiffusion {
         };
         let eps = problem.permittivity * VACUUM_PERMITTIVITY;
         let lam2 = eps * vt / (FARADAY * c0 * length * length);
-        let xs: Vec<f64> = grid.x().iter().map(|x| x / length).collect();
         // The dimensionless mesh: lengths / L, areas / A_ref, volumes / (A_ref L).
         let mesh = Arc::new(Mesh::from_grid(grid).scaled(length, area));
-        let af: Vec<f64> = (0..n - 1).map(|f| mesh.face_area(f)).collect();
-        let vol: Vec<f64> = (0..n).map(|i| mesh.volume(i)).collect();
         let ab = [mesh.patch_faces()[0].area, mesh.patch_faces()[1].area];
         let z: Vec<f64> = problem.species.iter().map(|s| s.charge).collect();
         let d: Vec<f64> = problem.species.iter().map(|s| s.diffusivity / d0).collect();
@@ -169,9 +166,7 @@ impl Electrodiffusion {
             n,
             m,
             nv,
-            xs,
-            af,
-            vol,
+            mesh: mesh.clone(),
             ab,
             z,
             lam2,

@@ -423,7 +423,7 @@ impl DaeSystem for Electrodiffusion {
         self.asm
             .as_ref()
             .expect("assembler present")
-            .mass(|i, a| if a < m { self.vol[i] } else { 0.0 }, mass);
+            .mass(|i, a| if a < m { self.mesh.volume(i) } else { 0.0 }, mass);
     }
     fn rhs(&mut self, _t: f64, x: &[f64], f: &mut [f64]) {
         self.assemble(x, f, None);
