@@ -375,14 +375,12 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
             }
             sys.residual(&ws.x_trial, &mut ws.dx_bar);
             stats.residual_evaluations += 1;
-            if negate_finite(&mut ws.dx_bar).is_some() {
-                if ws.solver.solve(&mut ws.dx_bar).is_ok() {
-                    let (bar, _) = sys.update_norm(&ws.x_trial, &ws.dx_bar, rtol);
-                    if bar <= 0.75 * norm {
-                        x.copy_from_slice(&ws.x_trial);
-                        chord = bar <= theta_max * norm;
-                        trusted |= chord;
-                    }
+            if negate_finite(&mut ws.dx_bar).is_some() && ws.solver.solve(&mut ws.dx_bar).is_ok() {
+                let (bar, _) = sys.update_norm(&ws.x_trial, &ws.dx_bar, rtol);
+                if bar <= 0.75 * norm {
+                    x.copy_from_slice(&ws.x_trial);
+                    chord = bar <= theta_max * norm;
+                    trusted |= chord;
                 }
             }
             continue;
