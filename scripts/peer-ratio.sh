@@ -24,10 +24,11 @@ done
 [ ${#sizes[@]} -eq 0 ] && sizes=(1e4 1e5)
 [ -x "$PEERS_VENV/bin/python" ] || bench/peers/setup.sh
 PY="$PEERS_VENV/bin/python"
+cores=$(nproc)
 # DEVSIM loads BLAS/LAPACK at run time; one thread each, like fluxion's banded LU.
 export DEVSIM_MATH_LIBS=libopenblas.so.0 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 cargo build --release -q -p fluxion-cli
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "devsim $("$PY" -c 'import importlib.metadata as m; print(m.version("devsim"))'), fipy $("$PY" -c 'import importlib.metadata as m; print(m.version("fipy"))'), fluxion $(target/release/fluxion --version | cut -d' ' -f2)"
 for n in "${sizes[@]}"; do
   nn=$(python3 -c "print(int(float('$n')))")
