@@ -704,9 +704,9 @@ impl Assembler {
     /// Assemble `F(x)` into `r` (overwritten) and, if given, the Jacobian into `jac`
     /// (added to; the caller clears it).
     ///
-    /// A mesh with a [`Split`] (a long 1D chain) is assembled in two halves on two threads
-    /// when the Jacobian storage splits there too ([`MatrixSink::split_rows`]), the faces
-    /// between the halves after them.
+    /// A long 1D chain (a chain-ordered mesh with at least 50k faces) is assembled in two
+    /// halves on two threads when the Jacobian storage splits there too
+    /// ([`MatrixSink::split_rows`]), the faces between the halves after them.
     pub fn assemble(
         &mut self,
         terms: &Terms,

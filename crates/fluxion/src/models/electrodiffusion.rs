@@ -21,7 +21,7 @@
 //! # Discretization
 //!
 //! Vertex-centred finite volumes (box method) on a [`Grid`](crate::mesh::Grid), assembled by the general
-//! [`Assembler`] on the grid's [`Mesh`](crate::mesh::Mesh): every node owns the volume between the midpoints of
+//! [`Assembler`] on the grid's [`Mesh`]: every node owns the volume between the midpoints of
 //! its intervals, so the discrete fluxes balance exactly and conservation holds to
 //! round-off in any geometry. The physics are the flux laws and terms of `terms.rs`
 //! (Nernst-Planck with a [`crate::discretize::FluxScheme`], Scharfetter-Gummel by default,
