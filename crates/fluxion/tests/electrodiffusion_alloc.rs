@@ -43,6 +43,17 @@ fn counted<R>(f: impl FnOnce() -> R) -> (R, usize) {
 /// evaluation on their own.
 #[test]
 fn newton_on_the_1d_model_allocates_nothing_once_warm() {
+    // The test thread joins the pool: a `rayon::join` from a thread outside the pool (the
+    // CLI's main thread) injects its job into the pool's shared queue, which allocates one
+    // block per 63 jobs (rayon's, not the solver's: about one per Newton solve at 1e6
+    // nodes); from a worker, a join pushes to the thread's own deque and allocates nothing.
+    // (Making the CLI's main thread a worker was tried: the other worker then often slept
+    // through a join's second half, and `bench --nodes 1e6` took 0.84 s instead of 0.56 s.)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .use_current_thread()
+        .build_global()
+        .unwrap();
     let mut model = Electrodiffusion::new(pnp_benchmark(400, 0.01, 2.0)).unwrap();
     let mut ws = NewtonWorkspace::for_system(&model);
     let opts = NewtonOptions::default();

@@ -131,6 +131,7 @@ fn multigrid_banded_and_block_tridiagonal_allocate_nothing() {
         &Structure::BlockTridiagonal {
             blocks: m,
             block_size: m,
+            coupling: None,
         },
         SolverChoice::Auto,
     )

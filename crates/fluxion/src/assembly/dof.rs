@@ -245,6 +245,11 @@ impl RowRules {
         &self.classes[self.node_class[node] as usize][field]
     }
 
+    /// The classes: a rule per field each.
+    pub fn classes(&self) -> &[Vec<RowRule>] {
+        &self.classes
+    }
+
     /// Whether every row of `node` is its own balance.
     #[inline]
     pub fn is_identity(&self, node: usize) -> bool {

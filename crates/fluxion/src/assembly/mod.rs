@@ -64,6 +64,9 @@ pub struct FaceFlux<'a> {
     pub dk: &'a mut [f64],
     /// `d J_a / d u_L[b]` at `a * fields + b`.
     pub dl: &'a mut [f64],
+    /// Whether the derivatives are wanted (a Jacobian assembly); without, a law may skip
+    /// them (what it adds to `dk`, `dl` is then ignored).
+    derivatives: bool,
 }
 
 impl<'a> FaceFlux<'a> {
@@ -74,7 +77,19 @@ impl<'a> FaceFlux<'a> {
             value,
             dk,
             dl,
+            derivatives: true,
         }
+    }
+    /// The same output, with the derivatives wanted or not.
+    pub fn with_derivatives(mut self, wanted: bool) -> Self {
+        self.derivatives = wanted;
+        self
+    }
+    /// Whether the assembly wants the derivatives (see the field); a law that skips them
+    /// when not must add the same values either way.
+    #[inline]
+    pub fn derivatives(&self) -> bool {
+        self.derivatives
     }
     /// Add `v` to the flow of field `a`.
     #[inline]
@@ -352,8 +367,8 @@ impl Assembler {
                         }
                     }
                 }
-                for &f in mesh.node_faces(node) {
-                    let [p, q] = mesh.face_nodes(f as usize);
+                for f in mesh.node_faces(node) {
+                    let [p, q] = mesh.face_nodes(f);
                     let other = if p == node { q } else { p };
                     for b in 0..nf {
                         if (0..nf).any(|s| src[s] && cf[s * nf + b]) {
@@ -413,6 +428,38 @@ impl Assembler {
             + 8 * self.r2.len()
     }
 
+    /// Which entries `(a, b)` of the block of a node's rows and a neighbour's columns may be
+    /// nonzero (`a * nf + b`): those where a field whose balance feeds row `a` (by the row
+    /// rules of any class) has a flux coupling to field `b`, as in the pattern.
+    fn neighbour_coupling(&self) -> Vec<bool> {
+        let nf = self.nf;
+        let cf = &self.couplings[0];
+        let mut mask = vec![false; nf * nf];
+        let mut src = vec![false; nf];
+        for class in self.rows.classes() {
+            for (a, rule) in class.iter().enumerate() {
+                src.fill(false);
+                match rule {
+                    RowRule::Balance => src[a] = true,
+                    RowRule::Combination(parts) => {
+                        for &(s, w) in parts {
+                            if w != 0.0 {
+                                src[s] = true;
+                            }
+                        }
+                    }
+                    RowRule::Algebraic => {}
+                }
+                for b in 0..nf {
+                    if (0..nf).any(|s| src[s] && cf[s * nf + b]) {
+                        mask[a * nf + b] = true;
+                    }
+                }
+            }
+        }
+        mask
+    }
+
     /// The Jacobian's structure for the linear solver: for 1D meshes block tridiagonal
     /// (several fields per node) or banded (with the pattern's bandwidths), else sparse with the tensor layout of a structured mesh
     /// whose nodes carry every field.
@@ -427,6 +474,7 @@ impl Assembler {
                 return Structure::BlockTridiagonal {
                     blocks: self.mesh.nodes(),
                     block_size: self.nf,
+                    coupling: Some(self.neighbour_coupling()),
                 };
             }
             let (lower, upper) = self.pattern().bandwidths();
@@ -581,6 +629,7 @@ impl Assembler {
                 value: &mut sc.val,
                 dk: &mut sc.dk,
                 dl: &mut sc.dl,
+                derivatives: want_d,
             };
             for law in flux {
                 law.flux(f, [k, l], &sc.uk, &sc.ul, &mut out);

@@ -87,6 +87,13 @@ pub struct Weights {
 pub trait FluxScheme {
     /// Weights at drift `P`.
     fn weights(&self, p: f64) -> Weights;
+    /// The weights `(a, b)` at drift `P` without their derivatives (for residuals), bit
+    /// for bit those of [`Self::weights`].
+    #[inline]
+    fn values(&self, p: f64) -> (f64, f64) {
+        let w = self.weights(p);
+        (w.a, w.b)
+    }
 }
 
 /// Scharfetter-Gummel (exponential fitting): exact for constant drift on an interval.
@@ -119,6 +126,19 @@ impl FluxScheme for ScharfetterGummel {
             b,
             da: a * (1.0 - b) / p,
             db: b * (1.0 - a) / p,
+        }
+    }
+
+    #[inline]
+    fn values(&self, p: f64) -> (f64, f64) {
+        if p.abs() < 1e-3 {
+            (bernoulli(-p), bernoulli(p))
+        } else if p > 0.0 {
+            let b = bernoulli(p);
+            (b + p, b)
+        } else {
+            let a = bernoulli(-p);
+            (a, a - p)
         }
     }
 }
@@ -183,6 +203,15 @@ impl FluxScheme for Scheme {
             Scheme::ScharfetterGummel => ScharfetterGummel.weights(p),
             Scheme::Upwind => Upwind.weights(p),
             Scheme::Central => Central.weights(p),
+        }
+    }
+
+    #[inline]
+    fn values(&self, p: f64) -> (f64, f64) {
+        match self {
+            Scheme::ScharfetterGummel => ScharfetterGummel.values(p),
+            Scheme::Upwind => Upwind.values(p),
+            Scheme::Central => Central.values(p),
         }
     }
 }

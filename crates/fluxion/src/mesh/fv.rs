@@ -24,8 +24,14 @@
 //!
 //! Nodes are numbered so that, with the unknowns of a node interleaved, 1D meshes give a
 //! block-tridiagonal Jacobian and tensor meshes a lexicographic (x fastest) one.
+//!
+//! A 1D grid of one material ([`Mesh::from_grid`]) is stored compactly: face `f` joins nodes
+//! `f` and `f + 1`, every node lies wholly in the one region and every face is one segment
+//! in it, so only the positions, volumes, face areas and distances are kept (40 bytes per
+//! node instead of 136; [`Mesh::parts`] expands them on demand).
 
 use super::{Geometry, Grid};
+use crate::solve::pages::from_fn;
 
 /// The coordinate system of a mesh (it fixes the meaning of `x`, `y`, `z` of a node).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,10 +140,18 @@ pub struct Mesh {
     parts: MeshParts,
     volume: Vec<f64>,
     face_area: Vec<f64>,
-    /// Faces of each node (CSR), for patterns and post-processing.
+    /// Faces of each node (CSR), for patterns and post-processing (empty for a chain).
     node_face_ptr: Vec<u32>,
     node_face: Vec<u32>,
+    /// A compact single-material chain (see the module docs): the CSR parts of `parts`, its
+    /// `face_nodes`, its `node` positions and the node-face lists are empty and implied.
+    chain: bool,
+    /// The first coordinate of every node of a compact chain (empty otherwise).
+    chain_x: Vec<f64>,
 }
+
+/// The one `(region, fraction)` part of a segment of a compact chain.
+const WHOLE: &[(u16, f64)] = &[(0, 1.0)];
 
 /// Check the measures and indices of `parts` (all but the patch faces and the shape) and
 /// sum the control volumes and face areas into `volume` (`nodes` entries) and `face_area`
@@ -278,6 +292,8 @@ impl Mesh {
             face_area,
             node_face_ptr: count,
             node_face,
+            chain: false,
+            chain_x: Vec::new(),
         })
     }
 
@@ -294,16 +310,8 @@ impl Mesh {
         };
         let parts = MeshParts {
             dim: 1,
-            node: (0..n).map(|i| [grid.radius(i), 0.0, 0.0]).collect(),
             regions: vec!["domain".into()],
-            node_part_ptr: (0..=n as u32).collect(),
-            node_part: (0..n).map(|i| (0, grid.volume(i))).collect(),
-            face_nodes: (0..n - 1).map(|i| [i as u32, i as u32 + 1]).collect(),
-            face_distance: (0..n - 1).map(|i| x[i + 1] - x[i]).collect(),
-            face_segment_ptr: (0..n as u32).collect(),
-            segment_area: (0..n - 1).map(|i| grid.face_area(i)).collect(),
-            segment_part_ptr: (0..n as u32).collect(),
-            segment_part: vec![(0, 1.0); n - 1],
+            face_distance: from_fn(n - 1, |i| x[i + 1] - x[i]),
             patches: vec![
                 Patch {
                     name: "left".into(),
@@ -329,8 +337,32 @@ impl Mesh {
                 },
             ],
             shape: Some([n, 1, 1]),
+            ..MeshParts::default()
         };
-        Mesh::new(coordinates, parts).expect("a valid grid gives a valid mesh")
+        let mesh = Mesh {
+            coordinates,
+            parts,
+            volume: from_fn(n, |i| grid.volume(i)),
+            face_area: from_fn(n - 1, |i| grid.face_area(i)),
+            node_face_ptr: Vec::new(),
+            node_face: Vec::new(),
+            chain: true,
+            chain_x: from_fn(n, |i| grid.radius(i)),
+        };
+        debug_assert!(mesh.chain_is_valid());
+        mesh
+    }
+
+    /// The measures of a compact chain are positive and finite (a [`Grid`] guarantees it).
+    fn chain_is_valid(&self) -> bool {
+        let ok = |v: &f64| *v > 0.0 && v.is_finite();
+        self.volume.iter().all(ok)
+            && self.face_area.iter().all(|a| *a >= 0.0 && a.is_finite())
+            && self.parts.face_distance.iter().all(ok)
+            && self.parts.face_distance.len() == self.face_area.len()
+            && self.face_area.len() + 1 == self.volume.len()
+            && self.chain_x.len() == self.volume.len()
+            && self.chain_x.iter().all(|x| x.is_finite())
     }
 
     /// Spatial dimension.
@@ -355,6 +387,9 @@ impl Mesh {
 
     /// Position of node `i`.
     pub fn position(&self, i: usize) -> [f64; 3] {
+        if self.chain {
+            return [self.chain_x[i], 0.0, 0.0];
+        }
         self.parts.node[i]
     }
 
@@ -369,17 +404,40 @@ impl Mesh {
     }
 
     /// `(region, volume)` parts of the control volume of node `i`.
-    pub fn volume_parts(&self, i: usize) -> &[(u16, f64)] {
+    pub fn volume_parts(&self, i: usize) -> impl Iterator<Item = (u16, f64)> + '_ {
         let p = &self.parts;
-        &p.node_part[p.node_part_ptr[i] as usize..p.node_part_ptr[i + 1] as usize]
+        let (listed, whole): (&[(u16, f64)], _) = if self.chain {
+            (&[], Some((0, self.volume[i])))
+        } else {
+            let r = p.node_part_ptr[i] as usize..p.node_part_ptr[i + 1] as usize;
+            (&p.node_part[r], None)
+        };
+        listed.iter().copied().chain(whole)
+    }
+
+    /// The segments of face `f`: their areas and their `(region, fraction of the edge)`
+    /// parts.
+    pub fn face_segments(&self, f: usize) -> impl Iterator<Item = (f64, &[(u16, f64)])> + '_ {
+        let p = &self.parts;
+        let segments = if self.chain {
+            0..0
+        } else {
+            p.face_segment_ptr[f] as usize..p.face_segment_ptr[f + 1] as usize
+        };
+        let whole = self.chain.then(|| (self.face_area[f], WHOLE));
+        segments
+            .map(move |s| {
+                let r = p.segment_part_ptr[s] as usize..p.segment_part_ptr[s + 1] as usize;
+                (p.segment_area[s], &p.segment_part[r])
+            })
+            .chain(whole)
     }
 
     /// The region holding the largest part of node `i`'s volume (the node's region for
     /// outputs and per-node material data).
     pub fn dominant_region(&self, i: usize) -> u16 {
         self.volume_parts(i)
-            .iter()
-            .fold((0u16, -1.0), |a, &(r, v)| if v > a.1 { (r, v) } else { a })
+            .fold((0u16, -1.0), |a, (r, v)| if v > a.1 { (r, v) } else { a })
             .0
     }
 
@@ -400,14 +458,16 @@ impl Mesh {
     /// contribute nothing.
     pub fn volume_integral(&self, i: usize, k: impl Fn(u16) -> Option<f64>) -> f64 {
         self.volume_parts(i)
-            .iter()
-            .filter_map(|&(r, v)| k(r).map(|kr| kr * v))
+            .filter_map(|(r, v)| k(r).map(|kr| kr * v))
             .sum()
     }
 
     /// The two nodes of face `f`.
     #[inline]
     pub fn face_nodes(&self, f: usize) -> [usize; 2] {
+        if self.chain {
+            return [f, f + 1];
+        }
         let [a, b] = self.parts.face_nodes[f];
         [a as usize, b as usize]
     }
@@ -426,7 +486,7 @@ impl Mesh {
     /// Unit vector from the first to the second node of face `f`.
     pub fn face_direction(&self, f: usize) -> [f64; 3] {
         let [a, b] = self.face_nodes(f);
-        let (pa, pb) = (self.parts.node[a], self.parts.node[b]);
+        let (pa, pb) = (self.position(a), self.position(b));
         let d = [pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]];
         let len = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
         [d[0] / len, d[1] / len, d[2] / len]
@@ -437,14 +497,11 @@ impl Mesh {
     /// edge passes through a region where `k` is `None` (a species that may not enter)
     /// carries nothing.
     pub fn transmissibility(&self, f: usize, k: impl Fn(u16) -> Option<f64>) -> f64 {
-        let p = &self.parts;
-        let d = p.face_distance[f];
+        let d = self.parts.face_distance[f];
         let mut t = 0.0;
-        for s in p.face_segment_ptr[f] as usize..p.face_segment_ptr[f + 1] as usize {
+        for (area, parts) in self.face_segments(f) {
             let mut resistance = 0.0;
             let mut blocked = false;
-            let parts =
-                &p.segment_part[p.segment_part_ptr[s] as usize..p.segment_part_ptr[s + 1] as usize];
             for &(r, theta) in parts {
                 if theta == 0.0 {
                     continue;
@@ -455,15 +512,21 @@ impl Mesh {
                 }
             }
             if !blocked && resistance > 0.0 {
-                t += p.segment_area[s] / (d * resistance);
+                t += area / (d * resistance);
             }
         }
         t
     }
 
     /// Faces touching node `i`.
-    pub fn node_faces(&self, i: usize) -> &[u32] {
-        &self.node_face[self.node_face_ptr[i] as usize..self.node_face_ptr[i + 1] as usize]
+    pub fn node_faces(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let (listed, implied): (&[u32], _) = if self.chain {
+            (&[], i.saturating_sub(1)..(i + 1).min(self.faces()))
+        } else {
+            let r = self.node_face_ptr[i] as usize..self.node_face_ptr[i + 1] as usize;
+            (&self.node_face[r], 0..0)
+        };
+        listed.iter().map(|&f| f as usize).chain(implied)
     }
 
     /// Region names.
@@ -509,9 +572,22 @@ impl Mesh {
         self.volume.iter().sum()
     }
 
-    /// The parts the mesh was built from.
-    pub fn parts(&self) -> &MeshParts {
-        &self.parts
+    /// The parts the mesh was built from (expanded for a compact chain).
+    pub fn parts(&self) -> std::borrow::Cow<'_, MeshParts> {
+        if !self.chain {
+            return std::borrow::Cow::Borrowed(&self.parts);
+        }
+        let (n, nf) = (self.nodes(), self.faces());
+        let mut p = self.parts.clone();
+        p.node = self.chain_x.iter().map(|&x| [x, 0.0, 0.0]).collect();
+        p.node_part_ptr = (0..=n as u32).collect();
+        p.node_part = self.volume.iter().map(|&v| (0, v)).collect();
+        p.face_nodes = (0..nf as u32).map(|f| [f, f + 1]).collect();
+        p.face_segment_ptr = (0..=nf as u32).collect();
+        p.segment_area = self.face_area.clone();
+        p.segment_part_ptr = (0..=nf as u32).collect();
+        p.segment_part = vec![(0, 1.0); nf];
+        std::borrow::Cow::Owned(p)
     }
 
     /// The same mesh with lengths divided by `length` and areas and volumes divided by
@@ -519,6 +595,9 @@ impl Mesh {
     /// area is `area`), scaled in place.
     pub fn scaled(mut self, length: f64, area: f64) -> Mesh {
         let p = &mut self.parts;
+        for x in self.chain_x.iter_mut() {
+            *x /= length;
+        }
         for x in p.node.iter_mut() {
             for c in x.iter_mut() {
                 *c /= length;
@@ -537,8 +616,18 @@ impl Mesh {
             pf.area /= area;
             assert!(pf.area.is_finite(), "scaling keeps a mesh valid");
         }
-        measure(&self.parts, &mut self.volume, &mut self.face_area)
-            .expect("scaling keeps a mesh valid");
+        if self.chain {
+            for v in self.volume.iter_mut() {
+                *v /= area * length;
+            }
+            for a in self.face_area.iter_mut() {
+                *a /= area;
+            }
+            assert!(self.chain_is_valid(), "scaling keeps a mesh valid");
+        } else {
+            measure(&self.parts, &mut self.volume, &mut self.face_area)
+                .expect("scaling keeps a mesh valid");
+        }
         self
     }
 }
@@ -564,7 +653,27 @@ mod tests {
             );
         }
         assert_eq!(m.patch_faces()[1].area, g.boundary_area(1));
-        assert_eq!(m.node_faces(3), &[2, 3]);
+        assert_eq!(m.node_faces(3).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(m.node_faces(0).collect::<Vec<_>>(), [0]);
+        assert_eq!(m.node_faces(6).collect::<Vec<_>>(), [5]);
+        // The compact chain and the same mesh from its expanded parts agree.
+        let full = Mesh::new(m.coordinates(), m.parts().into_owned()).unwrap();
+        for i in 0..7 {
+            assert_eq!(
+                m.volume_parts(i).collect::<Vec<_>>(),
+                full.volume_parts(i).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                m.node_faces(i).collect::<Vec<_>>(),
+                full.node_faces(i).collect::<Vec<_>>()
+            );
+        }
+        for f in 0..6 {
+            assert_eq!(m.face_nodes(f), full.face_nodes(f));
+            assert_eq!(m.face_area(f), full.face_area(f));
+            let k = |_| Some(2.0);
+            assert_eq!(m.transmissibility(f, k), full.transmissibility(f, k));
+        }
         let s = m.scaled(2e-6, 10.0);
         assert!((s.face_distance(0) - 1.0 / 6.0).abs() < 1e-15);
     }

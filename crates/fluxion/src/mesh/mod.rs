@@ -106,12 +106,8 @@ pub struct Grid {
     geometry: Geometry,
     inner_radius: f64,
     x: Vec<f64>,
-    /// Face areas at interval midpoints, `n - 1` values.
-    face_area: Vec<f64>,
     /// Face areas at the two boundaries.
     boundary_area: [f64; 2],
-    /// Control volumes of the nodes, `n` values.
-    volume: Vec<f64>,
 }
 
 /// Error raised for an impossible grid.
@@ -193,32 +189,12 @@ impl Grid {
             }
         }
         let r = |xi: f64| inner_radius + xi;
-        let face_area = (0..n - 1)
-            .map(|i| geometry.area(r(0.5 * (x[i] + x[i + 1]))))
-            .collect();
-        let volume = (0..n)
-            .map(|i| {
-                let a = if i == 0 {
-                    x[0]
-                } else {
-                    0.5 * (x[i - 1] + x[i])
-                };
-                let b = if i == n - 1 {
-                    x[n - 1]
-                } else {
-                    0.5 * (x[i] + x[i + 1])
-                };
-                geometry.volume(r(a), r(b))
-            })
-            .collect();
         let boundary_area = [geometry.area(r(x[0])), geometry.area(r(x[n - 1]))];
         Ok(Grid {
             geometry,
             inner_radius,
             x,
-            face_area,
             boundary_area,
-            volume,
         })
     }
 
@@ -247,9 +223,12 @@ impl Grid {
         self.x[i + 1] - self.x[i]
     }
 
-    /// Face area at the midpoint of interval `i` (between nodes `i` and `i+1`).
+    /// Face area `A(r_0 + (x_i + x_{i+1})/2)` at the midpoint of interval `i` (between nodes
+    /// `i` and `i+1`), computed on demand (the closed forms cost less than storing them).
     pub fn face_area(&self, i: usize) -> f64 {
-        self.face_area[i]
+        let x = &self.x;
+        self.geometry
+            .area(self.inner_radius + 0.5 * (x[i] + x[i + 1]))
     }
 
     /// Face area at the left (`0`) or right (`1`) boundary.
@@ -257,14 +236,27 @@ impl Grid {
         self.boundary_area[side]
     }
 
-    /// Control volume of node `i`.
+    /// Control volume of node `i`: the volume between the midpoints of its intervals (the
+    /// grid ends for the two end nodes), computed on demand.
     pub fn volume(&self, i: usize) -> f64 {
-        self.volume[i]
+        let (x, n) = (&self.x, self.x.len());
+        let a = if i == 0 {
+            x[0]
+        } else {
+            0.5 * (x[i - 1] + x[i])
+        };
+        let b = if i == n - 1 {
+            x[n - 1]
+        } else {
+            0.5 * (x[i] + x[i + 1])
+        };
+        let r0 = self.inner_radius;
+        self.geometry.volume(r0 + a, r0 + b)
     }
 
     /// Sum of all control volumes (equals the domain volume to round-off).
     pub fn total_volume(&self) -> f64 {
-        self.volume.iter().sum()
+        (0..self.len()).map(|i| self.volume(i)).sum()
     }
 
     /// The geometry.

@@ -431,7 +431,7 @@ pub fn grid_mesh(grid: &Grid, map: &dyn RegionMap) -> Result<Mesh, StructuredErr
         }
         out.sort_by_key(|p| p.0);
     };
-    let mut parts = base.parts().clone();
+    let mut parts = base.parts().into_owned();
     parts.regions = names.to_vec();
     parts.node_part.clear();
     parts.node_part_ptr = vec![0];
@@ -894,7 +894,7 @@ mod bench {
         let t = std::time::Instant::now();
         let plain = grid.mesh().unwrap();
         let t_plain = t.elapsed().as_secs_f64();
-        let parts = plain.parts().clone();
+        let parts = plain.parts().into_owned();
         let t = std::time::Instant::now();
         let again = Mesh::new(plain.coordinates(), parts).unwrap();
         let t_new = t.elapsed().as_secs_f64();

@@ -101,12 +101,15 @@ pub struct Electrodiffusion {
     base: BcData,
     bc: BcData,
     lambda: f64,
-    /// `D_k A_f / d_f` (scaled) per face and species.
-    transmissibility: Vec<f64>,
-    /// `v d_f / D_k` (scaled) per face and species.
-    drift: Vec<f64>,
-    /// `lambda^2 A_f / d_f` per face (Poisson closure).
-    conductance: Vec<f64>,
+    /// Scaled diffusivities `D_k / D_0`, and their inverses.
+    diffusivity: Vec<f64>,
+    inverse_diffusivity: Vec<f64>,
+    /// `A_f / d_f` (scaled) per face: the transmissibility of species `k` is `D_k A_f / d_f`,
+    /// the Poisson conductance `lambda^2 A_f / d_f` (one material, so one factor per face).
+    face_factor: Vec<f64>,
+    /// `v_n d_f` (scaled) per face, empty without advection: the drift part of the Peclet
+    /// number of species `k` is `v_n d_f / D_k`.
+    advection: Vec<f64>,
     /// The assembler (taken out while the terms borrow the model).
     asm: Option<Assembler>,
 }
@@ -166,7 +169,7 @@ impl Electrodiffusion {
     /// Initial guess for a steady solve at the current boundary data: concentrations and
     /// potential interpolated linearly between the fixed boundary values.
     pub fn initial_guess(&self) -> Vec<f64> {
-        let mut x = vec![0.0; self.n * self.nv];
+        let mut x = crate::solve::pages::zeroed(self.n * self.nv);
         for k in 0..self.m {
             let fixed: Vec<Option<f64>> = (0..2)
                 .map(|s| (self.rows[s][k] == Row::Dirichlet).then(|| self.bc.species[s][k]))

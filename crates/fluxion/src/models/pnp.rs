@@ -41,7 +41,7 @@
 //!                 Laplace solution div(eps_r grad phi) = 0 with the patch potentials
 //! ```
 
-use super::electrodiffusion::terms::{NernstPlanck, PoissonFlux, SpaceCharge};
+use super::electrodiffusion::terms::{FaceTable, NernstPlanck, PoissonFlux, SpaceCharge};
 pub use super::electrodiffusion::Closure;
 use super::electrodiffusion::Species;
 use crate::assembly::{
@@ -94,7 +94,6 @@ pub struct Pnp {
     pub(super) area: f64,
     pub(super) z: Vec<f64>,
     transmissibility: Vec<f64>,
-    drift: Vec<f64>,
     pub(super) conductance: Vec<f64>,
     pub(super) volume: Vec<f64>,
     /// Fixed charge per node, scaled and volume-integrated.
@@ -267,8 +266,7 @@ impl Pnp {
             a == m
                 || smesh
                     .volume_parts(i)
-                    .iter()
-                    .any(|&(r, v)| v > 0.0 && media[r as usize].diffusivity_factor[a].is_some())
+                    .any(|(r, v)| v > 0.0 && media[r as usize].diffusivity_factor[a].is_some())
         };
         let dofs = DofMap::new(n, nv, present).map_err(|e| PnpError::Invalid(e.to_string()))?;
         // Dirichlet rows: the first patch face that fixes a field at a node.
@@ -333,7 +331,6 @@ impl Pnp {
         if !(0..n).any(|i| dirichlet[i * nv + m].is_some()) {
             return bad("the potential is fixed on no patch: give one patch (a reservoir, an electrode) a potential".into());
         }
-        let drift = vec![0.0; transmissibility.len()];
         let target = Self::scaled(&problem, &smesh, c0, vt, length);
         let base = Self::base(&target, m);
         // Row rules: one class per distinct pattern of Dirichlet fields.
@@ -372,7 +369,6 @@ impl Pnp {
             area,
             z,
             transmissibility,
-            drift,
             conductance,
             volume,
             fixed_volume_charge,
@@ -503,13 +499,13 @@ impl Pnp {
     ) {
         (
             NernstPlanck {
-                transmissibility: &self.transmissibility,
-                drift: &self.drift,
+                transmissibility: FaceTable::Full(&self.transmissibility),
+                drift: FaceTable::Zero,
                 z: &self.z,
                 scheme: self.problem.scheme,
             },
             PoissonFlux {
-                conductance: &self.conductance,
+                conductance: FaceTable::Full(&self.conductance),
                 phi: self.m,
             },
             SpaceCharge {

@@ -11,7 +11,7 @@
 //!   cell with imposed fluxes or blocking walls only), the potential is determined only up
 //!   to a constant; one node's potential row becomes `phi = 0` ([`GAUGE`], [`gauge_node`]).
 
-use super::electrodiffusion::terms::PoissonFlux;
+use super::electrodiffusion::terms::{FaceTable, PoissonFlux};
 use super::pnp::{PnpError, PnpProblem, PotentialCondition, SpeciesCondition};
 use crate::assembly::{Assembler, DofMap, FluxLaw, NodeEquation, RowRule, RowRules, Terms};
 use crate::mesh::Mesh;
@@ -106,7 +106,7 @@ pub(super) fn laplace_potential(
         fixed.iter().map(|f| u16::from(f.is_some())).collect(),
     );
     let flux = PoissonFlux {
-        conductance,
+        conductance: FaceTable::Full(conductance),
         phi: 0,
     };
     let eq = Fixed { value: &fixed };
@@ -158,7 +158,7 @@ struct Laplace<'a> {
 impl Laplace<'_> {
     fn assemble(&mut self, x: &[f64], r: &mut [f64], jac: Option<&mut dyn MatrixSink>) {
         let flux = PoissonFlux {
-            conductance: self.conductance,
+            conductance: FaceTable::Full(self.conductance),
             phi: 0,
         };
         let eq = Fixed { value: self.fixed };

@@ -35,6 +35,7 @@ use crate::assembly::{
     Assembler, BoundaryTerm, DofMap, FluxLaw, Local, NodeEquation, RowRule, RowRules, Terms,
     VolumeTerm,
 };
+use crate::models::electrodiffusion::terms::FaceTable;
 use crate::solve::{
     newton, MatrixSink, NewtonOptions, NewtonWorkspace, NonlinearSystem, Structure,
 };
@@ -144,7 +145,7 @@ impl NodeEquation for Bias<'_> {
 /// Call `f` with the Poisson-Boltzmann terms of `pnp` at the mean composition `mean`.
 fn with_boltzmann_terms<R>(pnp: &Pnp, mean: &[f64], f: impl FnOnce(&Terms) -> R) -> R {
     let flux = PoissonFlux {
-        conductance: &pnp.conductance,
+        conductance: FaceTable::Full(&pnp.conductance),
         phi: 0,
     };
     let charge = BoltzmannCharge { pnp, mean };
@@ -313,7 +314,7 @@ impl Pnp {
         // Linear: eta = -J^-1 F(0), one factorization on the Poisson-Boltzmann pattern, with
         // the displacement flux law on the conductances `kappa`.
         let flux = PoissonFlux {
-            conductance: &kappa,
+            conductance: FaceTable::Full(&kappa),
             phi: 0,
         };
         let bias = Bias { pnp: self, phi_bar };

@@ -24,7 +24,7 @@
 //! current is continuous), and the conduction currents alone balance the rate of change of
 //! the charge in the domain, `sum_patches I_cond + dQ/dt = 0`.
 
-use super::electrodiffusion::terms::{PoissonFlux, SpaceCharge};
+use super::electrodiffusion::terms::{FaceTable, PoissonFlux, SpaceCharge};
 use super::electrodiffusion::TransientOptions;
 use super::pnp::{Closure, Pnp, PnpError};
 use crate::assembly::{Assembler, FluxLaw, RowRule, RowRules, Terms, VolumeTerm};
@@ -285,7 +285,7 @@ impl Pnp {
     fn charge_terms(&self) -> (PoissonFlux<'_>, SpaceCharge<'_>) {
         (
             PoissonFlux {
-                conductance: &self.conductance,
+                conductance: FaceTable::Full(&self.conductance),
                 phi: self.m,
             },
             SpaceCharge {

@@ -240,16 +240,12 @@ fn face_coefficients(
     material: &[RegionMaterial],
     polarization_scale: f64,
 ) -> (f64, f64) {
-    let p = mesh.parts();
-    let d = p.face_distance[f];
+    let d = mesh.face_distance(f);
     let n = mesh.face_direction(f);
     let (mut t, mut s) = (0.0, 0.0);
-    for seg in p.face_segment_ptr[f] as usize..p.face_segment_ptr[f + 1] as usize {
-        let a = p.segment_area[seg];
+    for (a, parts) in mesh.face_segments(f) {
         let (mut resist, mut pol) = (0.0, 0.0);
-        for &(r, theta) in
-            &p.segment_part[p.segment_part_ptr[seg] as usize..p.segment_part_ptr[seg + 1] as usize]
-        {
+        for &(r, theta) in parts {
             match material[r as usize] {
                 RegionMaterial::Medium {
                     relative,
@@ -416,7 +412,7 @@ pub fn solve_potential(p: &PotentialProblem) -> Result<PotentialSolution, Potent
     let mut fixed = vec![f64::NAN; n];
     let mut owner = vec![u32::MAX; n];
     for i in 0..n {
-        for &(r, v) in mesh.volume_parts(i) {
+        for (r, v) in mesh.volume_parts(i) {
             let value = match p.materials[r as usize] {
                 RegionMaterial::Conductor { potential } => potential,
                 RegionMaterial::ChargedConductor { .. } => 0.0,
@@ -725,8 +721,8 @@ pub fn node_gradient(mesh: &Mesh, u: &[f64]) -> Vec<[f64; 3]> {
         let xi = mesh.position(i);
         let mut ata = [[0.0; 3]; 3];
         let mut atb = [0.0; 3];
-        for &f in mesh.node_faces(i) {
-            let [a, b] = mesh.face_nodes(f as usize);
+        for f in mesh.node_faces(i) {
+            let [a, b] = mesh.face_nodes(f);
             let j = if a == i { b } else { a };
             let xj = mesh.position(j);
             let d = [xj[0] - xi[0], xj[1] - xi[1], xj[2] - xi[2]];

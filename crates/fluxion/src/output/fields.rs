@@ -589,7 +589,7 @@ mod tests {
         let x = axis(0.0, 1.0, 3, 1.0);
         let mut p = tensor_mesh(CoordinateSystem::Cartesian, [&x, &x, &[0.0]], &["a"], |_| 0)
             .parts()
-            .clone();
+            .into_owned();
         p.node[4][0] += 0.1;
         let m = Mesh::new(CoordinateSystem::Cartesian, p).unwrap();
         let e = TensorAxes::of(&m, "a map").unwrap_err().to_string();

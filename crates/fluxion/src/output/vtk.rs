@@ -258,7 +258,7 @@ fn point_data(out: &mut String, mesh: &Mesh, fields: &[NodeField]) {
 /// The region with the largest part of the control volume of node `i` (the first on ties).
 pub(crate) fn dominant_region(mesh: &Mesh, i: usize) -> u16 {
     let mut best = (0u16, f64::NEG_INFINITY);
-    for &(r, v) in mesh.volume_parts(i) {
+    for (r, v) in mesh.volume_parts(i) {
         if v > best.1 {
             best = (r, v);
         }
@@ -497,7 +497,7 @@ pub(crate) mod tests {
     fn meshes_without_shape_are_unstructured_grids() {
         // 1D without a shape: line cells along the faces.
         let g = Grid::new(Geometry::Spherical, 1e-6, 2e-6, 5, Spacing::Uniform).unwrap();
-        let mut parts = Mesh::from_grid(&g).parts().clone();
+        let mut parts = Mesh::from_grid(&g).parts().into_owned();
         parts.shape = None;
         let m = Mesh::new(CoordinateSystem::Spherical, parts).unwrap();
         let v = vec![1.0, 2.0, 3.0, 4.0, 5.0];

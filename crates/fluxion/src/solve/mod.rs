@@ -12,6 +12,7 @@ mod bdf;
 mod continuation;
 pub mod linear;
 mod newton;
+pub mod pages;
 #[cfg(test)]
 mod test_systems;
 
@@ -22,6 +23,7 @@ pub use linear::{
     make_solver, CsrMatrix, LinearError, LinearSolver, MatrixSink, RowPart, SolverChoice,
     SparsityPattern, Structure, TensorLayout,
 };
+pub(crate) use newton::{half, PAR_LEN};
 pub use newton::{
     newton, periodic_weighted_norm, weighted_norm, NewtonError, NewtonFailure, NewtonOptions,
     NewtonStats, NewtonWorkspace, NonlinearSystem,

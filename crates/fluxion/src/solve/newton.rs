@@ -122,15 +122,16 @@ pub struct NewtonError {
 }
 
 /// Buffers for Newton, allocated once per problem size and reused for every solve: the
-/// linear solver (which owns the Jacobian and its factors) and three vectors (the update,
-/// which first holds the residual, the simplified correction, which first holds the
-/// residual at the trial point, and the trial point).
+/// linear solver (which owns the Jacobian and its factors) and two vectors (the update,
+/// which first holds the residual, and the simplified correction, which first holds the
+/// residual at the trial point). A trial point `x + alpha dx` is formed in `x` itself and
+/// taken back (`x - alpha dx`, exact up to one rounding per entry) when it is rejected, so no
+/// third vector is needed.
 pub struct NewtonWorkspace {
     /// The linear solver with the Jacobian and its factors.
     pub solver: Box<dyn LinearSolver>,
     dx: Vec<f64>,
     dx_bar: Vec<f64>,
-    x_trial: Vec<f64>,
     /// The solver holds the factors of a Jacobian of the system (for reuse by the next call).
     factored: bool,
 }
@@ -150,9 +151,8 @@ impl NewtonWorkspace {
         let n = structure.dim();
         Ok(NewtonWorkspace {
             solver: make_solver(structure, choice)?,
-            dx: vec![0.0; n],
-            dx_bar: vec![0.0; n],
-            x_trial: vec![0.0; n],
+            dx: crate::solve::pages::zeroed(n),
+            dx_bar: crate::solve::pages::zeroed(n),
             factored: false,
         })
     }
@@ -178,7 +178,7 @@ impl NewtonWorkspace {
 
     /// Bytes held by the buffers.
     pub fn memory_bytes(&self) -> usize {
-        self.solver.memory_bytes() + 8 * 3 * self.dx.len()
+        self.solver.memory_bytes() + 8 * 2 * self.dx.len()
     }
 }
 
@@ -236,6 +236,37 @@ pub fn periodic_weighted_norm(x: &[f64], v: &[f64], rtol: f64, atol: &[f64]) -> 
         *t = atol[i % p];
     }
     let pattern = &pattern[..len];
+    if x.len() < PAR_LEN {
+        return chunked_norm(x, v, rtol, pattern);
+    }
+    // Two halves on two threads, joined as the one pass would have found it: the first NaN,
+    // else the first index of the largest value.
+    let h = half(x.len(), len);
+    let ((x0, x1), (v0, v1)) = (x.split_at(h), v.split_at(h));
+    let (a, b) = rayon::join(
+        || chunked_norm(x0, v0, rtol, pattern),
+        || chunked_norm(x1, v1, rtol, pattern),
+    );
+    if a.0.is_nan() || !(b.0 > a.0 || b.0.is_nan()) {
+        a
+    } else {
+        (b.0, b.1 + h)
+    }
+}
+
+/// Unknowns from which the passes of Newton over its vectors (norms, negation, updates) run
+/// on two threads, one half each; the results do not depend on it.
+pub(crate) const PAR_LEN: usize = 1 << 17;
+
+/// The split of `len` numbers into two halves: the middle, rounded down to a multiple of
+/// `align`.
+pub(crate) fn half(len: usize, align: usize) -> usize {
+    len / 2 / align * align
+}
+
+/// [`periodic_weighted_norm`] on one thread, with the tolerances of one chunk in `pattern`.
+fn chunked_norm(x: &[f64], v: &[f64], rtol: f64, pattern: &[f64]) -> (f64, usize) {
+    let len = pattern.len();
     let mut worst = (0.0, 0);
     for (c, (xc, vc)) in x.chunks(len).zip(v.chunks(len)).enumerate() {
         let (mut m, mut bad) = ([0.0f64; 8], false);
@@ -370,35 +401,35 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
             // monotonicity test of a full step (`||J_old^-1 F(x + dx)|| <= 3/4 ||dx||`), and
             // the next iteration stays at these factors when it contracts by `theta_max`;
             // otherwise the Jacobian at the (new or same) `x` is factored.
-            for ((t, xi), d) in ws.x_trial.iter_mut().zip(x.iter()).zip(&ws.dx) {
-                *t = xi + d;
-            }
-            sys.residual(&ws.x_trial, &mut ws.dx_bar);
+            axpy(x, 1.0, &ws.dx);
+            sys.residual(x, &mut ws.dx_bar);
             stats.residual_evaluations += 1;
+            let mut taken = false;
             if negate_finite(&mut ws.dx_bar).is_some() && ws.solver.solve(&mut ws.dx_bar).is_ok() {
-                let (bar, _) = sys.update_norm(&ws.x_trial, &ws.dx_bar, rtol);
+                let (bar, _) = sys.update_norm(x, &ws.dx_bar, rtol);
                 if bar <= 0.75 * norm {
-                    x.copy_from_slice(&ws.x_trial);
+                    taken = true;
                     chord = bar <= theta_max * norm;
                     trusted |= chord;
                 }
+            }
+            if !taken {
+                axpy(x, -1.0, &ws.dx);
             }
             continue;
         }
         // Line search with the natural monotonicity test.
         let mut alpha = 1.0;
         loop {
-            for ((t, xi), d) in ws.x_trial.iter_mut().zip(x.iter()).zip(&ws.dx) {
-                *t = xi + alpha * d;
-            }
-            sys.residual(&ws.x_trial, &mut ws.dx_bar);
+            axpy(x, alpha, &ws.dx);
+            sys.residual(x, &mut ws.dx_bar);
             stats.residual_evaluations += 1;
             let finite = negate_finite(&mut ws.dx_bar).is_some();
             if finite {
                 if let Err(e) = ws.solver.solve(&mut ws.dx_bar) {
                     return Err(fail(linear_failure(e), it, last));
                 }
-                let (bar, _) = sys.update_norm(&ws.x_trial, &ws.dx_bar, rtol);
+                let (bar, _) = sys.update_norm(x, &ws.dx_bar, rtol);
                 if bar <= (1.0 - alpha / 4.0) * norm || (alpha == 1.0 && bar < norm) {
                     // A full step that contracts by `theta_max`: `dx_bar` is the chord
                     // correction at the new iterate.
@@ -406,6 +437,7 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
                     break;
                 }
             }
+            axpy(x, -alpha, &ws.dx);
             alpha *= 0.5;
             if alpha < opts.min_damping {
                 // No damped step passes the monotonicity test: report it (continuation or
@@ -422,7 +454,6 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
                 ));
             }
         }
-        x.copy_from_slice(&ws.x_trial);
     }
     Err(fail(
         NewtonFailure::MaxIterations,
@@ -431,11 +462,37 @@ pub fn newton<S: NonlinearSystem + ?Sized>(
     ))
 }
 
+/// `x += a d` (two threads from [`PAR_LEN`] unknowns).
+fn axpy(x: &mut [f64], a: f64, d: &[f64]) {
+    let serial = |x: &mut [f64], d: &[f64]| {
+        for (xi, di) in x.iter_mut().zip(d) {
+            *xi += a * di;
+        }
+    };
+    if x.len() < PAR_LEN {
+        return serial(x, d);
+    }
+    let h = half(x.len(), 8);
+    let ((x0, x1), (d0, d1)) = (x.split_at_mut(h), d.split_at(h));
+    rayon::join(|| serial(x0, d0), || serial(x1, d1));
+}
+
 /// Negate the residual `v` in place (for `J dx = -F`) and return its max-norm, or `None`
 /// when it holds a NaN or an infinity (`v` is then negated all the same): the finiteness
 /// test, the norm and the sign in one pass over the vector instead of three (eight running
-/// maxima, so that the loop vectorizes).
+/// maxima, so that the loop vectorizes; two threads from [`PAR_LEN`] unknowns).
 fn negate_finite(v: &mut [f64]) -> Option<f64> {
+    if v.len() < PAR_LEN {
+        return negate_finite_serial(v);
+    }
+    let (v0, v1) = v.split_at_mut(half(v.len(), 8));
+    match rayon::join(|| negate_finite_serial(v0), || negate_finite_serial(v1)) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        _ => None,
+    }
+}
+
+fn negate_finite_serial(v: &mut [f64]) -> Option<f64> {
     let (mut m, mut bad) = ([0.0f64; 8], false);
     for c in v.chunks_mut(8) {
         for (mj, x) in m.iter_mut().zip(c.iter_mut()) {
@@ -486,36 +543,53 @@ mod tests {
     /// growing and falling updates (a new largest in every chunk, or only in the first),
     /// ties (the first index wins), a largest in a partial last chunk, and a NaN or an
     /// infinity after a larger finite value (the first NaN is reported, an infinity is the
-    /// largest).
+    /// largest); also on two threads (from [`PAR_LEN`] unknowns), with the largest, a tie or
+    /// a NaN in either half.
     #[test]
     fn periodic_norm_equals_the_weighted_norm() {
         let atol = [1e-14, 1e-14, 1e-10];
-        let n = 3 * 101;
-        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
-        let mut cases: Vec<Vec<f64>> = vec![
-            (0..n).map(|i| i as f64 * 1e-12).collect(),
-            (0..n).map(|i| (n - i) as f64 * 1e-12).collect(),
-            (0..n).map(|i| ((i * 7919) % 113) as f64 * 1e-13).collect(),
-            vec![2e-12; n],
-            vec![0.0; n],
-        ];
-        let mut last = vec![1e-13; n];
-        last[n - 2] = 5e-9;
-        cases.push(last);
-        for (at, bad) in [(200, f64::NAN), (200, f64::INFINITY), (5, f64::NAN)] {
-            let mut v = cases[0].clone();
-            v[at] = bad;
-            cases.push(v);
-        }
-        for (c, v) in cases.iter().enumerate() {
-            for rtol in [1e-10, 0.0] {
-                let (a, ia) = weighted_norm(&Periodic, &x, v, rtol);
-                let (b, ib) = periodic_weighted_norm(&x, v, rtol, &atol);
-                assert_eq!(
-                    (a.to_bits(), ia),
-                    (b.to_bits(), ib),
-                    "case {c}, rtol {rtol}"
-                );
+        for n in [3 * 101, 3 * (PAR_LEN / 3 + 101)] {
+            let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+            let mut cases: Vec<Vec<f64>> = vec![
+                (0..n).map(|i| i as f64 * 1e-12).collect(),
+                (0..n).map(|i| (n - i) as f64 * 1e-12).collect(),
+                (0..n).map(|i| ((i * 7919) % 113) as f64 * 1e-13).collect(),
+                vec![2e-12; n],
+                vec![0.0; n],
+            ];
+            let mut last = vec![1e-13; n];
+            last[n - 2] = 5e-9;
+            cases.push(last);
+            for (at, bad) in [(200, f64::NAN), (200, f64::INFINITY), (5, f64::NAN)] {
+                let mut v = cases[0].clone();
+                v[at] = bad;
+                cases.push(v);
+            }
+            for (late, bad) in [
+                (1e-9, f64::NAN),
+                (2e-9, f64::NAN),
+                (1e-9, 1e-9),
+                (2e-9, 0.0),
+            ] {
+                // Equal (first wins) or larger values late; a NaN late, or also early.
+                let mut v = vec![0.0; n];
+                v[12] = 1e-9;
+                v[n - 6] = late;
+                v[n - 3] = bad;
+                cases.push(v.clone());
+                v[30] = f64::NAN;
+                cases.push(v);
+            }
+            for (c, v) in cases.iter().enumerate() {
+                for rtol in [1e-10, 0.0] {
+                    let (a, ia) = weighted_norm(&Periodic, &x, v, rtol);
+                    let (b, ib) = periodic_weighted_norm(&x, v, rtol, &atol);
+                    assert_eq!(
+                        (a.to_bits(), ia),
+                        (b.to_bits(), ib),
+                        "n {n}, case {c}, rtol {rtol}"
+                    );
+                }
             }
         }
     }
@@ -525,7 +599,7 @@ mod tests {
     /// eight lanes, and a NaN or an infinity anywhere gives `None`.
     #[test]
     fn negate_finite_negates_measures_and_tests() {
-        for n in [0usize, 1, 7, 8, 9, 29] {
+        for n in [0usize, 1, 7, 8, 9, 29, PAR_LEN + 29] {
             let v: Vec<f64> = (0..n).map(|i| ((i * 37 % 11) as f64 - 5.0) * 1.5).collect();
             let mut w = v.clone();
             let norm = negate_finite(&mut w).unwrap();
@@ -536,10 +610,12 @@ mod tests {
             );
             assert!(v.iter().zip(&w).all(|(a, b)| *b == -*a));
             for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-                if n > 0 {
-                    let mut w = v.clone();
-                    w[n - 1] = bad;
-                    assert_eq!(negate_finite(&mut w), None, "n = {n}, {bad}");
+                for at in [0, n.saturating_sub(1)] {
+                    if n > 0 {
+                        let mut w = v.clone();
+                        w[at] = bad;
+                        assert_eq!(negate_finite(&mut w), None, "n = {n}, {bad} at {at}");
+                    }
                 }
             }
         }

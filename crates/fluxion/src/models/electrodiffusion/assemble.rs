@@ -1,6 +1,6 @@
 //! The model's physics as assembler terms, and the assembly of residual and Jacobian.
 
-use super::terms::{NernstPlanck, PoissonFlux, SpaceCharge};
+use super::terms::{FaceTable, NernstPlanck, PoissonFlux, SpaceCharge};
 use super::{Closure, Electrodiffusion, Row};
 use crate::assembly::{BoundaryTerm, FluxLaw, Local, NodeEquation, Terms, VolumeTerm};
 use crate::solve::MatrixSink;
@@ -17,13 +17,26 @@ impl Electrodiffusion {
     ) {
         (
             NernstPlanck {
-                transmissibility: &self.transmissibility,
-                drift: &self.drift,
+                transmissibility: FaceTable::Product {
+                    face: &self.face_factor,
+                    field: &self.diffusivity,
+                },
+                drift: if self.advection.is_empty() {
+                    FaceTable::Zero
+                } else {
+                    FaceTable::Product {
+                        face: &self.advection,
+                        field: &self.inverse_diffusivity,
+                    }
+                },
                 z: &self.z,
                 scheme: self.problem.scheme,
             },
             PoissonFlux {
-                conductance: &self.conductance,
+                conductance: FaceTable::Product {
+                    face: &self.face_factor,
+                    field: std::slice::from_ref(&self.lam2),
+                },
                 phi: self.m,
             },
             SpaceCharge {

@@ -8,6 +8,7 @@ use super::{
 use crate::assembly::{Assembler, DofMap, RowRule, RowRules};
 use crate::constants::{thermal_voltage, FARADAY, VACUUM_PERMITTIVITY};
 use crate::mesh::Mesh;
+use crate::solve::pages::from_fn;
 use std::sync::Arc;
 
 impl Electrodiffusion {
@@ -142,23 +143,18 @@ impl Electrodiffusion {
         let d: Vec<f64> = problem.species.iter().map(|s| s.diffusivity / d0).collect();
         let nv = m + 1;
         let vel = problem.velocity * length / d0;
-        let mut transmissibility = Vec::with_capacity((n - 1) * m);
+        // One material: `D_k A_f/d_f` is the species' factor times the face's.
+        let face_factor = from_fn(n - 1, |f| mesh.transmissibility(f, |_| Some(1.0)));
         // Without advection the drift is zero on every face and not stored.
-        let advection = vel != 0.0;
-        let mut drift = Vec::with_capacity(if advection { (n - 1) * m } else { 0 });
-        for f in 0..n - 1 {
+        let advection: Vec<f64> = if vel != 0.0 {
             // v . (x_L - x_K)/|x_L - x_K| with the face direction of the mesh.
-            let vn = vel * mesh.face_direction(f)[0];
-            for &dk in &d {
-                transmissibility.push(mesh.transmissibility(f, |_| Some(dk)));
-                if advection {
-                    drift.push(vn * mesh.face_distance(f) / dk);
-                }
-            }
-        }
-        let conductance = (0..n - 1)
-            .map(|f| lam2 * mesh.transmissibility(f, |_| Some(1.0)))
-            .collect();
+            (0..n - 1)
+                .map(|f| vel * mesh.face_direction(f)[0] * mesh.face_distance(f))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let inverse_diffusivity = d.iter().map(|dk| 1.0 / dk).collect();
         let target = Self::scaled_bc(&problem, &scales);
         let base = Self::base_bc(&problem, &target, &rows);
         let mut model = Electrodiffusion {
@@ -176,9 +172,10 @@ impl Electrodiffusion {
             target,
             base,
             lambda: 1.0,
-            transmissibility,
-            drift,
-            conductance,
+            diffusivity: d,
+            inverse_diffusivity,
+            face_factor,
+            advection,
             asm: None,
             problem,
         };

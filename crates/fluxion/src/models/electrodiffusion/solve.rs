@@ -7,6 +7,7 @@ use crate::solve::{
     ContinuationOptions, DaeSystem, Homotopy, MatrixSink, NewtonOptions, NewtonWorkspace,
     NonlinearSystem, Progress, SolverChoice, Structure,
 };
+use crate::solve::{half, PAR_LEN};
 
 impl Electrodiffusion {
     /// Solve for the steady state.
@@ -96,10 +97,7 @@ impl Electrodiffusion {
         stats.update_norm = s.update_norm;
         stats.residual = s.residual_norm;
         stats.memory_bytes = ws.memory_bytes()
-            + 8 * (x.len()
-                + self.transmissibility.len()
-                + self.drift.len()
-                + self.conductance.len())
+            + 8 * (x.len() + self.face_factor.len() + self.advection.len())
             + self.asm.as_ref().map_or(0, |a| a.memory_bytes());
         // The factors are freed here, before any post-processing allocates the profiles.
         Ok((x, stats))
@@ -387,13 +385,21 @@ impl NonlinearSystem for Electrodiffusion {
                 *d = -0.95 * x;
             }
         };
-        for (xn, dn) in x[nv..(n - 1) * nv]
-            .chunks_exact(nv)
-            .zip(dx[nv..(n - 1) * nv].chunks_exact_mut(nv))
-        {
-            for k in 0..m {
-                limit(xn[k], &mut dn[k]);
+        let interior = |x: &[f64], dx: &mut [f64]| {
+            for (xn, dn) in x.chunks_exact(nv).zip(dx.chunks_exact_mut(nv)) {
+                for k in 0..m {
+                    limit(xn[k], &mut dn[k]);
+                }
             }
+        };
+        let (xi, di) = (&x[nv..(n - 1) * nv], &mut dx[nv..(n - 1) * nv]);
+        if xi.len() < PAR_LEN {
+            interior(xi, di);
+        } else {
+            // Two threads, one half each (node-aligned).
+            let h = half(xi.len(), nv);
+            let ((x0, x1), (d0, d1)) = (xi.split_at(h), di.split_at_mut(h));
+            rayon::join(|| interior(x0, d0), || interior(x1, d1));
         }
         for i in [0, n - 1] {
             for k in 0..m {

@@ -179,7 +179,8 @@ fn engine_keeps_the_1d_band() {
             NonlinearSystem::structure(&m),
             Structure::BlockTridiagonal {
                 blocks: 9,
-                block_size: 4
+                block_size: 4,
+                coupling: Some(_),
             }
         ));
         let (lower, upper) = m.asm.as_ref().unwrap().pattern().bandwidths();

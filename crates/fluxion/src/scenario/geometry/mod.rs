@@ -746,7 +746,7 @@ fn build_mesh(
 /// 1D radial meshes name their ends `left` and `right`: the scenario calls them `rmin`
 /// and `rmax` (the patch order is kept, so nothing else changes).
 fn rename_patches(m: &mut Mesh) {
-    let mut parts = m.parts().clone();
+    let mut parts = m.parts().into_owned();
     for p in &mut parts.patches {
         match p.name.as_str() {
             "left" => p.name = "rmin".into(),

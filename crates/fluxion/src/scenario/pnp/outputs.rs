@@ -42,8 +42,8 @@ fn plane_gradient(mesh: &Mesh, triangles: Option<&TriangleLocator>, u: &[f64]) -
             }
             let xi = mesh.position(i);
             let (mut a, mut b) = ([[0.0; 2]; 2], [0.0; 2]);
-            for &f in mesh.node_faces(i) {
-                let [p, q] = mesh.face_nodes(f as usize);
+            for f in mesh.node_faces(i) {
+                let [p, q] = mesh.face_nodes(f);
                 let j = if p == i { q } else { p };
                 if !u[j].is_finite() {
                     continue;

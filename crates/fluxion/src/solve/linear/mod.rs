@@ -152,6 +152,10 @@ pub enum Structure {
         blocks: usize,
         /// Unknowns per node.
         block_size: usize,
+        /// Which entries `(r, c)` of the off-diagonal blocks may be nonzero
+        /// (`coupling[r * block_size + c]`; the fields a flux couples across a face), `None`
+        /// for dense blocks. Lets [`BlockTridiagonalLu`] store only those.
+        coupling: Option<Vec<bool>>,
     },
 }
 
@@ -161,7 +165,9 @@ impl Structure {
         match self {
             Structure::Banded { n, .. } => *n,
             Structure::Sparse { pattern, .. } => pattern.dim(),
-            Structure::BlockTridiagonal { blocks, block_size } => blocks * block_size,
+            Structure::BlockTridiagonal {
+                blocks, block_size, ..
+            } => blocks * block_size,
         }
     }
 }
@@ -250,10 +256,22 @@ pub fn make_solver(
             Ok(Box::new(BandedLu::new(*n, *lower, *upper)))
         }
         (
-            Structure::BlockTridiagonal { blocks, block_size },
+            Structure::BlockTridiagonal {
+                blocks,
+                block_size,
+                coupling,
+            },
             SolverChoice::Auto | SolverChoice::BlockTridiagonal,
-        ) => Ok(Box::new(BlockTridiagonalLu::new(*blocks, *block_size)?)),
-        (Structure::BlockTridiagonal { blocks, block_size }, SolverChoice::Banded) => {
+        ) => Ok(Box::new(match coupling {
+            Some(c) => BlockTridiagonalLu::with_coupling(*blocks, *block_size, c)?,
+            None => BlockTridiagonalLu::new(*blocks, *block_size)?,
+        })),
+        (
+            Structure::BlockTridiagonal {
+                blocks, block_size, ..
+            },
+            SolverChoice::Banded,
+        ) => {
             let w = (2 * block_size).saturating_sub(1);
             Ok(Box::new(BandedLu::new(blocks * block_size, w, w)))
         }

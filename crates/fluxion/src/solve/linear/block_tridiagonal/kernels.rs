@@ -1,34 +1,63 @@
-//! Dense `b x b` block kernels of the block-tridiagonal LU: scales, pivoted inversion,
-//! products.
+//! Block kernels of the block-tridiagonal LU: scales, pivoted inversion, products; dense
+//! `b x b` blocks, and compressed off-diagonal blocks given by their entries `[r, c]`.
 
-/// Row scales `1 / max |a_rc|` of block row `k` (over `L_k`, `D_k`, `U_k`) into `out`.
+/// Row scales `1 / max |a_rc|` of block row `k` into `out`: over the dense diagonal block
+/// `d` and the compressed off-diagonal blocks `l` and `u` (entries `ent`). `Err(row)`
+/// (global, for block row `k`) at a zero or non-finite row.
 #[inline(always)]
 pub(super) fn row_scales(
     b: usize,
     k: usize,
-    lower: &[f64],
-    diag: &[f64],
-    upper: &[f64],
+    (l, d, u): (&[f64], &[f64], &[f64]),
+    ent: &[[u8; 2]],
     out: &mut [f64],
 ) -> Result<(), usize> {
-    let bb = b * b;
-    let (l, d, u) = (
-        &lower[k * bb..(k + 1) * bb],
-        &diag[k * bb..(k + 1) * bb],
-        &upper[k * bb..(k + 1) * bb],
-    );
     for r in 0..b {
         let mut m = 0.0f64;
         for c in 0..b {
-            let i = r * b + c;
-            m = m.max(l[i].abs()).max(d[i].abs()).max(u[i].abs());
+            m = m.max(d[r * b + c].abs());
         }
-        if m == 0.0 || !m.is_finite() {
+        out[r] = m;
+    }
+    for (e, &[r, _]) in ent.iter().enumerate() {
+        let r = r as usize;
+        out[r] = out[r].max(l[e].abs()).max(u[e].abs());
+    }
+    for (r, o) in out[..b].iter_mut().enumerate() {
+        if *o == 0.0 || !o.is_finite() {
             return Err(k * b + r);
         }
-        out[r] = 1.0 / m;
+        *o = 1.0 / *o;
     }
     Ok(())
+}
+
+/// `out[c] = max(out[c], |a_rc| rs[r])` over the compressed block `a` (entries `ent`).
+#[inline(always)]
+pub(super) fn column_maxima_sparse(a: &[f64], ent: &[[u8; 2]], rs: &[f64], out: &mut [f64]) {
+    for (e, &[r, c]) in ent.iter().enumerate() {
+        let (r, c) = (r as usize, c as usize);
+        out[c] = out[c].max(a[e].abs() * rs[r]);
+    }
+}
+
+/// `s -= l x` for the compressed block `l` (entries `ent`) and the dense `b x b` block `x`.
+#[inline(always)]
+pub(super) fn schur_update_sparse(b: usize, s: &mut [f64], l: &[f64], ent: &[[u8; 2]], x: &[f64]) {
+    for (e, &[r, m]) in ent.iter().enumerate() {
+        let (r, m, v) = (r as usize, m as usize, l[e]);
+        for c in 0..b {
+            s[r * b + c] -= v * x[m * b + c];
+        }
+    }
+}
+
+/// `out -= a v` for the compressed block `a` (entries `ent`).
+#[inline(always)]
+pub(super) fn sparse_vec_sub(a: &[f64], ent: &[[u8; 2]], v: &[f64], out: &mut [f64]) {
+    for (e, &[r, c]) in ent.iter().enumerate() {
+        out[r as usize] -= a[e] * v[c as usize];
+    }
 }
 
 /// `out[c] = max(out[c], max_r |a_rc| rs[r])` over the row-major `b x b` block `a`.
@@ -119,6 +148,17 @@ pub(super) fn invert_block(
         }
     }
     Ok(())
+}
+
+/// The dense row-major `b x b` block `out` of the compressed block `a` (entries `ent`).
+/// Off the critical path of the recurrences (it depends on the matrix only), so that their
+/// products run on dense blocks in registers.
+#[inline(always)]
+pub(super) fn expand(b: usize, a: &[f64], ent: &[[u8; 2]], out: &mut [f64]) {
+    out[..b * b].fill(0.0);
+    for (&v, &[r, c]) in a.iter().zip(ent) {
+        out[r as usize * b + c as usize] = v;
+    }
 }
 
 /// `s -= l x` for row-major `b x b` blocks.
