@@ -216,6 +216,13 @@ impl Rows<'_> {
     }
 }
 
+/// Faces per block of a blocked chain half ([`Assembler::half`]): their rows and states
+/// (24 bytes per node for three fields, twice) stay in the L2 cache.
+const CHAIN_BLOCK: usize = 2048;
+
+/// Most patch faces of a chain assembled in blocks (each block scans them for its nodes).
+const CHAIN_MAX_PATCH_FACES: usize = 16;
+
 /// Faces from which a residual without Jacobian runs on two threads (below, a thread start
 /// and the extra sum over `r` would not pay).
 const PARALLEL_FACES: usize = 50_000;
@@ -557,8 +564,13 @@ impl Assembler {
 
     /// One node term (a volume term or a patch face): gather the state of `node`, let
     /// `eval` fill the local values and derivatives, scatter them into the node's rows.
+    /// With `NF > 0` (a full [`DofMap`] of `NF` fields) the local buffers are on the stack
+    /// with constant lengths, so the gather and the fills compile to a few moves instead of
+    /// calls of `memcpy`/`memset` (8 % of a 1D residual at 1e6 nodes); `NF = 0`: any map,
+    /// the scratch's buffers.
     #[allow(clippy::too_many_arguments)]
-    fn node_term(
+    #[inline]
+    fn node_term<const NF: usize>(
         (dofs, rows, nf): (&DofMap, &RowRules, usize),
         sc: &mut FaceScratch,
         node: usize,
@@ -568,12 +580,19 @@ impl Assembler {
         jac: &mut Option<&mut dyn MatrixSink>,
         eval: impl FnOnce(&[f64], &mut Local),
     ) {
-        let (uk, val, dk) = (&mut sc.uk[..], &mut sc.val[..], &mut sc.dk[..]);
-        dofs.gather(node, x, uk);
-        val.fill(0.0);
-        if want_d {
-            dk.fill(0.0);
-        }
+        let (mut su, mut sv, mut sd) = ([0.0f64; NF], [0.0f64; NF], [[0.0f64; NF]; NF]);
+        let (uk, val, dk): (&mut [f64], &mut [f64], &mut [f64]) = if NF > 0 {
+            debug_assert!(dofs.is_full() && nf == NF);
+            su.copy_from_slice(&x[node * NF..(node + 1) * NF]);
+            (&mut su, &mut sv, sd.as_flattened_mut())
+        } else {
+            dofs.gather(node, x, &mut sc.uk);
+            sc.val.fill(0.0);
+            if want_d {
+                sc.dk.fill(0.0);
+            }
+            (&mut sc.uk[..], &mut sc.val[..], &mut sc.dk[..])
+        };
         let mut out = Local {
             fields: nf,
             value: &mut *val,
@@ -599,10 +618,11 @@ impl Assembler {
 
     /// The flux laws on the faces `faces` with the scratch `sc`: `+J` into the rows of the
     /// first node, `-J` into those of the second (through the row rules), added to `r` and,
-    /// if given, the Jacobian.
+    /// if given, the Jacobian. Dispatches to [`Self::faces_of`] with the field count as a
+    /// constant for full maps of 2 to 4 fields.
     #[allow(clippy::too_many_arguments)]
     fn faces(
-        (mesh, dofs, rows, nf): (&Mesh, &DofMap, &RowRules, usize),
+        ctx: (&Mesh, &DofMap, &RowRules, usize),
         sc: &mut FaceScratch,
         flux: &[&dyn FluxLaw],
         faces: std::ops::Range<usize>,
@@ -613,47 +633,90 @@ impl Assembler {
         if flux.is_empty() {
             return;
         }
+        match (ctx.1.is_full(), ctx.3) {
+            (true, 2) => Self::faces_of::<2>(ctx, sc, flux, faces, x, r, jac),
+            (true, 3) => Self::faces_of::<3>(ctx, sc, flux, faces, x, r, jac),
+            (true, 4) => Self::faces_of::<4>(ctx, sc, flux, faces, x, r, jac),
+            _ => Self::faces_of::<0>(ctx, sc, flux, faces, x, r, jac),
+        }
+    }
+
+    /// [`Self::faces`] with the local buffers on the stack for `NF > 0` fields of a full
+    /// [`DofMap`] (see [`Self::node_term`]), in the scratch for `NF = 0`.
+    #[allow(clippy::too_many_arguments)]
+    fn faces_of<const NF: usize>(
+        (mesh, dofs, rows, nf): (&Mesh, &DofMap, &RowRules, usize),
+        sc: &mut FaceScratch,
+        flux: &[&dyn FluxLaw],
+        faces: std::ops::Range<usize>,
+        x: &[f64],
+        r: &mut Rows,
+        jac: &mut Option<&mut dyn MatrixSink>,
+    ) {
         let want_d = jac.is_some();
         let full = dofs.is_full();
+        let (mut su, mut sl) = ([0.0f64; NF], [0.0f64; NF]);
+        let mut sv;
+        let (mut sdk, mut sdl) = ([[0.0f64; NF]; NF], [[0.0f64; NF]; NF]);
         for f in faces {
             let [k, l] = mesh.face_nodes(f);
-            dofs.gather(k, x, &mut sc.uk);
-            dofs.gather(l, x, &mut sc.ul);
-            sc.val.fill(0.0);
-            if want_d {
-                sc.dk.fill(0.0);
-                sc.dl.fill(0.0);
-            }
+            let (uk, ul, val, dk, dl): (
+                &mut [f64],
+                &mut [f64],
+                &mut [f64],
+                &mut [f64],
+                &mut [f64],
+            ) = if NF > 0 {
+                debug_assert!(full && nf == NF);
+                su.copy_from_slice(&x[k * NF..(k + 1) * NF]);
+                sl.copy_from_slice(&x[l * NF..(l + 1) * NF]);
+                sv = [0.0; NF];
+                if want_d {
+                    sdk = [[0.0; NF]; NF];
+                    sdl = [[0.0; NF]; NF];
+                }
+                let (dk, dl) = (sdk.as_flattened_mut(), sdl.as_flattened_mut());
+                (&mut su, &mut sl, &mut sv, dk, dl)
+            } else {
+                dofs.gather(k, x, &mut sc.uk);
+                dofs.gather(l, x, &mut sc.ul);
+                sc.val.fill(0.0);
+                if want_d {
+                    sc.dk.fill(0.0);
+                    sc.dl.fill(0.0);
+                }
+                (&mut sc.uk, &mut sc.ul, &mut sc.val, &mut sc.dk, &mut sc.dl)
+            };
             let mut out = FaceFlux {
                 fields: nf,
-                value: &mut sc.val,
-                dk: &mut sc.dk,
-                dl: &mut sc.dl,
+                value: &mut *val,
+                dk: &mut *dk,
+                dl: &mut *dl,
                 derivatives: want_d,
             };
             for law in flux {
-                law.flux(f, [k, l], &sc.uk, &sc.ul, &mut out);
+                law.flux(f, [k, l], uk, ul, &mut out);
             }
             if full && rows.is_identity(k) && rows.is_identity(l) {
                 // Both nodes carry every field as its own balance (all interior nodes):
                 // `+J` into the rows of `K`, `-J` into those of `L`, four dense blocks.
                 let (rk, rl) = (dofs.node_range(k).start, dofs.node_range(l).start);
                 for a in 0..nf {
-                    *r.at(rk + a) += sc.val[a];
-                    *r.at(rl + a) -= sc.val[a];
+                    *r.at(rk + a) += val[a];
+                    *r.at(rl + a) -= val[a];
                 }
                 if let Some(j) = jac.as_mut() {
-                    j.add_block(rk, rk, nf, nf, &sc.dk, 1.0);
-                    j.add_block(rk, rl, nf, nf, &sc.dl, 1.0);
-                    j.add_block(rl, rk, nf, nf, &sc.dk, -1.0);
-                    j.add_block(rl, rl, nf, nf, &sc.dl, -1.0);
+                    j.add_block(rk, rk, nf, nf, dk, 1.0);
+                    j.add_block(rk, rl, nf, nf, dl, 1.0);
+                    j.add_block(rl, rk, nf, nf, dk, -1.0);
+                    j.add_block(rl, rl, nf, nf, dl, -1.0);
                 }
                 continue;
             }
             for a in 0..nf {
-                let blocks = [(k, &sc.dk[..]), (l, &sc.dl[..])];
-                Self::scatter(dofs, rows, nf, k, a, 1.0, sc.val[a], blocks, 2, r, jac);
-                Self::scatter(dofs, rows, nf, l, a, -1.0, sc.val[a], blocks, 2, r, jac);
+                let blocks = [(k, &dk[..]), (l, &dl[..])];
+                Self::scatter(dofs, rows, nf, k, a, 1.0, val[a], blocks, 2, r, jac);
+                Self::scatter(dofs, rows, nf, l, a, -1.0, val[a], blocks, 2, r, jac);
             }
         }
     }
@@ -664,6 +727,25 @@ impl Assembler {
     /// only to balance rows).
     #[allow(clippy::too_many_arguments)]
     fn node_terms(
+        ctx: (&Mesh, &DofMap, &RowRules, usize),
+        sc: &mut FaceScratch,
+        terms: &Terms,
+        nodes: std::ops::Range<usize>,
+        x: &[f64],
+        r: &mut Rows,
+        jac: &mut Option<&mut dyn MatrixSink>,
+    ) {
+        match (ctx.1.is_full(), ctx.3) {
+            (true, 2) => Self::node_terms_of::<2>(ctx, sc, terms, nodes, x, r, jac),
+            (true, 3) => Self::node_terms_of::<3>(ctx, sc, terms, nodes, x, r, jac),
+            (true, 4) => Self::node_terms_of::<4>(ctx, sc, terms, nodes, x, r, jac),
+            _ => Self::node_terms_of::<0>(ctx, sc, terms, nodes, x, r, jac),
+        }
+    }
+
+    /// [`Self::node_terms`] with the local buffers of [`Self::node_term`] for `NF` fields.
+    #[allow(clippy::too_many_arguments)]
+    fn node_terms_of<const NF: usize>(
         (mesh, dofs, rows, nf): (&Mesh, &DofMap, &RowRules, usize),
         sc: &mut FaceScratch,
         terms: &Terms,
@@ -676,7 +758,7 @@ impl Assembler {
         let ctx = (dofs, rows, nf);
         if !terms.volume.is_empty() {
             for node in nodes.clone() {
-                Self::node_term(ctx, sc, node, x, want_d, r, jac, |u, out| {
+                Self::node_term::<NF>(ctx, sc, node, x, want_d, r, jac, |u, out| {
                     for t in terms.volume {
                         t.eval(node, u, out);
                     }
@@ -689,7 +771,7 @@ impl Assembler {
                 if !nodes.contains(&node) {
                     continue;
                 }
-                Self::node_term(ctx, sc, node, x, want_d, r, jac, |u, out| {
+                Self::node_term::<NF>(ctx, sc, node, x, want_d, r, jac, |u, out| {
                     for t in terms.boundary {
                         t.eval(i, u, out);
                     }
@@ -733,6 +815,14 @@ impl Assembler {
 
     /// One half of a [`Split`] assembly: zero its rows `r` (from row `first` on), add the
     /// fluxes of its faces, then its node terms.
+    ///
+    /// On a chain mesh ([`Mesh::is_chain`]: face `f` joins nodes `f` and `f + 1`) with few
+    /// patch faces this runs in blocks of [`CHAIN_BLOCK`] faces: the rows of a block are
+    /// zeroed, its fluxes added, then the node terms of the nodes whose faces in this half
+    /// are all in (node `j` once face `j` is), while the block's rows and states are still
+    /// in cache. Each node's terms come after all of its fluxes, as in one pass, so the
+    /// result is the same bit for bit; at 1e6 nodes a separate node pass re-read 24 MB
+    /// of rows and states from memory.
     #[allow(clippy::too_many_arguments)]
     fn half(
         ctx: (&Mesh, &DofMap, &RowRules, usize),
@@ -743,11 +833,41 @@ impl Assembler {
         (r, first): (&mut [f64], usize),
         jac: Option<&mut (dyn MatrixSink + Send)>,
     ) {
-        r.fill(0.0);
-        let mut r = Rows { r, first };
+        let (mesh, dofs) = (ctx.0, ctx.1);
         let mut jac = jac.map(|j| j as &mut dyn MatrixSink);
-        Self::faces(ctx, sc, terms.flux, faces, x, &mut r, &mut jac);
-        Self::node_terms(ctx, sc, terms, nodes, x, &mut r, &mut jac);
+        let blocked = mesh.is_chain()
+            && mesh.patch_faces().len() <= CHAIN_MAX_PATCH_FACES
+            && faces.start >= nodes.start
+            && faces.end < nodes.end;
+        if !blocked {
+            r.fill(0.0);
+            let mut r = Rows { r, first };
+            Self::faces(ctx, sc, terms.flux, faces, x, &mut r, &mut jac);
+            Self::node_terms(ctx, sc, terms, nodes, x, &mut r, &mut jac);
+            return;
+        }
+        let mut r = Rows { r, first };
+        // Rows zeroed below node `zeroed`, node terms done below node `done`.
+        let (mut zeroed, mut done) = (nodes.start, nodes.start);
+        let mut f0 = faces.start;
+        loop {
+            let f1 = (f0 + CHAIN_BLOCK).min(faces.end);
+            // The faces `f0..f1` join the nodes `f0..=f1` (inside `nodes`, see `blocked`).
+            let z1 = if f1 == faces.end { nodes.end } else { f1 + 1 };
+            if z1 > zeroed {
+                let (a, b) = (dofs.node_range(zeroed).start, dofs.node_range(z1 - 1).end);
+                r.r[a - first..b - first].fill(0.0);
+                zeroed = z1;
+            }
+            Self::faces(ctx, sc, terms.flux, f0..f1, x, &mut r, &mut jac);
+            let n1 = if f1 == faces.end { nodes.end } else { f1 };
+            Self::node_terms(ctx, sc, terms, done..n1, x, &mut r, &mut jac);
+            done = n1;
+            if f1 == faces.end {
+                return;
+            }
+            f0 = f1;
+        }
     }
 
     /// Assemble `F(x)` into `r` (overwritten) and, if given, the Jacobian into `jac`

@@ -203,13 +203,15 @@ impl FluxLaw for Coupled<'_> {
 }
 
 /// A chain of at least `SPLIT_FACES` faces is assembled in two halves on two threads
-/// (`Split`), residual and block-tridiagonal Jacobian alike: they equal the serial
+/// (`Split`; each half in blocks of `CHAIN_BLOCK` faces, its node terms after each block),
+/// residual and block-tridiagonal Jacobian alike: they equal the serial
 /// assembly's bit for bit except in the rows of the two nodes at the split (where the
 /// face between the halves is added last), and to rounding there. Every kind of term, an
 /// algebraic row and a combination row take part.
 #[test]
 fn a_split_chain_assembly_equals_the_serial_one() {
     let nodes = SPLIT_FACES + 7;
+    assert!(nodes / 2 > 4 * CHAIN_BLOCK, "several blocks per half");
     let grid = Grid::new(Geometry::Spherical, 0.5, 1.0, nodes, Spacing::Uniform).unwrap();
     let mesh = Arc::new(Mesh::from_grid(&grid));
     let n = mesh.nodes();

@@ -462,6 +462,13 @@ impl Mesh {
             .sum()
     }
 
+    /// Whether this is a compact chain ([`Self::from_grid`]): face `f` joins nodes `f` and
+    /// `f + 1`.
+    #[inline]
+    pub fn is_chain(&self) -> bool {
+        self.chain
+    }
+
     /// The two nodes of face `f`.
     #[inline]
     pub fn face_nodes(&self, f: usize) -> [usize; 2] {
