@@ -216,6 +216,15 @@ impl Rows<'_> {
     }
 }
 
+/// The state of both nodes, the flows and their derivatives of one face.
+type FaceBuffers<'a> = (
+    &'a mut [f64],
+    &'a mut [f64],
+    &'a mut [f64],
+    &'a mut [f64],
+    &'a mut [f64],
+);
+
 /// Faces per block of a blocked chain half ([`Assembler::half`]): their rows and states
 /// (24 bytes per node for three fields, twice) stay in the L2 cache.
 const CHAIN_BLOCK: usize = 2048;
@@ -660,13 +669,7 @@ impl Assembler {
         let (mut sdk, mut sdl) = ([[0.0f64; NF]; NF], [[0.0f64; NF]; NF]);
         for f in faces {
             let [k, l] = mesh.face_nodes(f);
-            let (uk, ul, val, dk, dl): (
-                &mut [f64],
-                &mut [f64],
-                &mut [f64],
-                &mut [f64],
-                &mut [f64],
-            ) = if NF > 0 {
+            let (uk, ul, val, dk, dl): FaceBuffers = if NF > 0 {
                 debug_assert!(full && nf == NF);
                 su.copy_from_slice(&x[k * NF..(k + 1) * NF]);
                 sl.copy_from_slice(&x[l * NF..(l + 1) * NF]);
